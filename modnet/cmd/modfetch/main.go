@@ -1,0 +1,78 @@
+// Command modfetch resolves and fetches Go modules as the go command would.
+//
+// Usage:
+//
+//	modfetch route [-json] MODULE...
+//
+// route prints, for each module path, the sources the go command would try
+// in order (GOPROXY entries with their fallback rule, direct, off), the
+// checksum database decision, and whether GOINSECURE and GOPRIVATE apply.
+//
+// Exit status: 0 on success, 1 when something failed (such as a malformed
+// environment), 2 on a usage error.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+// errUsage marks a command-line mistake: exit status 2.
+var errUsage = errors.New("usage")
+
+type command struct {
+	name  string
+	usage string
+	run   func(args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"route", "route [-json] MODULE...", runRoute},
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(args[1:], stdout, stderr)
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+				fmt.Fprintf(stderr, "usage: modfetch %s\n", c.usage)
+				return 2
+			default:
+				fmt.Fprintf(stderr, "modfetch %s: %v\n", c.name, err)
+				return 1
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "modfetch: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "\tmodfetch %s\n", c.usage)
+	}
+}
+
+// newFlagSet returns a flag set that reports errors to the caller instead of
+// exiting, so run decides the exit status.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

@@ -1,0 +1,80 @@
+package modnet
+
+import (
+	"fmt"
+	"strings"
+)
+
+// SplitGOFLAGS splits a GOFLAGS value into flags as the go command does
+// (cmd/go/internal/base.InitGOFLAGS with cmd/internal/quoted.Split): fields
+// are separated by spaces, tabs or newlines; a field may be wrapped in single
+// or double quotes (no escapes inside). Every field must look like -x, --x,
+// -x=value or --x=value; anything else is an error naming the field.
+func SplitGOFLAGS(s string) ([]string, error) {
+	var flags []string
+	for {
+		s = strings.TrimLeft(s, " \t\n\r")
+		if s == "" {
+			break
+		}
+		if q := s[0]; q == '"' || q == '\'' {
+			end := strings.IndexByte(s[1:], q)
+			if end < 0 {
+				return nil, fmt.Errorf("parsing $GOFLAGS: unterminated %c string", q)
+			}
+			flags = append(flags, s[1:1+end])
+			s = s[2+end:]
+			continue
+		}
+		end := strings.IndexAny(s, " \t\n\r")
+		if end < 0 {
+			end = len(s)
+		}
+		flags = append(flags, s[:end])
+		s = s[end:]
+	}
+	for _, f := range flags {
+		if !strings.HasPrefix(f, "-") || f == "-" || f == "--" || strings.HasPrefix(f, "---") ||
+			strings.HasPrefix(f, "-=") || strings.HasPrefix(f, "--=") {
+			return nil, fmt.Errorf("parsing $GOFLAGS: non-flag %q (each word must be a flag like -mod=mod; use -flag=value, not -flag value)", f)
+		}
+	}
+	return flags, nil
+}
+
+// GoFlag returns the value of one flag in GOFLAGS as the go command would
+// apply it: the last occurrence wins, "-name" alone means "true" (the go
+// command's boolean form), and ok is false when GOFLAGS does not set it.
+// Both -name and --name spellings count.
+func (e *Env) GoFlag(name string) (value string, ok bool, err error) {
+	flags, err := SplitGOFLAGS(e.Get("GOFLAGS"))
+	if err != nil {
+		return "", false, err
+	}
+	for _, f := range flags {
+		f = strings.TrimPrefix(strings.TrimPrefix(f, "-"), "-")
+		n, v, hasValue := strings.Cut(f, "=")
+		if n != name {
+			continue
+		}
+		if !hasValue {
+			v = "true"
+		}
+		value, ok = v, true
+	}
+	return value, ok, nil
+}
+
+// ModCacheRW reports whether GOFLAGS contains -modcacherw, which makes the go
+// command leave extracted module directories writable.
+func (e *Env) ModCacheRW() bool {
+	v, ok, err := e.GoFlag("modcacherw")
+	if err != nil || !ok {
+		return false
+	}
+	switch v {
+	case "1", "t", "T", "true", "TRUE", "True":
+		return true
+	}
+	return false
+}
