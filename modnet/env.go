@@ -16,34 +16,34 @@ import (
 	"time"
 )
 
-// An Origin says which configuration layer a setting came from. The go
+// A Layer says which configuration layer a setting came from. The go
 // command consults the layers in this order, highest precedence first:
 // the process environment, the GOENV file written by 'go env -w',
 // $GOROOT/go.env, and its built-in defaults.
-type Origin int
+type Layer int
 
 const (
-	// OriginUnset means no layer set the variable and it has no default.
-	OriginUnset Origin = iota
-	// OriginDefault is the go command's built-in default
+	// LayerUnset means no layer set the variable and it has no default.
+	LayerUnset Layer = iota
+	// LayerDefault is the go command's built-in default
 	// (for GONOPROXY and GONOSUMDB: the value of GOPRIVATE).
-	OriginDefault
-	// OriginGOROOT is the $GOROOT/go.env file shipped with the toolchain.
-	OriginGOROOT
-	// OriginEnvFile is the user's GOENV file, maintained by 'go env -w'.
-	OriginEnvFile
-	// OriginOS is the process environment (or the map given to [LoadEnvFrom]).
-	OriginOS
+	LayerDefault
+	// LayerGOROOT is the $GOROOT/go.env file shipped with the toolchain.
+	LayerGOROOT
+	// LayerEnvFile is the user's GOENV file, maintained by 'go env -w'.
+	LayerEnvFile
+	// LayerOS is the process environment (or the map given to [LoadEnvFrom]).
+	LayerOS
 )
 
-var originNames = [...]string{"unset", "default", "go.env", "GOENV file", "environment"}
+var layerNames = [...]string{"unset", "default", "go.env", "GOENV file", "environment"}
 
 // String returns a short name for the layer, such as "GOENV file".
-func (o Origin) String() string {
-	if int(o) < len(originNames) {
-		return originNames[o]
+func (o Layer) String() string {
+	if int(o) < len(layerNames) {
+		return layerNames[o]
 	}
-	return fmt.Sprintf("Origin(%d)", int(o))
+	return fmt.Sprintf("Layer(%d)", int(o))
 }
 
 // A Value is the effective setting of one variable and where it came from.
@@ -52,9 +52,9 @@ type Value struct {
 	Name string
 	// Value is the effective value the go command would use.
 	Value string
-	// Origin is the layer that decided Value.
-	Origin Origin
-	// File is the file that set the value, for OriginEnvFile and OriginGOROOT.
+	// Layer is the layer that decided Value.
+	Layer Layer
+	// File is the file that set the value, for LayerEnvFile and LayerGOROOT.
 	File string
 	// Line is the 1-based line in File.
 	Line int
@@ -74,13 +74,13 @@ type Value struct {
 func (v Value) Where() string {
 	switch {
 	case v.File != "" && v.Line > 0:
-		return fmt.Sprintf("%s %s:%d", v.Origin, v.File, v.Line)
+		return fmt.Sprintf("%s %s:%d", v.Layer, v.File, v.Line)
 	case v.File != "":
-		return fmt.Sprintf("%s %s", v.Origin, v.File)
+		return fmt.Sprintf("%s %s", v.Layer, v.File)
 	case v.DerivedFrom != "":
-		return fmt.Sprintf("%s from %s", v.Origin, v.DerivedFrom)
+		return fmt.Sprintf("%s from %s", v.Layer, v.DerivedFrom)
 	}
-	return v.Origin.String()
+	return v.Layer.String()
 }
 
 // String formats the value as NAME=value followed by its origin.
@@ -180,10 +180,10 @@ func loadEnv(environ map[string]string, configDir func() (string, error)) (*Env,
 		if err != nil {
 			e.fileErr = err
 		} else {
-			e.file = readEnvFile(filepath.Join(dir, "go", "env"), OriginEnvFile)
+			e.file = readEnvFile(filepath.Join(dir, "go", "env"), LayerEnvFile)
 		}
 	default:
-		e.file = readEnvFile(file, OriginEnvFile)
+		e.file = readEnvFile(file, LayerEnvFile)
 	}
 
 	// cmd/go/internal/cfg.initEnvCache and findGOROOT: the go.env file is looked
@@ -191,13 +191,13 @@ func loadEnv(environ map[string]string, configDir func() (string, error)) (*Env,
 	if v, ok := e.file.last("GOROOT"); ok && v.Value != "" {
 		e.gorootV = v
 	} else if g := environ["GOROOT"]; g != "" {
-		e.gorootV = Value{Name: "GOROOT", Value: g, Origin: OriginOS}
+		e.gorootV = Value{Name: "GOROOT", Value: g, Layer: LayerOS}
 	} else if g, err := goEnvGOROOT(environ); err == nil && g != "" {
-		e.gorootV = Value{Name: "GOROOT", Value: g, Origin: OriginDefault}
+		e.gorootV = Value{Name: "GOROOT", Value: g, Layer: LayerDefault}
 	}
 	if e.gorootV.Value != "" {
 		e.gorootV.Value = filepath.Clean(e.gorootV.Value)
-		e.goroot = readEnvFile(filepath.Join(e.gorootV.Value, "go.env"), OriginGOROOT)
+		e.goroot = readEnvFile(filepath.Join(e.gorootV.Value, "go.env"), LayerGOROOT)
 	}
 	if e.file.err != nil {
 		return e, fmt.Errorf("reading GOENV file: %w", e.file.err)
@@ -277,7 +277,7 @@ func userConfigDir(environ map[string]string) (string, error) {
 // readEnvFile parses an env file with cmd/go/internal/cfg.readEnvFile's
 // rules: one KEY=VALUE per line, no quoting, lines without '=' or not
 // starting with A-Z ignored. A missing file is not an error.
-func readEnvFile(path string, origin Origin) envFile {
+func readEnvFile(path string, layer Layer) envFile {
 	f := envFile{path: path}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -286,11 +286,11 @@ func readEnvFile(path string, origin Origin) envFile {
 		}
 		return f
 	}
-	f.entries = parseEnvFile(data, path, origin)
+	f.entries = parseEnvFile(data, path, layer)
 	return f
 }
 
-func parseEnvFile(data []byte, path string, origin Origin) []Value {
+func parseEnvFile(data []byte, path string, layer Layer) []Value {
 	var vals []Value
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, len(data)+1)
@@ -301,7 +301,7 @@ func parseEnvFile(data []byte, path string, origin Origin) []Value {
 		if i < 0 || line[0] < 'A' || 'Z' < line[0] {
 			continue
 		}
-		vals = append(vals, Value{Name: line[:i], Value: line[i+1:], Origin: origin, File: path, Line: n})
+		vals = append(vals, Value{Name: line[:i], Value: line[i+1:], Layer: layer, File: path, Line: n})
 	}
 	return vals
 }
@@ -345,11 +345,11 @@ func (e *Env) Lookup(name string) Value {
 		return v
 	}
 	def := e.defaultValue(name)
-	if def.Value == "" && v.Origin != OriginUnset {
+	if def.Value == "" && v.Layer != LayerUnset {
 		// An explicit empty setting with no default: report the layer that set it.
 		return v
 	}
-	if v.Origin != OriginUnset {
+	if v.Layer != LayerUnset {
 		hidden := v.Overridden
 		v.Overridden = nil
 		def.Overridden = append(append([]Value{v}, hidden...), def.Overridden...)
@@ -363,7 +363,7 @@ func (e *Env) Lookup(name string) Value {
 func (e *Env) raw(name string) Value {
 	var layers []Value
 	if s := e.os[name]; s != "" {
-		layers = append(layers, Value{Name: name, Value: s, Origin: OriginOS})
+		layers = append(layers, Value{Name: name, Value: s, Layer: LayerOS})
 	}
 	fileV, inFile := e.file.last(name)
 	if inFile {
@@ -382,7 +382,7 @@ func (e *Env) raw(name string) Value {
 
 // defaultValue is the go command's built-in default for name.
 func (e *Env) defaultValue(name string) Value {
-	v := Value{Name: name, Origin: OriginDefault}
+	v := Value{Name: name, Layer: LayerDefault}
 	switch name {
 	case "GOAUTH":
 		v.Value = "netrc"
@@ -439,7 +439,7 @@ func firstGOPATH(gopath string) string {
 // (cmd/go/internal/cfg.Getenv), else the directory found at load time.
 func (e *Env) lookupGOROOT() Value {
 	if g := e.os["GOROOT"]; g != "" {
-		return Value{Name: "GOROOT", Value: filepath.Clean(g), Origin: OriginOS}
+		return Value{Name: "GOROOT", Value: filepath.Clean(g), Layer: LayerOS}
 	}
 	return e.gorootV
 }
@@ -447,12 +447,12 @@ func (e *Env) lookupGOROOT() Value {
 // lookupGOENV reports the GOENV file's location as 'go env GOENV' does.
 func (e *Env) lookupGOENV() Value {
 	if s := e.os["GOENV"]; s != "" {
-		return Value{Name: "GOENV", Value: s, Origin: OriginOS}
+		return Value{Name: "GOENV", Value: s, Layer: LayerOS}
 	}
 	if e.file.path == "" {
 		return Value{Name: "GOENV"}
 	}
-	return Value{Name: "GOENV", Value: e.file.path, Origin: OriginDefault}
+	return Value{Name: "GOENV", Value: e.file.path, Layer: LayerDefault}
 }
 
 // Values returns the effective value of every variable in [Vars].

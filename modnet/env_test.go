@@ -45,19 +45,19 @@ func TestEnvLayers(t *testing.T) {
 		os       map[string]string
 		file     string // contents of the GOENV file at $HOME/.config/go/env
 		want     map[string]string
-		origin   map[string]Origin
+		origin   map[string]Layer
 		wantFrom map[string]string // DerivedFrom
 	}{
 		{
 			name:   "go.env defaults",
 			want:   map[string]string{"GOPROXY": "https://proxy.example.test,direct", "GOSUMDB": "sum.golang.org", "GOAUTH": "netrc", "GOTOOLCHAIN": "auto", "GOPRIVATE": "", "GOPATH": filepath.Join(home, "go"), "GOMODCACHE": filepath.Join(home, "go", "pkg", "mod")},
-			origin: map[string]Origin{"GOPROXY": OriginGOROOT, "GOAUTH": OriginDefault, "GOPRIVATE": OriginUnset, "GOPATH": OriginDefault, "GOMODCACHE": OriginDefault},
+			origin: map[string]Layer{"GOPROXY": LayerGOROOT, "GOAUTH": LayerDefault, "GOPRIVATE": LayerUnset, "GOPATH": LayerDefault, "GOMODCACHE": LayerDefault},
 		},
 		{
 			name:     "GOENV file beats go.env",
 			file:     "GOPROXY=https://corp.example.test\nGOPRIVATE=corp.example.test\n",
 			want:     map[string]string{"GOPROXY": "https://corp.example.test", "GOPRIVATE": "corp.example.test", "GONOPROXY": "corp.example.test", "GONOSUMDB": "corp.example.test"},
-			origin:   map[string]Origin{"GOPROXY": OriginEnvFile, "GONOPROXY": OriginDefault},
+			origin:   map[string]Layer{"GOPROXY": LayerEnvFile, "GONOPROXY": LayerDefault},
 			wantFrom: map[string]string{"GONOPROXY": "GOPRIVATE", "GONOSUMDB": "GOPRIVATE"},
 		},
 		{
@@ -65,32 +65,32 @@ func TestEnvLayers(t *testing.T) {
 			os:     map[string]string{"GOPROXY": "off"},
 			file:   "GOPROXY=https://corp.example.test\n",
 			want:   map[string]string{"GOPROXY": "off"},
-			origin: map[string]Origin{"GOPROXY": OriginOS},
+			origin: map[string]Layer{"GOPROXY": LayerOS},
 		},
 		{
 			name:   "empty OS value is unset",
 			os:     map[string]string{"GOPROXY": "", "GOSUMDB": ""},
 			file:   "GOSUMDB=sum.example.test+abc+def\n",
 			want:   map[string]string{"GOPROXY": "https://proxy.example.test,direct", "GOSUMDB": "sum.example.test+abc+def"},
-			origin: map[string]Origin{"GOPROXY": OriginGOROOT, "GOSUMDB": OriginEnvFile},
+			origin: map[string]Layer{"GOPROXY": LayerGOROOT, "GOSUMDB": LayerEnvFile},
 		},
 		{
 			name:   "empty GOENV line wipes go.env and leaves the built-in default",
 			file:   "GOPROXY=\nGOAUTH=\nGOTOOLCHAIN=\n",
 			want:   map[string]string{"GOPROXY": "", "GOAUTH": "netrc", "GOTOOLCHAIN": ""},
-			origin: map[string]Origin{"GOPROXY": OriginEnvFile, "GOAUTH": OriginDefault, "GOTOOLCHAIN": OriginEnvFile},
+			origin: map[string]Layer{"GOPROXY": LayerEnvFile, "GOAUTH": LayerDefault, "GOTOOLCHAIN": LayerEnvFile},
 		},
 		{
 			name:   "explicit GONOPROXY beats GOPRIVATE",
 			os:     map[string]string{"GOPRIVATE": "a.test", "GONOPROXY": "none"},
 			want:   map[string]string{"GONOPROXY": "none", "GONOSUMDB": "a.test"},
-			origin: map[string]Origin{"GONOPROXY": OriginOS, "GONOSUMDB": OriginDefault},
+			origin: map[string]Layer{"GONOPROXY": LayerOS, "GONOSUMDB": LayerDefault},
 		},
 		{
 			name:   "GOMODCACHE follows the first GOPATH entry",
 			os:     map[string]string{"GOPATH": "/p1" + string(filepath.ListSeparator) + "/p2"},
 			want:   map[string]string{"GOMODCACHE": filepath.Join("/p1", "pkg", "mod")},
-			origin: map[string]Origin{"GOMODCACHE": OriginDefault},
+			origin: map[string]Layer{"GOMODCACHE": LayerDefault},
 		},
 		{
 			name: "comments, lowercase keys and lines without = are ignored; last duplicate wins",
@@ -107,7 +107,7 @@ func TestEnvLayers(t *testing.T) {
 			os:     map[string]string{"GOENV": "off"},
 			file:   "GOPROXY=https://corp.example.test\n",
 			want:   map[string]string{"GOPROXY": "https://proxy.example.test,direct"},
-			origin: map[string]Origin{"GOPROXY": OriginGOROOT},
+			origin: map[string]Layer{"GOPROXY": LayerGOROOT},
 		},
 	}
 	for _, tt := range tests {
@@ -130,8 +130,8 @@ func TestEnvLayers(t *testing.T) {
 				}
 			}
 			for name, want := range tt.origin {
-				if got := e.Lookup(name).Origin; got != want {
-					t.Errorf("Lookup(%s).Origin = %v, want %v", name, got, want)
+				if got := e.Lookup(name).Layer; got != want {
+					t.Errorf("Lookup(%s).Layer = %v, want %v", name, got, want)
 				}
 			}
 			for name, want := range tt.wantFrom {
@@ -152,15 +152,15 @@ func TestEnvValueOriginDetails(t *testing.T) {
 	}
 
 	flags := e.Lookup("GOFLAGS")
-	if flags.Origin != OriginOS || len(flags.Overridden) != 1 || flags.Overridden[0].File != file || flags.Overridden[0].Line != 1 {
+	if flags.Layer != LayerOS || len(flags.Overridden) != 1 || flags.Overridden[0].File != file || flags.Overridden[0].Line != 1 {
 		t.Errorf("GOFLAGS = %+v, want OS value hiding %s:1", flags, file)
 	}
 
 	proxy := e.Lookup("GOPROXY")
-	if proxy.Origin != OriginEnvFile || proxy.Line != 2 || proxy.Value != "" {
+	if proxy.Layer != LayerEnvFile || proxy.Line != 2 || proxy.Value != "" {
 		t.Fatalf("GOPROXY = %+v, want the empty line 2 of the GOENV file", proxy)
 	}
-	if len(proxy.Overridden) != 1 || proxy.Overridden[0].Origin != OriginGOROOT || proxy.Overridden[0].Line != 2 {
+	if len(proxy.Overridden) != 1 || proxy.Overridden[0].Layer != LayerGOROOT || proxy.Overridden[0].Line != 2 {
 		t.Errorf("GOPROXY.Overridden = %+v, want go.env line 2", proxy.Overridden)
 	}
 	if want := "GOENV file " + file + ":2"; proxy.Where() != want {
@@ -355,7 +355,7 @@ func TestGoFlag(t *testing.T) {
 func FuzzParseEnvFile(f *testing.F) {
 	f.Add([]byte("GOPROXY=x\n# c\nA=\r\nb=c\n=\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, v := range parseEnvFile(data, "f", OriginEnvFile) {
+		for _, v := range parseEnvFile(data, "f", LayerEnvFile) {
 			if v.Name == "" || v.Name[0] < 'A' || v.Name[0] > 'Z' || strings.ContainsAny(v.Name, "=\n") || strings.Contains(v.Value, "\n") || v.Line < 1 {
 				t.Fatalf("bad entry %+v", v)
 			}

@@ -187,7 +187,7 @@ func (e *SettingError) Error() string {
 	} else {
 		fmt.Fprintf(&b, "=%q", redactList(e.Value.Value))
 	}
-	if e.Value.Origin != OriginUnset {
+	if e.Value.Layer != LayerUnset {
 		fmt.Fprintf(&b, " (from %s)", e.Value.Where())
 	}
 	fmt.Fprintf(&b, ": %v", e.Err)

@@ -295,7 +295,7 @@ func TestSettingErrorNamesOrigin(t *testing.T) {
 	if !errors.As(err, &se) {
 		t.Fatalf("error %v is not a *SettingError", err)
 	}
-	if se.Value.Origin != OriginGOROOT || !strings.Contains(err.Error(), "go.env") {
+	if se.Value.Layer != LayerGOROOT || !strings.Contains(err.Error(), "go.env") {
 		t.Errorf("error %q does not say the value came from go.env", err)
 	}
 }
