@@ -188,9 +188,10 @@ func authEnviron(env *Env) []string {
 }
 
 // apply sets the credentials for req.URL on req and reports whether there
-// were any. Only https requests get credentials. Headers a previous apply
-// set are removed first, so a cloned request can be re-applied. The first
-// call runs the GOAUTH commands once, under req's context.
+// were any. Only https requests get credentials. apply owns Authorization
+// and every header name GOAUTH has ever provided: it removes them first,
+// so a cloned request can be re-applied and an http request never carries
+// them. The first call runs the GOAUTH commands once, under req's context.
 func (a *authenticator) apply(req *http.Request) bool {
 	if req.Header == nil {
 		req.Header = make(http.Header)
@@ -220,7 +221,7 @@ func (a *authenticator) apply(req *http.Request) bool {
 // client, if not nil, validates credentials from 'git credential fill'
 // with a HEAD request in the background and tells git whether they worked.
 func (a *authenticator) retryAfter(ctx context.Context, client *http.Client, req *http.Request, resp *http.Response) (retry bool, err error) {
-	if a.cmds == nil || req.URL.Scheme != "https" || resp.StatusCode < 400 || resp.StatusCode > 499 {
+	if a.cmds == nil || req.URL.Scheme != "https" || resp == nil || resp.StatusCode < 400 || resp.StatusCode > 499 {
 		return false, nil
 	}
 	a.init(ctx)

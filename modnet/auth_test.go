@@ -436,7 +436,7 @@ func waitFor(t testing.TB, cond func() bool) {
 }
 
 func TestAuthRetryAfterCanceled(t *testing.T) {
-	script := writeScript(t, "[ $# -gt 0 ] || exit 0\nsleep 60\n")
+	script := writeScript(t, "[ $# -gt 0 ] || exit 0\nexec sleep 60\n") // exec: the kill reaches sleep
 	a := newTestAuth(t, nil, "GOAUTH", script)
 	ctx, cancel := context.WithCancel(t.Context())
 	req, _ := http.NewRequest(http.MethodGet, "https://h.test/x", nil)
