@@ -50,7 +50,12 @@ import (
 //   - 'git credential approve/reject' runs in the GOAUTH git directory,
 //     like 'git credential fill', not in the current directory.
 //   - Errors show URLs with the whole userinfo replaced by "xxxxx" and never
-//     quote a GOAUTH command's output, which may hold a secret.
+//     quote a GOAUTH command's standard output, which may hold a secret (nor
+//     'git credential fill' output, which the go command mixes with its
+//     standard error). They do quote up to 1 KiB of standard error, where
+//     a program explains its failure, as the go command does.
+//   - Commands are found and run with the Env's PATH and environment, so
+//     an Env from [LoadEnvFrom] is honoured; the go command uses its own.
 //
 // An authenticator is safe for concurrent use. Concurrent runs of the
 // GOAUTH commands for the same URL share one run.
@@ -156,7 +161,8 @@ func parseGOAUTH(v Value) ([]authCommand, error) {
 			}
 			fi, err := os.Stat(c.dir)
 			if err != nil {
-				return nil, bad(fmt.Sprintf("GOAUTH=git encountered an error; cannot stat %s: %v", c.dir, err), fix)
+				return nil, bad(fmt.Sprintf("GOAUTH=git encountered an error; cannot stat %s: %v", c.dir, err),
+					"point GOAUTH=git at an existing git work tree")
 			}
 			if !fi.IsDir() {
 				return nil, bad(msg+", dir is not a directory", fix)
