@@ -55,7 +55,7 @@ var classInfo = [numClasses]struct {
 	explain   string
 }{
 	Unknown:         {"unknown", false, "unclassified failure: see the error message for the cause"},
-	OK:              {"ok", false, "no failure"},
+	OK:              {"ok", false, "no failure: the server answered with a success or redirect status"},
 	Refused:         {"refused", true, "connection refused: nothing listens on that host and port; check the proxy URL and port, and any firewall"},
 	Reset:           {"reset", true, "connection reset or closed by the peer: a server, proxy or middlebox dropped the connection; usually transient, check intercepting proxies if it persists"},
 	Unreachable:     {"unreachable", true, "network or host unreachable: there is no route to the server; check network connectivity, VPN and routes"},
