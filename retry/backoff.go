@@ -65,12 +65,14 @@ func parseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 		return 0, false
 	}
 	if isDigits(v) {
+		const limit = math.MaxInt64 / int64(time.Second)
 		var secs int64
 		for i := 0; i < len(v); i++ {
-			if secs > (math.MaxInt64/int64(time.Second)-9)/10 {
+			digit := int64(v[i] - '0')
+			if secs > (limit-digit)/10 {
 				return maxRetryAfter, true
 			}
-			secs = secs*10 + int64(v[i]-'0')
+			secs = secs*10 + digit
 		}
 		return time.Duration(secs) * time.Second, true
 	}
