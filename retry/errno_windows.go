@@ -34,14 +34,17 @@ func classifyErrno(err error) (Class, bool) {
 		return Unknown, false
 	}
 	switch errno {
-	case wsaECONNREFUSED, errorConnectionRefused:
+	// The portable names are listed too, although Windows itself does
+	// not produce them, in case a Transport reports them.
+	case wsaECONNREFUSED, errorConnectionRefused, syscall.ECONNREFUSED:
 		return Refused, true
 	case wsaECONNRESET, wsaECONNABORTED, wsaENETRESET, wsaENOTCONN, wsaESHUTDOWN,
-		errorNetnameDeleted, errorConnectionAborted, errorBrokenPipe:
+		errorNetnameDeleted, errorConnectionAborted, errorBrokenPipe,
+		syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE, syscall.ENOTCONN:
 		return Reset, true
-	case wsaENETUNREACH, wsaEHOSTUNREACH, wsaENETDOWN, wsaEHOSTDOWN:
+	case wsaENETUNREACH, wsaEHOSTUNREACH, wsaENETDOWN, wsaEHOSTDOWN, syscall.ENETUNREACH, syscall.EHOSTUNREACH:
 		return Unreachable, true
-	case wsaETIMEDOUT:
+	case wsaETIMEDOUT, syscall.ETIMEDOUT:
 		return Timeout, true
 	}
 	return Unknown, false

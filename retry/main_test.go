@@ -5,10 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -66,7 +64,7 @@ func reply(code int, body string, header ...string) *http.Response {
 }
 
 func errRefused() error {
-	return &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	return &net.OpError{Op: "dial", Net: "tcp", Err: errnoCases[0].err}
 }
 
 func mustGet(t testing.TB, url string) *http.Request {

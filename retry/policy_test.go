@@ -162,29 +162,29 @@ func TestWhatIsRetried(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name     string
-		client   Client
+		client   *Client
 		method   string
 		serve    func(int, *http.Request) (*http.Response, error)
 		requests int
 		status   int // Do's response status, or 0 for an error
 	}{
-		{"GET refused", Client{}, "GET", refused, 5, 0},
-		{"HEAD 502", Client{}, "HEAD", status(502), 5, 502},
-		{"GET 404", Client{}, "GET", status(404), 1, 404},
-		{"GET 501", Client{}, "GET", status(501), 1, 501},
-		{"GET 401", Client{}, "GET", status(401), 1, 401},
-		{"POST 503", Client{}, "POST", status(503), 1, 503},
-		{"POST refused", Client{}, "POST", refused, 1, 0},
-		{"PUT refused", Client{}, "PUT", refused, 1, 0},
-		{"MaxAttempts 1", Client{MaxAttempts: 1}, "GET", refused, 1, 0},
-		{"MaxAttempts 2", Client{MaxAttempts: 2}, "GET", status(500), 2, 500},
-		{"Disabled", Client{Disabled: true}, "GET", refused, 1, 0},
-		{"Disabled 503", Client{Disabled: true}, "GET", status(503), 1, 503},
+		{"GET refused", &Client{}, "GET", refused, 5, 0},
+		{"HEAD 502", &Client{}, "HEAD", status(502), 5, 502},
+		{"GET 404", &Client{}, "GET", status(404), 1, 404},
+		{"GET 501", &Client{}, "GET", status(501), 1, 501},
+		{"GET 401", &Client{}, "GET", status(401), 1, 401},
+		{"POST 503", &Client{}, "POST", status(503), 1, 503},
+		{"POST refused", &Client{}, "POST", refused, 1, 0},
+		{"PUT refused", &Client{}, "PUT", refused, 1, 0},
+		{"MaxAttempts 1", &Client{MaxAttempts: 1}, "GET", refused, 1, 0},
+		{"MaxAttempts 2", &Client{MaxAttempts: 2}, "GET", status(500), 2, 500},
+		{"Disabled", &Client{Disabled: true}, "GET", refused, 1, 0},
+		{"Disabled 503", &Client{Disabled: true}, "GET", status(503), 1, 503},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				ft := &fakeTransport{serve: tc.serve}
-				c := &tc.client
+				c := tc.client
 				c.Transport = ft
 				var gaveUp int
 				c.OnGiveUp = func(*Error) { gaveUp++ }
