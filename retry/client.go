@@ -84,8 +84,8 @@ type Client struct {
 	StallTimeout time.Duration
 
 	// MaxResumes limits how often Download resumes one body with a Range
-	// request. Default: 10. Negative means never resume (a failure
-	// mid-body then restarts the download, within MaxAttempts).
+	// request. Default: 10. Negative means never resume: a failure after
+	// part of the body arrived is then final.
 	MaxResumes int
 
 	// HedgeDisabled turns hedging off. Otherwise a GET or HEAD whose

@@ -39,15 +39,26 @@
 // The request loop is github.com/hashicorp/go-retryablehttp's; this
 // package supplies its CheckRetry, Backoff, ErrorHandler, PrepareRetry and
 // RequestLogHook, silences its logger, and keeps retrying at that one
-// layer: the Transport below sends single attempts and the body handlers
-// report failures back into the same loop. It differs from
-// go-retryablehttp's defaults in that backoff is jittered (the default
-// there is plain exponential, so clients retry in lockstep), Retry-After is
-// capped instead of obeyed however long, Retry-After is read for 503 as
-// well as 429 in every date form, TLS and DNS-not-found failures are
-// recognised by type, failures while reading the body are retried (and
-// downloads resumed) rather than left to the caller, and retries are
-// limited by a budget as well as a count.
+// layer: the Transport below sends single attempts (or a hedged pair) and
+// the body handlers report failures back into the same loop, so nothing is
+// retried twice. Compared with go-retryablehttp's defaults (NewClient with
+// DefaultRetryPolicy and DefaultBackoff):
+//
+//   - backoff is jittered; the default there is plain exponential from 1s,
+//     so clients that failed together retry together;
+//   - Retry-After is capped by RetryAfterMax instead of obeyed however
+//     long, and read in all three HTTP-date forms, not only RFC 1123;
+//   - failures are classified, by type where possible: go-retryablehttp
+//     retries every transport error except a few it recognises
+//     (certificate verification, redirect limit, bad scheme or header),
+//     so it retries a host that does not exist, a TLS alert or an HTTP
+//     server on an HTTPS port, which are not retried here;
+//   - failures while reading the body are retried, and downloads resumed
+//     mid-body, where go-retryablehttp stops once headers arrive;
+//   - retries are limited by a per-host budget as well as a count, slow
+//     answers are hedged, and no attempt outlives its own limits;
+//   - nothing is logged unless a Logger is set (the default there logs
+//     every request to standard error).
 //
 // # Switching it off
 //

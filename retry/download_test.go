@@ -221,79 +221,39 @@ func equal[T comparable](a, b []T) bool {
 
 func TestDownloadServerIgnoresRange(t *testing.T) {
 	body := randomBody(200<<10, 2)
-	var s seen
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	checkDownload(t, nil, func(i int, w http.ResponseWriter, r *http.Request) {
 		cut := 0
-		if s.add(r) == 0 {
+		if i == 0 {
 			cut = 100 << 10
 		}
 		serveBody(w, r, body, `"v1"`, true, cut)
-	}))
-	defer srv.Close()
-	c := fastClient()
-	defer c.CloseIdleConnections()
-	f := newMemFile()
-	n, err := c.Download(mustGet(t, srv.URL), f, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != int64(len(body)) || !bytes.Equal(f.bytes(), body) {
-		t.Fatalf("got %d bytes, want the %d-byte body once", len(f.bytes()), len(body))
-	}
-	if got := s.get("Range"); !equal(got, []string{"", "bytes=102400-"}) {
-		t.Errorf("Range headers %q", got)
-	}
+	}, body, "", "bytes=102400-")
 }
 
 func TestDownloadETagChanges(t *testing.T) {
 	v1, v2 := randomBody(200<<10, 3), randomBody(150<<10, 4)
 	t.Run("If-Range honoured", func(t *testing.T) {
-		var s seen
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if s.add(r) == 0 {
+		s := checkDownload(t, nil, func(i int, w http.ResponseWriter, r *http.Request) {
+			if i == 0 {
 				serveBody(w, r, v1, `"v1"`, false, 100<<10)
 				return
 			}
 			serveBody(w, r, v2, `"v2"`, false, 0)
-		}))
-		defer srv.Close()
-		c := fastClient()
-		defer c.CloseIdleConnections()
-		f := newMemFile()
-		if _, err := c.Download(mustGet(t, srv.URL), f, nil); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(f.bytes(), v2) {
-			t.Errorf("file is not the new body")
-		}
+		}, v2, "", "bytes=102400-")
 		if got := s.get("If-Range"); !equal(got, []string{"", `"v1"`}) {
 			t.Errorf("If-Range headers %q", got)
 		}
 	})
 	t.Run("If-Range ignored", func(t *testing.T) {
-		var s seen
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if s.add(r) == 0 {
+		// The 206 of the changed body is refused and the download restarts.
+		checkDownload(t, nil, func(i int, w http.ResponseWriter, r *http.Request) {
+			if i == 0 {
 				serveBody(w, r, v1, `"v1"`, false, 100<<10)
 				return
 			}
 			r.Header.Del("If-Range") // as if the server did not know it
 			serveBody(w, r, v2, `"v2"`, false, 0)
-		}))
-		defer srv.Close()
-		c := fastClient()
-		defer c.CloseIdleConnections()
-		f := newMemFile()
-		if _, err := c.Download(mustGet(t, srv.URL), f, nil); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(f.bytes(), v2) {
-			t.Errorf("file is not the new body")
-		}
-		// The 206 of the changed body is refused and the download restarts.
-		if got := s.get("Range"); !equal(got, []string{"", "bytes=102400-", ""}) {
-			t.Errorf("Range headers %q", got)
-		}
+		}, v2, "", "bytes=102400-", "")
 	})
 }
 
@@ -310,9 +270,9 @@ func TestDownloadBadContentRange(t *testing.T) {
 		{"garbage", "bytes=51200-"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var s seen
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				switch s.add(r) {
+			// After the bad 206, the download restarts from byte 0.
+			checkDownload(t, nil, func(i int, w http.ResponseWriter, r *http.Request) {
+				switch i {
 				case 0:
 					serveBody(w, r, body, "", false, 50<<10)
 				case 1:
@@ -322,22 +282,38 @@ func TestDownloadBadContentRange(t *testing.T) {
 				default:
 					serveBody(w, r, body, "", false, 0)
 				}
-			}))
-			defer srv.Close()
-			c := fastClient()
-			defer c.CloseIdleConnections()
-			f := newMemFile()
-			if _, err := c.Download(mustGet(t, srv.URL), f, nil); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(f.bytes(), body) {
-				t.Errorf("file differs from the body")
-			}
-			if got := s.get("Range"); !equal(got, []string{"", "bytes=51200-", ""}) {
-				t.Errorf("Range headers %q, want a restart after the bad 206", got)
-			}
+			}, body, "", "bytes=51200-", "")
 		})
 	}
+}
+
+// checkDownload downloads from a test server whose handler also gets the
+// index of the request, using c (nil: fastClient()), and checks that the
+// file is want and that the requests carried the Range headers wantRanges.
+// It returns what the server saw.
+func checkDownload(t *testing.T, c *Client, handler func(i int, w http.ResponseWriter, r *http.Request), want []byte, wantRanges ...string) *seen {
+	t.Helper()
+	s := new(seen)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handler(s.add(r), w, r)
+	}))
+	defer srv.Close()
+	if c == nil {
+		c = fastClient()
+	}
+	defer c.CloseIdleConnections()
+	f := newMemFile()
+	n, err := c.Download(mustGet(t, srv.URL), f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.bytes(); n != int64(len(want)) || !bytes.Equal(got, want) {
+		t.Errorf("downloaded %d bytes (file %d), want the %d-byte body", n, len(got), len(want))
+	}
+	if got := s.get("Range"); !equal(got, wantRanges) {
+		t.Errorf("Range headers %q, want %q", got, wantRanges)
+	}
+	return s
 }
 
 func TestDownloadChecks(t *testing.T) {
@@ -417,9 +393,10 @@ func TestDownloadLocalError(t *testing.T) {
 
 func TestDownloadStallResumes(t *testing.T) {
 	body := randomBody(64<<10, 7)
-	var s seen
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.add(r) == 0 {
+	c := fastClient()
+	c.StallTimeout = 30 * time.Millisecond
+	checkDownload(t, c, func(i int, w http.ResponseWriter, r *http.Request) {
+		if i == 0 {
 			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 			w.Header().Set("ETag", `"s"`)
 			w.Write(body[:1000])
@@ -428,21 +405,7 @@ func TestDownloadStallResumes(t *testing.T) {
 			return
 		}
 		serveBody(w, r, body, `"s"`, false, 0)
-	}))
-	defer srv.Close()
-	c := fastClient()
-	c.StallTimeout = 30 * time.Millisecond
-	defer c.CloseIdleConnections()
-	f := newMemFile()
-	if _, err := c.Download(mustGet(t, srv.URL), f, nil); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(f.bytes(), body) {
-		t.Error("file differs from body")
-	}
-	if got := s.get("Range"); !equal(got, []string{"", "bytes=1000-"}) {
-		t.Errorf("Range headers %q", got)
-	}
+	}, body, "", "bytes=1000-")
 }
 
 // TestDownloadNoLeaks runs 100 downloads that all fail (mid-body cuts past
@@ -477,9 +440,7 @@ func TestDownloadNoLeaks(t *testing.T) {
 	var wg sync.WaitGroup
 	var failed atomic.Int32
 	for i := range 100 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			path := "/cut"
 			if i%2 == 1 {
 				path = "/503"
@@ -487,7 +448,7 @@ func TestDownloadNoLeaks(t *testing.T) {
 			if _, err := c.Download(mustGet(t, srv.URL+path), newMemFile(), nil); err != nil {
 				failed.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if failed.Load() != 100 {

@@ -32,8 +32,8 @@ type Error struct {
 	Method     string        // request method
 	URL        string        // request URL, password redacted (url.URL.Redacted)
 	Class      Class         // why the last attempt failed
-	StatusCode int           // HTTP status of the last response, or 0 if there was none
-	Status     string        // HTTP status line text, such as "404 Not Found", or ""
+	StatusCode int           // the HTTP status, when the failure is an error status; else 0
+	Status     string        // the status text with its code, such as "404 Not Found", when StatusCode is set
 	Detail     string        // the server's plain-text explanation of an error status, at most 8 short lines, or ""
 	Attempts   int           // requests sent, including resumes and restarts
 	Resumes    int           // downloads only: times the body was resumed with a Range request
@@ -41,6 +41,9 @@ type Error struct {
 	Err        error         // the cause; for policy stops it also wraps ErrBudgetExhausted or ErrRetryAfterTooLong
 }
 
+// Error says what failed and where, why, and how hard the Client tried:
+// "GET <url>: <cause> (<n> attempts in <elapsed>)", followed by the
+// server's explanation on an indented line when it sent one.
 func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %v", e.Method, e.URL, e.Err)

@@ -346,13 +346,11 @@ func TestBudgetConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	var taken atomic.Int32
 	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for b.take("h", 5) {
 				taken.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if taken.Load() != 20 || b.Tokens("h") != 0 {
@@ -362,13 +360,11 @@ func TestBudgetConcurrent(t *testing.T) {
 		t.Errorf("another host has %d tokens, want a full 100", b.Tokens("other"))
 	}
 	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for range 10 {
 				b.succeed("h", 0)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if b.Tokens("h") != 100 {
@@ -401,14 +397,12 @@ func TestBudgetClients(t *testing.T) {
 	var wg sync.WaitGroup
 	var exhausted atomic.Int32
 	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			_, err := c.GetBytes(mustGet(t, "http://dead.test/x"), 0)
 			if errors.Is(err, ErrBudgetExhausted) && Classify(context.Background(), err, nil) == BudgetExhausted {
 				exhausted.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	// 500 tokens at 5 per retry: exactly 100 retries beyond the 20 first attempts.
@@ -429,13 +423,11 @@ func TestBudgetClients(t *testing.T) {
 
 	failing.Store(false)
 	for range 10 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if _, err := c.GetBytes(mustGet(t, "http://dead.test/x"), 0); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if budget.Tokens("dead.test") != 10 {
