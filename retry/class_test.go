@@ -269,26 +269,31 @@ func TestClientFailuresLoopback(t *testing.T) {
 	}))
 	defer noHeaders.Close()
 
-	c := &Client{
-		MaxAttempts: 2, BaseDelay: time.Microsecond, HedgeDisabled: true,
-		StallTimeout: 30 * time.Millisecond, ResponseHeaderTimeout: 30 * time.Millisecond,
+	// Generous limits except for the one under test, so that a loaded
+	// machine cannot turn a handshake into a timeout.
+	quick := func(stall, headers time.Duration) *Client {
+		return &Client{
+			MaxAttempts: 2, BaseDelay: time.Microsecond, HedgeDisabled: true,
+			StallTimeout: stall, ResponseHeaderTimeout: headers,
+		}
 	}
-	defer c.CloseIdleConnections()
 	for _, tc := range []struct {
 		name     string
+		c        *Client
 		url      string
 		class    Class
 		attempts int
 		msg      string
 	}{
-		{"refused", closedPortURL(t), Refused, 2, "connection refused (2 attempts in"},
-		{"tls", untrusted.URL, TLS, 1, "certificate"},
-		{"stall", stall.URL, Timeout, 2, "no body progress for 30ms"},
-		{"header timeout", noHeaders.URL, Timeout, 2, "no response headers for 30ms"},
+		{"refused", quick(0, 0), closedPortURL(t), Refused, 2, "connection refused (2 attempts in"},
+		{"tls", quick(0, 0), untrusted.URL, TLS, 1, "certificate"},
+		{"stall", quick(30*time.Millisecond, 0), stall.URL, Timeout, 2, "no body progress for 30ms"},
+		{"header timeout", quick(0, 30*time.Millisecond), noHeaders.URL, Timeout, 2, "no response headers for 30ms"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u := strings.Replace(tc.url, "://", "://user:secret@", 1)
-			_, err := c.GetBytes(mustGet(t, u), 0)
+			defer tc.c.CloseIdleConnections()
+			_, err := tc.c.GetBytes(mustGet(t, u), 0)
 			var e *Error
 			if !errors.As(err, &e) {
 				t.Fatalf("error %v (%T) is not a *Error", err, err)

@@ -71,10 +71,11 @@ type Client struct {
 	// only. Defaults: 30s and 10s, those of http.DefaultTransport.
 	DialTimeout, TLSHandshakeTimeout time.Duration
 
-	// ResponseHeaderTimeout limits the wait for response headers of each
-	// attempt; it is the backstop behind hedging. Default: 60s, since a
-	// module proxy may have to fetch a module from its origin before
-	// answering. Negative means no limit.
+	// ResponseHeaderTimeout limits each attempt from its start
+	// (connecting included, so that it works with any Transport) until
+	// its response headers arrive; it is the backstop behind hedging.
+	// Default: 60s, since a module proxy may have to fetch a module from
+	// its origin before answering. Negative means no limit.
 	ResponseHeaderTimeout time.Duration
 
 	// StallTimeout fails a body read that delivers nothing for this long,

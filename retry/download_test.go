@@ -394,7 +394,7 @@ func TestDownloadLocalError(t *testing.T) {
 func TestDownloadStallResumes(t *testing.T) {
 	body := randomBody(64<<10, 7)
 	c := fastClient()
-	c.StallTimeout = 30 * time.Millisecond
+	c.StallTimeout = 200 * time.Millisecond // long enough for a loaded machine
 	checkDownload(t, c, func(i int, w http.ResponseWriter, r *http.Request) {
 		if i == 0 {
 			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
