@@ -384,7 +384,11 @@ func (k *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 		return false, nil
 	}
 	if k.resumeOffset != nil && k.resumeOffset() > 0 && k.resumes >= k.c.maxResumes {
-		k.stop = &stopError{reason: fmt.Sprintf("resumed %d times already (MaxResumes)", k.resumes), last: k.last}
+		reason := fmt.Sprintf("resumed %d times already (MaxResumes)", k.resumes)
+		if k.c.maxResumes == 0 {
+			reason = "resuming is off (MaxResumes < 0)"
+		}
+		k.stop = &stopError{reason: reason, last: k.last}
 		return false, nil
 	}
 

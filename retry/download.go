@@ -161,6 +161,17 @@ func (d *download) receive(resp *http.Response) error {
 			}
 			return &restartError{err}
 		}
+	case http.StatusRequestedRangeNotSatisfiable:
+		if d.offset == 0 {
+			return nil
+		}
+		// The body shrank below what is stored: it changed.
+		resp.Body.Close()
+		err := &protocolError{fmt.Sprintf("416 for a range from byte %d: the body changed", d.offset)}
+		if rerr := d.reset(); rerr != nil {
+			return rerr
+		}
+		return &restartError{err}
 	default:
 		return nil
 	}
@@ -210,6 +221,9 @@ func (d *download) stream(body io.Reader) error {
 	switch {
 	case w.err != nil:
 		return &localWriteError{w.err}
+	case err != nil && d.total >= 0 && d.offset == d.total:
+		// Every byte arrived and only the end of the exchange failed:
+		// resuming would ask for an empty range.
 	case err != nil:
 		return err
 	case d.total >= 0 && d.offset > d.total:

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -255,6 +256,24 @@ func TestDownloadETagChanges(t *testing.T) {
 			serveBody(w, r, v2, `"v2"`, false, 0)
 		}, v2, "", "bytes=102400-", "")
 	})
+}
+
+func TestDownloadBodyShrank(t *testing.T) {
+	v1, v2 := randomBody(200<<10, 9), randomBody(50<<10, 10)
+	// Without an ETag there is no If-Range; the server answers 416 to a
+	// range beyond its new body, and the download starts over.
+	checkDownload(t, nil, func(i int, w http.ResponseWriter, r *http.Request) {
+		if i == 0 {
+			serveBody(w, r, v1, "", false, 100<<10)
+			return
+		}
+		if r.Header.Get("Range") != "" {
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", len(v2)))
+			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+			return
+		}
+		serveBody(w, r, v2, "", false, 0)
+	}, v2, "", "bytes=102400-", "")
 }
 
 func TestDownloadBadContentRange(t *testing.T) {
@@ -545,3 +564,62 @@ type discardFile struct{}
 func (discardFile) Write(p []byte) (int, error)    { return len(p), nil }
 func (discardFile) Seek(int64, int) (int64, error) { return 0, nil }
 func (discardFile) Truncate(int64) error           { return nil }
+
+// cuttingTransport serves body, honouring "Range: bytes=N-", but every
+// response breaks off after cut bytes with io.ErrUnexpectedEOF, even one
+// that delivered the rest of the body.
+func cuttingTransport(body string, cut int) *fakeTransport {
+	return &fakeTransport{serve: func(_ int, req *http.Request) (*http.Response, error) {
+		start := 0
+		if rg := req.Header.Get("Range"); rg != "" {
+			start, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(rg, "bytes="), "-"))
+		}
+		resp := reply(http.StatusOK, "", "ETag", `"x"`)
+		if start > 0 {
+			resp = reply(http.StatusPartialContent, "", "ETag", `"x"`,
+				"Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, len(body)-1, len(body)))
+		}
+		rest := body[start:]
+		resp.ContentLength = int64(len(rest))
+		resp.Body = &truncatedBody{strings.NewReader(rest[:min(cut, len(rest))])}
+		return resp, nil
+	}}
+}
+
+func TestDownloadResumeLimits(t *testing.T) {
+	body := strings.Repeat("0123456789", 10)
+	for _, tc := range []struct {
+		name     string
+		c        *Client
+		requests int
+		err      string
+	}{
+		{"MaxResumes 3", &Client{MaxResumes: 3}, 4,
+			"unexpected EOF; not retrying: resumed 3 times already (MaxResumes) (4 attempts, 3 resumes in "},
+		{"MaxResumes negative", &Client{MaxResumes: -1}, 1,
+			"unexpected EOF; not retrying: resuming is off (MaxResumes < 0)"},
+		{"Disabled", &Client{Disabled: true}, 1, ": unexpected EOF"},
+		{"enough resumes", &Client{}, 10, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ft := cuttingTransport(body, 10)
+				tc.c.Transport = ft
+				f := newMemFile()
+				_, err := tc.c.Download(mustGet(t, "http://proxy.test/m.zip"), f, nil)
+				if ft.count() != tc.requests {
+					t.Errorf("%d requests, want %d", ft.count(), tc.requests)
+				}
+				if tc.err == "" {
+					if err != nil || string(f.bytes()) != body {
+						t.Errorf("got %q, %v", f.bytes(), err)
+					}
+					return
+				}
+				if Classify(context.Background(), err, nil) != Truncated || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("err %v, want class truncated and %q", err, tc.err)
+				}
+			})
+		})
+	}
+}
