@@ -35,12 +35,16 @@ func (c *Client) GetBytes(req *http.Request, limit int64) ([]byte, error) {
 			return nil
 		}
 		defer resp.Body.Close()
+		tooLarge := fmt.Errorf("%w: more than %d bytes", errTooLarge, limit)
+		if resp.ContentLength > limit {
+			return tooLarge
+		}
 		b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 		if err != nil {
 			return err
 		}
 		if int64(len(b)) > limit {
-			return fmt.Errorf("%w: more than %d bytes", errTooLarge, limit)
+			return tooLarge
 		}
 		body = b
 		return nil

@@ -256,6 +256,16 @@ func TestGetBytesBody(t *testing.T) {
 			t.Errorf("limit 5: err %v after %d requests, want too-large after 1", err, ft.count()-2)
 		}
 
+		ft.serve = func(int, *http.Request) (*http.Response, error) {
+			resp := reply(200, "hello, world")
+			resp.ContentLength = -1 // as if chunked: the limit is found while reading
+			return resp, nil
+		}
+		_, err = c.GetBytes(mustGet(t, "http://proxy.test/big"), 5)
+		if Classify(context.Background(), err, nil) != TooLarge {
+			t.Errorf("limit 5, unknown length: err %v, want too-large", err)
+		}
+
 		ft.serve = func(int, *http.Request) (*http.Response, error) { return reply(204, ""), nil }
 		_, err = c.GetBytes(mustGet(t, "http://proxy.test/x"), 0)
 		if Classify(context.Background(), err, nil) != Protocol || !strings.HasSuffix(err.Error(), ": unexpected status 204 No Content") {
