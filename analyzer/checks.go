@@ -311,8 +311,12 @@ func (c *modChecker) remote(r *modfile.Replace) {
 			var fixes []analysis.SuggestedFix
 			pin := "the version it is meant for"
 			if required {
-				fixes = append(fixes, pinFix(c.tf, c.m.data, r, req))
 				pin = req
+				// Pinning must not collide with a replace of that very
+				// version (already reported as an overlap).
+				if !slices.ContainsFunc(c.f.Replace, func(o *modfile.Replace) bool { return o.Old.Path == r.Old.Path && o.Old.Version == req }) {
+					fixes = append(fixes, pinFix(c.tf, c.m.data, r, req))
+				}
 			}
 			c.report(Wildcard, r, nil, fixes,
 				"replace of every version of %s by %s %s also captures future upgrades (go get %s@latest still builds %s %s) and hides retractions; pin it to %s: replace %s %s => %s %s",

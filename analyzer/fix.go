@@ -83,9 +83,14 @@ func deleteFix(tf *token.File, f *modfile.File, data []byte, r *modfile.Replace,
 		end = lineEnd(data, r.Syntax.End.Byte)
 	}
 	// Removing a directive that stood between two blank lines would leave
-	// them adjacent; take one with it.
-	if (start == 0 || start >= 2 && data[start-2] == '\n') && end < len(data) && data[end] == '\n' {
+	// them adjacent, and one at the end would leave a trailing blank line;
+	// take one with it.
+	blankBefore := start == 0 || start >= 2 && data[start-2] == '\n'
+	switch {
+	case blankBefore && end < len(data) && data[end] == '\n':
 		end++
+	case blankBefore && start > 0 && end == len(data):
+		start--
 	}
 	return analysis.SuggestedFix{
 		Message:   message,
