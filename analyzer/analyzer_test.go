@@ -66,10 +66,10 @@ type lineKey struct {
 // A testCase is a prepared copy of testdata/src/<name>.
 type testCase struct {
 	root   string
-	gomods []string             // every go.mod, absolute
-	wants  map[lineKey][]want   // expectations by go.mod line
-	golden map[string][]byte    // go.mod → wanted content after fixes
-	owner  string               // import path of the reporting package, if given
+	gomods []string           // every go.mod, absolute
+	wants  map[lineKey][]want // expectations by go.mod line
+	golden map[string][]byte  // go.mod → wanted content after fixes
+	owner  string             // import path of the reporting package, if given
 	cfg    analyzer.Config
 }
 
