@@ -47,12 +47,19 @@ type modChecker struct {
 
 	required map[string]string // module path → highest required version
 	pruned   bool              // go ≥ 1.17: go.mod lists every module in the build
+
+	// conflicted holds the old module versions replaced differently by
+	// two replaces, which the go command refuses. Lines replacing them get
+	// no fixes: removing or pinning one could make the file load with the
+	// other, which is no longer the same build.
+	conflicted map[module.Version]bool
 }
 
 // runChecks reports the findings about m, positioned in a token.File named
 // name that it adds to fset.
 func runChecks(ctx context.Context, fset *token.FileSet, name string, m *modState, on map[string]bool, cfg *Config) []analysis.Diagnostic {
-	c := &modChecker{ctx: ctx, m: m, f: m.file, on: on, cfg: cfg, fset: fset, required: make(map[string]string)}
+	c := &modChecker{ctx: ctx, m: m, f: m.file, on: on, cfg: cfg, fset: fset,
+		required: make(map[string]string), conflicted: make(map[module.Version]bool)}
 	c.tf = addFile(fset, name, m.data)
 	for _, r := range c.f.Require {
 		if v, ok := c.required[r.Mod.Path]; !ok || semver.Compare(r.Mod.Version, v) > 0 {
@@ -124,9 +131,13 @@ func (c *modChecker) run() {
 				hasMain = &b
 			}
 			if !*hasMain {
+				name := "this module"
+				if c.f.Module != nil {
+					name = c.f.Module.Mod.Path
+				}
 				c.report(Library, r, nil, nil,
 					"%s has no main package, so it is only ever built as a dependency, and the go command ignores the replace directives of dependencies: its consumers do not get this replacement of %s; get the change released and require it instead",
-					c.f.Module.Mod.Path, r.Old.Path)
+					name, r.Old.Path)
 			}
 		}
 	}
@@ -136,8 +147,11 @@ func (c *modChecker) run() {
 // takes effect.
 func (c *modChecker) effect(r *modfile.Replace) bool {
 	if r.Old == r.New {
-		c.report(Noop, r, nil, []analysis.SuggestedFix{deleteFix(c.tf, c.f, c.m.data, r, "Remove the no-op replace")},
-			"replace of %s %s with itself has no effect; remove it", r.Old.Path, r.Old.Version)
+		var fixes []analysis.SuggestedFix
+		if !c.conflicted[r.Old] {
+			fixes = append(fixes, deleteFix(c.tf, c.f, c.m.data, r, "Remove the no-op replace"))
+		}
+		c.report(Noop, r, nil, fixes, "replace of %s %s with itself has no effect; remove it", r.Old.Path, r.Old.Version)
 		return false
 	}
 	if c.f.Module != nil && r.Old.Path == c.f.Module.Mod.Path {
@@ -182,6 +196,7 @@ func (c *modChecker) duplicates() map[int]bool {
 				c.report(Duplicate, r, c.relatedLine(prev, "first replace"), fixes,
 					"replace of %s repeats line %d; remove the repeat", oldString(r), prev.Syntax.Start.Line)
 			} else {
+				c.conflicted[r.Old] = true
 				// cmd/go's modload.toReplaceMap (modload/modfile.go) fails the build.
 				c.report(Duplicate, r, c.relatedLine(prev, "other replace"), nil,
 					"%s is replaced again, differently than at line %d: the go command refuses to load the module (\"conflicting replacements for %s\"); keep one", oldString(r), prev.Syntax.Start.Line, oldString(r))
@@ -304,7 +319,11 @@ func (c *modChecker) remote(r *modfile.Replace) {
 	if r.Old.Version == "" && !downgrade {
 		switch {
 		case samePath && required && r.New.Version == req:
-			c.report(Wildcard, r, nil, []analysis.SuggestedFix{deleteFix(c.tf, c.f, c.m.data, r, "Remove the replace")},
+			var fixes []analysis.SuggestedFix
+			if !c.conflicted[r.Old] {
+				fixes = append(fixes, deleteFix(c.tf, c.f, c.m.data, r, "Remove the replace"))
+			}
+			c.report(Wildcard, r, nil, fixes,
 				"replace of every version of %s by its required version %s does nothing today and silently holds back upgrades (go get %s@latest keeps building %s); remove it",
 				r.Old.Path, req, r.Old.Path, req)
 		default:
@@ -314,7 +333,7 @@ func (c *modChecker) remote(r *modfile.Replace) {
 				pin = req
 				// Pinning must not collide with a replace of that very
 				// version (already reported as an overlap).
-				if !slices.ContainsFunc(c.f.Replace, func(o *modfile.Replace) bool { return o.Old.Path == r.Old.Path && o.Old.Version == req }) {
+				if !c.conflicted[r.Old] && !slices.ContainsFunc(c.f.Replace, func(o *modfile.Replace) bool { return o.Old.Path == r.Old.Path && o.Old.Version == req }) {
 					fixes = append(fixes, pinFix(c.tf, c.m.data, r, req))
 				}
 			}

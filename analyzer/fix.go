@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"go/token"
 	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/go/analysis"
@@ -25,18 +28,22 @@ func pinFix(tf *token.File, data []byte, r *modfile.Replace, version string) ana
 		at = skipSpace(data, tokenEnd(data, at)) // skip the "replace" verb
 	}
 	at = tokenEnd(data, at)
+	text := " " + version
+	if at < len(data) && skipSpace(data, at) == at {
+		text += " " // a quoted path may touch the next token: "m"=> n v1
+	}
 	return analysis.SuggestedFix{
 		Message: fmt.Sprintf("Pin the replace to the required version %s", version),
 		TextEdits: []analysis.TextEdit{{
 			Pos:     tf.Pos(at),
 			End:     tf.Pos(at),
-			NewText: []byte(" " + version),
+			NewText: []byte(text),
 		}},
 	}
 }
 
 // tokenEnd returns the offset just past the go.mod token starting at off:
-// a quoted string ("..." with escapes, or `...`) or a run of non-space bytes.
+// a quoted string ("..." with escapes, or `...`) or an identifier.
 func tokenEnd(data []byte, off int) int {
 	if off >= len(data) {
 		return len(data)
@@ -55,21 +62,25 @@ func tokenEnd(data []byte, off int) int {
 		}
 		return len(data)
 	}
+	// An identifier, as modfile's lexer (isIdent) scans it.
 	i := off
-	for i < len(data) && !isSpace(data[i]) {
-		i++
+	for i < len(data) && !bytes.HasPrefix(data[i:], []byte("//")) {
+		r, size := utf8.DecodeRune(data[i:])
+		if unicode.IsSpace(r) || !unicode.IsPrint(r) || strings.ContainsRune("()[]{},", r) {
+			break
+		}
+		i += size
 	}
 	return i
 }
 
 func skipSpace(data []byte, off int) int {
-	for off < len(data) && (data[off] == ' ' || data[off] == '\t') {
+	for off < len(data) && (data[off] == ' ' || data[off] == '\t' || data[off] == '\r') {
 		off++
 	}
 	return off
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // deleteFix removes the replace directive r with the comment lines attached
 // above it. A block left empty is removed with its parentheses.
