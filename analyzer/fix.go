@@ -81,7 +81,6 @@ func skipSpace(data []byte, off int) int {
 	return off
 }
 
-
 // deleteFix removes the replace directive r with the comment lines attached
 // above it. A block left empty is removed with its parentheses.
 func deleteFix(tf *token.File, f *modfile.File, data []byte, r *modfile.Replace, message string) analysis.SuggestedFix {
