@@ -24,6 +24,9 @@
 // cache) answers with a digest of the executable and of every go.mod input
 // of the modules in the current directory ([analyzer.Fingerprint]), so
 // that go vet never replays findings or fixes computed for an older go.mod.
+// Since that makes go vet re-run the tool on every package after a go.mod
+// change, the tool answers go vet's facts-only requests for dependencies
+// (modreplace has no facts) without parsing them.
 package main
 
 import (
@@ -40,6 +43,9 @@ func main() {
 		os.Exit(printVersion(os.Stdout, os.Stderr))
 	case goModMode(args):
 		os.Exit(runGoMod(args, os.Stdout, os.Stderr))
+	}
+	if handled, code := answerFactsOnly(args); handled {
+		os.Exit(code)
 	}
 	singlechecker.Main(analyzer.Analyzer)
 }
