@@ -77,6 +77,12 @@ type Config struct {
 	Source ModuleInfoSource
 }
 
+// Validate reports an unknown check ID in Enable or Disable.
+func (c *Config) Validate() error {
+	_, err := c.enabled()
+	return err
+}
+
 // enabled resolves Enable and Disable into the set of checks to run.
 func (c *Config) enabled() (map[string]bool, error) {
 	on := make(map[string]bool)
