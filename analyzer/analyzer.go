@@ -30,12 +30,18 @@ const retractedTimeout = time.Minute
 // from cfg and add to it. Each analyzer returned by New reports each
 // module's findings once per driver run (see the package documentation).
 func New(cfg Config) *analysis.Analyzer {
+	src := cfg.Source
+	if src == nil {
+		// One source per analyzer, so that a driver run asks about each
+		// module once.
+		src = &ProxySource{}
+	}
 	st := &runner{
 		cfg: Config{
 			Enable:  slices.Clone(cfg.Enable),
 			Disable: slices.Clone(cfg.Disable),
 			Allow:   slices.Clone(cfg.Allow),
-			Source:  cfg.Source,
+			Source:  src,
 		},
 		runs: make(map[runKey]*modRun),
 	}

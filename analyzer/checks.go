@@ -356,7 +356,7 @@ func (c *modChecker) remote(r *modfile.Replace) {
 func (c *modChecker) retracted(r *modfile.Replace) {
 	src := c.cfg.Source
 	if src == nil {
-		src = defaultSource
+		src = &ProxySource{} // callers that check many modules pass a shared Source
 	}
 	yes, why, err := src.Retraction(c.ctx, r.New.Path, r.New.Version)
 	if err != nil {
@@ -377,8 +377,6 @@ func (c *modChecker) retracted(r *modfile.Replace) {
 	}
 }
 
-// defaultSource is shared so that one process asks about each module once.
-var defaultSource = &ProxySource{}
 
 // goworkShadow reports a replace that the go.work above the module overrides.
 func (c *modChecker) goworkShadow(r *modfile.Replace) {

@@ -72,8 +72,9 @@ type Config struct {
 	// comma-separated glob patterns (path.Match) matching a path prefix,
 	// such as "github.com/myorg/*,example.com/mirror".
 	Allow []string
-	// Source answers the retracted check. Nil means a [ProxySource] with
-	// default fields.
+	// Source answers the retracted check. Nil means a new [ProxySource]
+	// with default fields: one per analyzer made by [New], one per call
+	// of [CheckModFile].
 	Source ModuleInfoSource
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/modkit/modkit/analyzer"
 	"golang.org/x/tools/go/analysis"
@@ -39,7 +40,8 @@ func runGoMod(args []string, stdout, stderr io.Writer) int {
 	jsonOut := fs.Bool("json", false, "emit JSON output")
 	fix := fs.Bool("fix", false, "apply the first suggested fix of each finding")
 	diff := fs.Bool("diff", false, "with -fix, print the changes as a unified diff instead of writing them")
-	var cfg analyzer.Config
+	// One source for all files, so that each module is asked about once.
+	cfg := analyzer.Config{Source: &analyzer.ProxySource{}}
 	cfg.RegisterFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: modreplace -gomod [flags] [go.mod | dir]...\n\nFlags:\n")
@@ -61,7 +63,10 @@ func runGoMod(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	ctx := context.Background()
+	// Only the opt-in retracted check waits on the network; a stalled
+	// proxy must not hang a pre-commit hook.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	fset := token.NewFileSet()
 	tree := make(jsonTree)
 	exit := 0

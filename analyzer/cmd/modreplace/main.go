@@ -30,6 +30,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 
 	"github.com/modkit/modkit/analyzer"
@@ -47,5 +48,7 @@ func main() {
 	if handled, code := answerFactsOnly(args); handled {
 		os.Exit(code)
 	}
+	// Listed so that -help shows the mode; goModMode has handled it.
+	flag.Bool("gomod", false, "check go.mod files (arguments: go.mod files or directories) without loading packages")
 	singlechecker.Main(analyzer.Analyzer)
 }
