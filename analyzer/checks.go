@@ -377,7 +377,6 @@ func (c *modChecker) retracted(r *modfile.Replace) {
 	}
 }
 
-
 // goworkShadow reports a replace that the go.work above the module overrides.
 func (c *modChecker) goworkShadow(r *modfile.Replace) {
 	w := c.m.work
