@@ -112,14 +112,15 @@ func (c *modChecker) relatedLine(r *modfile.Replace, msg string) []analysis.Rela
 }
 
 // A replace that never takes effect is reported once, by the check that
-// says why (noop, unused, inert, duplicate); checks about its target skip it.
+// says why (noop, unused, inert, duplicate); the other checks skip it.
 func (c *modChecker) run() {
 	dead := c.duplicates()
 	var hasMain *bool
 	for i, r := range c.f.Replace {
-		if !dead[i] && c.effect(r) {
-			c.target(r)
+		if dead[i] || !c.effect(r) {
+			continue
 		}
+		c.target(r)
 		if c.on[Undocumented] && !documented(c.f, r) {
 			c.report(Undocumented, r, nil, nil,
 				"replace of %s has no comment saying why: replaces outlive their reason; add a comment above or beside it (what it fixes, the upstream issue, when it can go)", r.Old.Path)

@@ -73,9 +73,10 @@
 //     ignored: consumers never get them.
 //
 // A replace that never takes effect is reported once, by the check that
-// says why (noop, unused, inert, duplicate); the checks about its target
-// skip it. Suggested fixes are offered only where the result builds as
-// before (noop, identical duplicate, wildcard pin); a local replacement is
+// says why (noop, unused, inert, duplicate); the other checks skip it.
+// Suggested fixes are offered only where the result builds as before
+// (noop, identical duplicate, wildcard pin) and no conflicting replace of
+// the same version makes the outcome ambiguous; a local replacement is
 // never removed automatically. Fixes edit go.mod by byte offsets, keeping
 // its comments and layout.
 //
