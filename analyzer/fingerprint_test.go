@@ -1,13 +1,14 @@
 package analyzer
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
 // writeFiles creates files (path → content) below dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
@@ -125,5 +126,20 @@ func TestFingerprintModules(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// BenchmarkFingerprint measures the -V=full digest, which go vet asks for
+// on every run, for a library of 2000 files: the worst case, since the
+// search for a main package reads every file.
+func BenchmarkFingerprint(b *testing.B) {
+	dir := b.TempDir()
+	files := map[string]string{"go.mod": "module example.com/lib\n\ngo 1.22\n\nrequire example.com/x v1.0.0\n\nreplace example.com/x => ./x\n", "x/go.mod": "module example.com/x\n"}
+	for i := range 2000 {
+		files[fmt.Sprintf("p%02d/f%03d.go", i%40, i)] = fmt.Sprintf("// Copyright notice.\n\npackage p%02d\n\nfunc F%d() {}\n", i%40, i)
+	}
+	writeFiles(b, dir, files)
+	for b.Loop() {
+		Fingerprint(dir)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"go/build"
 	"go/parser"
 	"go/token"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -183,12 +184,40 @@ func hasMainPackage(m *modState) (bool, error) {
 		if !isGoSource(d.Name()) {
 			return nil
 		}
-		f, err := parser.ParseFile(fset, p, nil, parser.PackageClauseOnly)
-		if err == nil && f.Name.Name == "main" {
+		if packageName(fset, p) == "main" {
 			found = true
 			return filepath.SkipAll
 		}
 		return nil
 	})
 	return found, err
+}
+
+// packageName returns the package name a Go file declares, or "" if it
+// cannot be read. go vet asks for the fingerprint, which scans a library's
+// every file, on each run; so it reads a file's head first, and the whole
+// file only when the package clause lies beyond it.
+func packageName(fset *token.FileSet, file string) string {
+	f, err := os.Open(file)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, err := io.ReadFull(f, head)
+	head = head[:n]
+	if ast, perr := parser.ParseFile(fset, file, head, parser.PackageClauseOnly); perr == nil {
+		return ast.Name.Name
+	}
+	if err != nil {
+		return "" // the whole file was read and has no package clause
+	}
+	rest, err := io.ReadAll(f)
+	if err != nil {
+		return ""
+	}
+	if ast, err := parser.ParseFile(fset, file, append(head, rest...), parser.PackageClauseOnly); err == nil {
+		return ast.Name.Name
+	}
+	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/tools/go/analysis"
@@ -140,5 +141,22 @@ func TestModuleFile(t *testing.T) {
 	}
 	if onlyTests(pass(nil, "p/p.go", "p/p_test.go")) || !onlyTests(pass(nil, "p/p_test.go")) {
 		t.Errorf("onlyTests: want false for a package with tests, true for an external test package")
+	}
+}
+
+func TestPackageName(t *testing.T) {
+	dir := t.TempDir()
+	long := "// " + strings.Repeat("x", 5000) + "\n\npackage late\n"
+	writeFiles(t, dir, map[string]string{
+		"a.go":    "package a\n",
+		"late.go": long,
+		"bad.go":  "// no package clause\n",
+		"cut.go":  strings.Repeat("/* */", 1000) + "package cut\n",
+	})
+	fset := token.NewFileSet()
+	for name, want := range map[string]string{"a.go": "a", "late.go": "late", "bad.go": "", "cut.go": "cut", "missing.go": ""} {
+		if got := packageName(fset, filepath.Join(dir, name)); got != want {
+			t.Errorf("packageName(%s) = %q; want %q", name, got, want)
+		}
 	}
 }
