@@ -101,9 +101,12 @@
 // test package never reports; of its test variants ("p" and "p [p.test]")
 // in one driver run, the first analyzed reports. A run that does not
 // include the owner package (go vet ./sub/...) reports nothing about
-// go.mod; use "modreplace -gomod" to check go.mod alone. Build tags from
-// -tags are invisible to the analyzer, so a module whose smallest package
-// exists only under tags is owned by its smallest untagged package.
+// go.mod, and neither does one in which the owner fails to compile (go vet
+// skips it); use "modreplace -gomod" to check go.mod alone. Build tags
+// from -tags are invisible to the analyzer, so a module whose smallest
+// package exists only under tags is owned by its smallest untagged
+// package. The analyzer reads go.mod itself: a -modfile flag in GOFLAGS is
+// not followed.
 //
 // # go vet's result cache
 //
