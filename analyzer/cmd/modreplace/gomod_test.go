@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -228,5 +231,32 @@ func TestAnswerFactsOnly(t *testing.T) {
 		if handled, _ := answerFactsOnly(args); handled {
 			t.Errorf("answerFactsOnly(%q) handled it", args)
 		}
+	}
+}
+
+// TestGoModRetracted runs the opt-in retracted check end to end: GOPROXY
+// comes from the environment through "go env", the proxy is a loopback
+// server.
+func TestGoModRetracted(t *testing.T) {
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/example.com/a/@v/list":
+			io.WriteString(w, "v1.0.0\nv1.0.1\nv1.1.0\n")
+		case "/example.com/a/@v/v1.1.0.mod":
+			io.WriteString(w, "// Deprecated: use example.com/a/v2\nmodule example.com/a\n\nretract v1.0.1 // loses data\n")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer proxy.Close()
+	t.Setenv("GOPROXY", proxy.URL)
+	t.Setenv("GONOPROXY", "")
+	t.Setenv("GOPRIVATE", "")
+	dir := writeModule(t, map[string]string{"go.mod": "module example.com/r\n\ngo 1.22\n\nrequire example.com/a v1.0.0\n\nreplace example.com/a v1.0.0 => example.com/a v1.0.1\n"})
+	stdout, stderr, code := runGoModIn(t, dir, "-enable=retracted")
+	want := "go.mod:7:1: [retracted] replacement example.com/a v1.0.1 is retracted by its authors (loses data): it has a known problem; replace with a version that is not retracted\n" +
+		"go.mod:7:1: [retracted] replacement module example.com/a is deprecated: use example.com/a/v2; move to what the deprecation recommends\n"
+	if code != 3 || stdout != want {
+		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant:\n%s", code, stdout, stderr, want)
 	}
 }
