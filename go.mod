@@ -3,6 +3,7 @@ module github.com/modkit/modkit
 go 1.25.0
 
 require (
+	github.com/golangci/plugin-module-register v0.1.2
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
 	go.uber.org/goleak v1.3.0 // indirect
