@@ -80,41 +80,31 @@ func (c *Cache) checkDir() error {
 	return nil
 }
 
-// checkVersion applies the version checks of cmd/go's CachePath and
-// DownloadDir: a toolchain pseudo-module has no cache files, and the version
-// must be canonical semver.
-func checkVersion(mod module.Version) error {
-	if err := checkNotToolchain(mod); err != nil {
-		return err
+// escape checks mod and the cache directory as cmd/go's CachePath and
+// DownloadDir do, in their order, and returns the escaped path and version:
+// the toolchain pseudo-modules have no cache entries; the cache directory
+// must be usable; the path must be escapable; the version must be
+// canonical semver.
+func (c *Cache) escape(mod module.Version) (encPath, encVersion string, err error) {
+	if mod.Path == "go" || mod.Path == "toolchain" {
+		return "", "", fmt.Errorf("%s@%s: the %s pseudo-module has no module cache entries", mod.Path, mod.Version, mod.Path)
+	}
+	if err := c.checkDir(); err != nil {
+		return "", "", err
+	}
+	if encPath, err = module.EscapePath(mod.Path); err != nil {
+		return "", "", err
 	}
 	if !semver.IsValid(mod.Version) {
-		return fmt.Errorf("non-semver module version %q", mod.Version)
+		return "", "", fmt.Errorf("non-semver module version %q", mod.Version)
 	}
 	if module.CanonicalVersion(mod.Version) != mod.Version {
-		return fmt.Errorf("non-canonical module version %q", mod.Version)
+		return "", "", fmt.Errorf("non-canonical module version %q", mod.Version)
 	}
-	return nil
-}
-
-// checkNotToolchain rejects the go and toolchain pseudo-modules, which
-// name Go toolchains, not modules (cmd/go/internal/gover.IsToolchain).
-func checkNotToolchain(mod module.Version) error {
-	if mod.Path == "go" || mod.Path == "toolchain" {
-		return fmt.Errorf("%s@%s: the %s pseudo-module has no module cache entries", mod.Path, mod.Version, mod.Path)
+	if encVersion, err = module.EscapeVersion(mod.Version); err != nil {
+		return "", "", err
 	}
-	return nil
-}
-
-// downloadDir is <Dir>/cache/download/<escaped path>/@v (cmd/go's cacheDir).
-func (c *Cache) downloadDir(modPath string) (string, error) {
-	if err := c.checkDir(); err != nil {
-		return "", err
-	}
-	enc, err := module.EscapePath(modPath)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(c.Dir, "cache", "download", enc, "@v"), nil
+	return encPath, encVersion, nil
 }
 
 // Path returns the download-cache file of mod with the given suffix
@@ -123,21 +113,11 @@ func (c *Cache) downloadDir(modPath string) (string, error) {
 // cmd/go/internal/modfetch.CachePath computes it. The version must be
 // canonical semver.
 func (c *Cache) Path(mod module.Version, suffix string) (string, error) {
-	if err := checkNotToolchain(mod); err != nil {
-		return "", err
-	}
-	dir, err := c.downloadDir(mod.Path)
+	enc, encVer, err := c.escape(mod)
 	if err != nil {
 		return "", err
 	}
-	if err := checkVersion(mod); err != nil {
-		return "", err
-	}
-	enc, err := module.EscapeVersion(mod.Version)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, enc+"."+suffix), nil
+	return filepath.Join(c.Dir, "cache", "download", enc, "@v", encVer+"."+suffix), nil
 }
 
 // ModuleDir returns the directory mod is extracted to,
@@ -146,20 +126,7 @@ func (c *Cache) Path(mod module.Version, suffix string) (string, error) {
 // still has a .partial marker, or its .ziphash is missing, the directory is
 // returned with an error matching [fs.ErrNotExist].
 func (c *Cache) ModuleDir(mod module.Version) (string, error) {
-	if err := checkNotToolchain(mod); err != nil {
-		return "", err
-	}
-	if err := c.checkDir(); err != nil {
-		return "", err
-	}
-	enc, err := module.EscapePath(mod.Path)
-	if err != nil {
-		return "", err
-	}
-	if err := checkVersion(mod); err != nil {
-		return "", err
-	}
-	encVer, err := module.EscapeVersion(mod.Version)
+	enc, encVer, err := c.escape(mod)
 	if err != nil {
 		return "", err
 	}

@@ -321,7 +321,8 @@ func TestGoModAndVersionList(t *testing.T) {
 	}
 	// An .info without a .mod is not listed.
 	c.WriteInfo(ctx, module.Version{Path: "example.com/m", Version: "v3.0.0"}, &Info{Version: "v3.0.0"})
-	dir, _ := c.downloadDir("example.com/m")
+	modFile, _ := c.Path(module.Version{Path: "example.com/m", Version: "v1.0.0"}, "mod")
+	dir := filepath.Dir(modFile)
 	list, err := os.ReadFile(filepath.Join(dir, "list"))
 	if err != nil {
 		t.Fatal(err)
