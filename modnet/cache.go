@@ -308,7 +308,7 @@ var oldVgoPrefix = []byte("//vgo 0.0.")
 // ReadGoMod reads mod's cached go.mod file and returns it with the file's
 // name, as cmd/go/internal/modfetch.readDiskGoMod does. A missing file, or
 // one from the pre-release era, is an error matching [fs.ErrNotExist].
-// ReadGoMod does not verify the content: check [GoModHash] of the data
+// ReadGoMod does not verify the content: check [HashGoMod] of the data
 // before using it, as the go command does.
 func (c *Cache) ReadGoMod(mod module.Version) (data []byte, file string, err error) {
 	file, err = c.Path(mod, "mod")

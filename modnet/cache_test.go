@@ -70,10 +70,10 @@ func newFixtureModule(t testing.TB, path, version string) *fixtureModule {
 		t.Fatal(err)
 	}
 	var err error
-	if m.sum, err = ZipHash(zf); err != nil {
+	if m.sum, err = HashZip(zf); err != nil {
 		t.Fatal(err)
 	}
-	if m.gomodSum, err = GoModHash(m.gomod); err != nil {
+	if m.gomodSum, err = HashGoMod(m.gomod); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -596,7 +596,7 @@ func TestExtractRejectsBadStoredZip(t *testing.T) {
 	zipfile, _ := c.Path(mod, "zip")
 	bad := rawZip(t, "example.com/m@v1.0.0/go.mod", "module example.com/m\n", "example.com/m@v1.0.0/a/../b.go", "package b\n")
 	writeFile(t, zipfile, string(bad))
-	h, err := ZipHash(zipfile)
+	h, err := HashZip(zipfile)
 	if err != nil {
 		t.Fatal(err)
 	}

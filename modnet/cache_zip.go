@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"golang.org/x/mod/module"
-	"golang.org/x/mod/sumdb/dirhash"
 	modzip "golang.org/x/mod/zip"
 )
 
@@ -72,7 +71,7 @@ type VerifyFunc func(ctx context.Context, hash string) error
 //     if the .ziphash is torn) is given to verify, and fetch is not called.
 //   - Otherwise, holding mod's version lock, it removes abandoned temporary
 //     zips, calls fetch to write the zip into a new temporary file, checks
-//     the result, hashes it with [dirhash.HashZip], calls verify, writes the
+//     the result, hashes it with [HashZip], calls verify, writes the
 //     .ziphash and renames the zip into place.
 //
 // The check is stricter than the go command's: besides requiring every
@@ -196,7 +195,7 @@ func checkZipFile(mod module.Version, f *os.File) error {
 // lock, sized first and then written, so that a torn write leaves NUL bytes
 // that [isValidSum] rejects.
 func hashZip(ctx context.Context, mod module.Version, zipfile, ziphashfile string, verify VerifyFunc) (err error) {
-	hash, err := dirhash.HashZip(zipfile, dirhash.Hash1)
+	hash, err := HashZip(zipfile)
 	if err != nil {
 		if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) {
 			err = fmt.Errorf("%w: %w", ErrCorruptZip, err)

@@ -120,6 +120,7 @@ func (d *SumDB) Lookup(ctx context.Context, path, version string) ([]string, err
 	d.mu.Unlock()
 	if sec != nil {
 		e := *sec
+		e.Path, e.Version = path, strings.TrimSuffix(version, "/go.mod")
 		return nil, &e
 	}
 	ops.setContext(ctx)
@@ -152,7 +153,8 @@ func (d *SumDB) classify(client *sumdb.Client, ops *sumdbOps, path, version stri
 		ce := &ChecksumError{Path: path, Version: strings.TrimSuffix(version, "/go.mod"), Source: d.name, DB: true, Err: errors.New(msg)}
 		d.mu.Lock()
 		if d.security == nil {
-			d.security = ce
+			kept := *ce // callers may fill in ce
+			d.security = &kept
 		}
 		d.mu.Unlock()
 		return ce
@@ -517,4 +519,19 @@ func (s *sumDBSet) get(env *Env, cache *Cache, db ChecksumDB, get GetFunc) (*Sum
 	}
 	s.m[k] = d
 	return d, nil
+}
+
+// checker returns the sumChecker for downloads of the module r routes:
+// gosum's lines first, then, if r says so, the shared client of r's
+// checksum database.
+func (s *sumDBSet) checker(env *Env, cache *Cache, r *Route, gosum *GoSum, get GetFunc) (*sumChecker, error) {
+	c := &sumChecker{gosum: gosum, db: r.ChecksumDB}
+	if r.ChecksumDB.Verify && r.ChecksumDB.Err == nil {
+		d, err := s.get(env, cache, r.ChecksumDB, get)
+		if err != nil {
+			return nil, err
+		}
+		c.sumdb = d
+	}
+	return c, nil
 }

@@ -566,18 +566,17 @@ func TestSumDBConcurrentLookups(t *testing.T) {
 	w := newSumdbWorld(t, mods...)
 	env, cache := w.env()
 	var set sumDBSet
-	r, _ := env.Route(mods[0].mod.Path)
+	r, _ := env.Route("example.com/db")
 	var wg sync.WaitGroup
 	dbs := make([]*SumDB, len(mods))
 	for i, m := range mods {
 		wg.Go(func() {
-			d, err := set.get(env, cache, r.ChecksumDB, w.get)
+			c, err := set.checker(env, cache, r, nil, w.get)
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			dbs[i] = d
-			c := &sumChecker{db: r.ChecksumDB, sumdb: d}
+			dbs[i] = c.sumdb.(*SumDB)
 			if err := c.check(context.Background(), m.mod, m.sum); err != nil {
 				t.Error(err)
 			}
@@ -591,6 +590,12 @@ func TestSumDBConcurrentLookups(t *testing.T) {
 		if d != dbs[0] {
 			t.Fatal("sumDBSet made more than one SumDB for one database")
 		}
+	}
+	// No database client for a route that does not verify.
+	env2, _ := w.env("GOSUMDB", "off")
+	r2, _ := env2.Route("example.com/db")
+	if c, err := set.checker(env2, cache, r2, nil, w.get); err != nil || c.sumdb != nil {
+		t.Errorf("checker with GOSUMDB=off = %+v, %v", c, err)
 	}
 }
 

@@ -93,15 +93,16 @@ func (s *GoSum) Lookup(path, version string) []GoSumLine {
 	return s.lines[module.Version{Path: path, Version: version}]
 }
 
-// ZipHash returns the h1: hash of a module zip file, as recorded in go.sum
-// and .ziphash files.
-func ZipHash(zipfile string) (string, error) {
+// HashZip returns the h1: hash of a module zip file, as recorded in go.sum
+// and .ziphash files. [Cache.ZipHash] reads the hash recorded for a zip in
+// the cache.
+func HashZip(zipfile string) (string, error) {
 	return dirhash.HashZip(zipfile, dirhash.Hash1)
 }
 
-// GoModHash returns the h1: hash of a go.mod file's content, as recorded in
+// HashGoMod returns the h1: hash of a go.mod file's content, as recorded in
 // go.sum's "path version/go.mod" lines (cmd/go/internal/modfetch.goModSum).
-func GoModHash(data []byte) (string, error) {
+func HashGoMod(data []byte) (string, error) {
 	return dirhash.Hash1([]string{"go.mod"}, func(string) (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(data)), nil
 	})
@@ -298,7 +299,7 @@ func (c *sumChecker) check(ctx context.Context, mod module.Version, h string) er
 // checkGoMod checks a go.mod file's content for mod
 // (cmd/go/internal/modfetch.checkGoMod).
 func (c *sumChecker) checkGoMod(ctx context.Context, mod module.Version, data []byte) error {
-	h, err := GoModHash(data)
+	h, err := HashGoMod(data)
 	if err != nil {
 		return module.VersionError(mod, fmt.Errorf("verifying go.mod: %w", err))
 	}
