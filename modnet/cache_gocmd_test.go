@@ -177,11 +177,9 @@ func TestCacheLayoutMatchesGoCommand(t *testing.T) {
 type fixtureProxy struct {
 	srv   *httptest.Server
 	files map[string][]byte
-	// hook, if set, runs before each request is answered.
-	hook func(path string)
-
-	mu   sync.Mutex
-	reqs []string
+	mu    sync.Mutex
+	hook  func(path string)
+	reqs  []string
 }
 
 func newFixtureProxy(t testing.TB, mods ...*fixtureModule) *fixtureProxy {
@@ -214,6 +212,13 @@ func (p *fixtureProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write(data)
+}
+
+// setHook installs hook, which runs before each request is answered.
+func (p *fixtureProxy) setHook(hook func(path string)) {
+	p.mu.Lock()
+	p.hook = hook
+	p.mu.Unlock()
 }
 
 func (p *fixtureProxy) requests() []string {
@@ -319,7 +324,7 @@ func TestConcurrentDownloadsWithGoCommand(t *testing.T) {
 	// works, and modkit's slow fetches do the same to the go command.
 	var goZips, modkitZips atomic.Int32
 	started := make(chan struct{}, 1)
-	proxy.hook = func(path string) {
+	proxy.setHook(func(path string) {
 		if strings.HasSuffix(path, ".zip") {
 			goZips.Add(1)
 			select {
@@ -328,7 +333,7 @@ func TestConcurrentDownloadsWithGoCommand(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-	}
+	})
 	for round := range 3 {
 		select {
 		case <-started: // left over from the previous round
@@ -378,12 +383,12 @@ func TestVersionLockExcludesGoCommand(t *testing.T) {
 		proxy := newFixtureProxy(t, m)
 		inZip, release := make(chan struct{}), make(chan struct{})
 		var once sync.Once
-		proxy.hook = func(path string) {
+		proxy.setHook(func(path string) {
 			if path == zipPath {
 				once.Do(func() { close(inZip) })
 				<-release
 			}
-		}
+		})
 		c := newTestCache(t)
 		cmd := goCmd(t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), "mod", "download", m.mod.String())
 		out := startCmd(t, cmd)
@@ -413,11 +418,11 @@ func TestVersionLockExcludesGoCommand(t *testing.T) {
 		proxy := newFixtureProxy(t, m)
 		gotMod := make(chan struct{})
 		var once sync.Once
-		proxy.hook = func(path string) {
+		proxy.setHook(func(path string) {
 			if path == modPath {
 				once.Do(func() { close(gotMod) })
 			}
-		}
+		})
 		c := newTestCache(t)
 		unlock, err := c.Lock(ctx, m.mod)
 		if err != nil {
