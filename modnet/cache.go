@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
@@ -200,39 +199,6 @@ func (c *Cache) SideLock(ctx context.Context) (unlock func(), err error) {
 		return nil, fmt.Errorf("failed to create cache directory: %w", err)
 	}
 	return lockPath(ctx, path)
-}
-
-// Info is the metadata of a module version: the .info file of the module
-// proxy protocol and of the module cache, with the JSON form of the go
-// command's RevInfo (cmd/go/internal/modfetch/repo.go).
-type Info struct {
-	Version string    // canonical version
-	Time    time.Time // commit time
-	// Origin says where the version came from, for versions the go command
-	// fetched directly from version control. Proxies may pass it on.
-	Origin *InfoOrigin `json:",omitempty"`
-}
-
-// InfoOrigin is the provenance record in an .info file, with the fields
-// and JSON form of cmd/go/internal/modfetch/codehost.Origin.
-type InfoOrigin struct {
-	VCS    string `json:",omitempty"` // "git" etc.
-	URL    string `json:",omitempty"` // repository URL
-	Subdir string `json:",omitempty"` // module subdirectory in the repository
-
-	Hash string `json:",omitempty"` // commit hash or ID
-
-	// TagPrefix and TagSum summarise the repository tags the version's
-	// resolution depended on.
-	TagPrefix string `json:",omitempty"`
-	TagSum    string `json:",omitempty"`
-
-	// Ref is the mutable name (such as refs/tags/v1.2.3) that resolved to Hash.
-	Ref string `json:",omitempty"`
-
-	// RepoSum summarises the whole repository state, for resolutions that
-	// depended on all of it.
-	RepoSum string `json:",omitempty"`
 }
 
 // notCachedError reports a cache file that is missing or unusable; like the

@@ -55,7 +55,7 @@ func goCacheEnv(t *testing.T, cacheDir string, kv ...string) []string {
 	return env
 }
 
-func goCmd(dir string, env []string, args ...string) *exec.Cmd {
+func goCacheCmd(dir string, env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command("go", args...)
 	cmd.Dir, cmd.Env = dir, env
 	return cmd
@@ -65,7 +65,7 @@ func goCmd(dir string, env []string, args ...string) *exec.Cmd {
 func runGo(t *testing.T, dir string, env []string, args ...string) []byte {
 	t.Helper()
 	var stderr bytes.Buffer
-	cmd := goCmd(dir, env, args...)
+	cmd := goCacheCmd(dir, env, args...)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -340,7 +340,7 @@ func TestConcurrentDownloadsWithGoCommand(t *testing.T) {
 		default:
 		}
 		c := newTestCache(t)
-		cmd := goCmd(t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), append([]string{"mod", "download"}, fixtureArgs(mods)...)...)
+		cmd := goCacheCmd(t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), append([]string{"mod", "download"}, fixtureArgs(mods)...)...)
 		out := startCmd(t, cmd)
 		select {
 		case <-started:
@@ -390,7 +390,7 @@ func TestVersionLockExcludesGoCommand(t *testing.T) {
 			}
 		})
 		c := newTestCache(t)
-		cmd := goCmd(t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), "mod", "download", m.mod.String())
+		cmd := goCacheCmd(t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), "mod", "download", m.mod.String())
 		out := startCmd(t, cmd)
 		select {
 		case <-inZip:
@@ -428,7 +428,7 @@ func TestVersionLockExcludesGoCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := goCmd(t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), "mod", "download", m.mod.String())
+		cmd := goCacheCmd(t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), "mod", "download", m.mod.String())
 		out := startCmd(t, cmd)
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
@@ -469,21 +469,4 @@ func startCmd(t *testing.T, cmd *exec.Cmd) *syncBuffer {
 		t.Fatal(err)
 	}
 	return out
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

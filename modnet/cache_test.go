@@ -265,11 +265,11 @@ func TestInfoRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	c := newTestCache(t)
 	when := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
-	origin := &InfoOrigin{VCS: "git", URL: "https://example.com/m", Hash: "0123456789abcdef0123456789abcdef01234567",
+	origin := &Origin{VCS: "git", URL: "https://example.com/m", Hash: "0123456789abcdef0123456789abcdef01234567",
 		TagPrefix: "v", TagSum: "t1:xyz", Ref: "refs/tags/v1.0.0", RepoSum: "r1:abc"}
 	tests := []struct {
 		version string
-		origin  *InfoOrigin
+		origin  *Origin
 		want    string
 	}{
 		{"v1.0.0", nil, `{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z"}`},
