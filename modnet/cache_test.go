@@ -493,6 +493,13 @@ func TestDownloadZipRemovesStaleTemps(t *testing.T) {
 	}
 }
 
+// A ZipTemp is what retry.Client.Download writes into (retry.File).
+var _ interface {
+	io.Writer
+	io.Seeker
+	Truncate(int64) error
+} = (*ZipTemp)(nil)
+
 func TestDownloadZipResetBetweenSources(t *testing.T) {
 	c := newTestCache(t)
 	m := newFixtureModule(t, "example.com/m", "v1.0.0")
@@ -501,14 +508,31 @@ func TestDownloadZipResetBetweenSources(t *testing.T) {
 		if n, _ := w.Size(); n != 100 {
 			t.Errorf("Size = %d, want 100", n)
 		}
+		if err := w.Check(); !errors.Is(err, ErrCorruptZip) {
+			t.Errorf("Check of a partial zip = %v", err)
+		}
 		if err := w.Reset(); err != nil {
 			return err
 		}
-		_, err := w.ReadFrom(bytes.NewReader(m.zip))
-		return err
+		// A second source sends the first half, then resumes.
+		w.Write(m.zip[:len(m.zip)/2])
+		w.Write([]byte("garbage"))
+		if _, err := w.Seek(int64(len(m.zip)/2), io.SeekStart); err != nil {
+			return err
+		}
+		if err := w.Truncate(int64(len(m.zip) / 2)); err != nil {
+			return err
+		}
+		if _, err := w.ReadFrom(bytes.NewReader(m.zip[len(m.zip)/2:])); err != nil {
+			return err
+		}
+		return w.Check()
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if h, err := c.ZipHash(context.Background(), m.mod); err != nil || h != m.sum {
+		t.Errorf("ZipHash = %q, %v", h, err)
 	}
 }
 

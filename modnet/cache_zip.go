@@ -27,16 +27,40 @@ var ErrCorruptZip = errors.New("corrupt module zip")
 
 // A ZipTemp is the temporary file a module zip is downloaded into, next to
 // its final name in the cache, as <version>.zip<random>.tmp (the go command's
-// name pattern, so that its clean-up recognises an abandoned one).
+// name pattern, so that its clean-up recognises an abandoned one). It is a
+// retry.File, so a resumable download can write into it directly.
 type ZipTemp struct {
-	f *os.File
+	f   *os.File
+	mod module.Version
 }
 
-// Write appends to the zip.
+// Write writes to the zip at the current offset.
 func (t *ZipTemp) Write(p []byte) (int, error) { return t.f.Write(p) }
 
-// ReadFrom appends everything r yields to the zip.
+// ReadFrom writes everything r yields to the zip at the current offset.
 func (t *ZipTemp) ReadFrom(r io.Reader) (int64, error) { return io.Copy(t.f, r) }
+
+// Seek sets the offset of the next write.
+func (t *ZipTemp) Seek(offset int64, whence int) (int64, error) { return t.f.Seek(offset, whence) }
+
+// Truncate changes the file's size; it does not move the offset.
+func (t *ZipTemp) Truncate(size int64) error { return t.f.Truncate(size) }
+
+// Check reports whether the bytes written so far form a readable zip
+// archive, an error matching [ErrCorruptZip] if not: a cheap test of a
+// complete transfer (a truncated zip has lost its directory, which comes
+// last), for a downloader that starts over on corrupt bodies. The module
+// zip rules and the hash are checked when the fetch function returns.
+func (t *ZipTemp) Check() error {
+	fi, err := t.f.Stat()
+	if err != nil {
+		return err
+	}
+	if _, err := zip.NewReader(t.f, fi.Size()); err != nil {
+		return module.VersionError(t.mod, fmt.Errorf("%w: %d bytes: %w", ErrCorruptZip, fi.Size(), err))
+	}
+	return nil
+}
 
 // Reset empties the file, to start over from another source after a
 // failure, as cmd/go/internal/modfetch.downloadZip does between proxies.
@@ -127,10 +151,14 @@ func (c *Cache) DownloadZip(ctx context.Context, mod module.Version, fetch func(
 			os.Remove(f.Name())
 		}
 	}()
-	if err := fetch(ctx, &ZipTemp{f}); err != nil {
+	tmp := &ZipTemp{f: f, mod: mod}
+	if err := fetch(ctx, tmp); err != nil {
 		return "", err
 	}
-	if err := checkZipFile(mod, f); err != nil {
+	if err := tmp.Check(); err != nil {
+		return "", err
+	}
+	if err := checkZipRules(mod, f.Name()); err != nil {
 		return "", err
 	}
 	if err := f.Close(); err != nil {
@@ -165,26 +193,22 @@ func removeMatching(dir, prefix, suffix string, remove func(string) error) {
 	}
 }
 
-// checkZipFile checks a downloaded zip before it is hashed: readable
-// (else [ErrCorruptZip]), every file under the module's prefix
-// (cmd/go/internal/modfetch.downloadZip's message), then the module zip
-// rules.
-func checkZipFile(mod module.Version, f *os.File) error {
-	fi, err := f.Stat()
+// checkZipRules checks a readable zip before it is hashed: every file under
+// the module's prefix (cmd/go/internal/modfetch.downloadZip's check and
+// message), then the module zip rules.
+func checkZipRules(mod module.Version, zipfile string) error {
+	z, err := zip.OpenReader(zipfile)
 	if err != nil {
-		return err
+		return module.VersionError(mod, fmt.Errorf("%w: %w", ErrCorruptZip, err))
 	}
-	z, err := zip.NewReader(f, fi.Size())
-	if err != nil {
-		return module.VersionError(mod, fmt.Errorf("%w: %d bytes: %w", ErrCorruptZip, fi.Size(), err))
-	}
+	defer z.Close()
 	prefix := mod.Path + "@" + mod.Version + "/"
 	for _, zf := range z.File {
 		if !strings.HasPrefix(zf.Name, prefix) {
 			return fmt.Errorf("zip for %s has unexpected file %s", prefix[:len(prefix)-1], zf.Name)
 		}
 	}
-	if _, err := modzip.CheckZip(mod, f.Name()); err != nil {
+	if _, err := modzip.CheckZip(mod, zipfile); err != nil {
 		return module.VersionError(mod, fmt.Errorf("invalid module zip: %w", err))
 	}
 	return nil
