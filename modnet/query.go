@@ -78,10 +78,10 @@ func (c *Client) Query(ctx context.Context, path, query string) (*Info, error) {
 
 // queryMatcher is a parsed query (cmd/go/internal/modload.newQueryMatcher).
 type queryMatcher struct {
-	stat        bool // ask the source for this exact revision
-	prefix      string
-	filter      func(v string) bool
-	preferLower bool
+	stat         bool // ask the source for this exact revision
+	prefix       string
+	filter       func(v string) bool
+	preferLower  bool
 	mayUseLatest bool
 }
 
