@@ -102,12 +102,33 @@ func GenerateGraph(cfg GraphConfig) (*Graph, error) {
 	g := &Graph{Path: cfg.Prefix + "/main"}
 	var sumMods []Module // the build list: zip and go.mod lines
 	var modOnly []Module // older versions some go.mod names: go.mod lines
+	// A quarter of the modules predate graph pruning (go 1.16), as in real
+	// graphs. The go command loads the whole requirement graph below an
+	// unpruned module, reading the go.mod of every version in it, but only
+	// the direct requirements of a pruned (go ≥ 1.17) one, without reading
+	// their go.mod files (modload/buildlist.go, readModGraph). Versions read
+	// need /go.mod lines in go.sum.
+	unpruned := make([]bool, n)
+	for i := range unpruned {
+		unpruned[i] = rng.IntN(4) == 0
+	}
 	needed := make(map[string]bool)
-	for i := range n {
-		for j, minor := range reqs[i] {
-			if minor != latest[j] {
-				needed[version(paths[j], minor)] = true
+	var visit func(j, minor int)
+	visit = func(j, minor int) {
+		key := version(paths[j], minor)
+		if needed[key] {
+			return
+		}
+		needed[key] = true
+		if minor == latest[j] { // older versions require nothing
+			for k, kmin := range reqs[j] {
+				visit(k, kmin)
 			}
+		}
+	}
+	for i := range n {
+		if unpruned[i] {
+			visit(i, latest[i])
 		}
 	}
 	for i := range n {
@@ -115,10 +136,10 @@ func GenerateGraph(cfg GraphConfig) (*Graph, error) {
 			m := Module{Path: paths[i], Version: fmt.Sprintf("v1.%d.0", minor)}
 			var files map[string]string
 			if minor == latest[i] {
-				m.GoMod = depGoMod(paths[i], paths, reqs[i])
+				m.GoMod = depGoMod(paths[i], unpruned[i], paths, reqs[i])
 				files = depFiles(data, paths[i], paths, reqs[i], sizes[i])
 			} else {
-				m.GoMod = depGoMod(paths[i], paths, nil)
+				m.GoMod = depGoMod(paths[i], false, paths, nil)
 				files = depFiles(data, paths[i], paths, nil, 0)
 			}
 			files["go.mod"] = m.GoMod
@@ -245,9 +266,13 @@ func goSource(pkg string, imports []string, body string) string {
 	return b.String()
 }
 
-func depGoMod(path string, paths []string, reqs map[int]int) string {
+func depGoMod(path string, unpruned bool, paths []string, reqs map[int]int) string {
+	goVersion := "1.21"
+	if unpruned {
+		goVersion = "1.16"
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "module %s\n\ngo 1.21\n", path)
+	fmt.Fprintf(&b, "module %s\n\ngo %s\n", path, goVersion)
 	if len(reqs) > 0 {
 		b.WriteString("\nrequire (\n")
 		for _, j := range sortedKeys(reqs) {

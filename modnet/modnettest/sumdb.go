@@ -38,6 +38,20 @@ const (
 	SumDBBadSignature
 )
 
+func (m SumDBMode) String() string {
+	switch m {
+	case SumDBHonest:
+		return "honest"
+	case SumDBWrongHash:
+		return "wrong-hash"
+	case SumDBTamperedRecord:
+		return "tampered-record"
+	case SumDBBadSignature:
+		return "bad-signature"
+	}
+	return fmt.Sprintf("SumDBMode(%d)", int(m))
+}
+
 // sumDBCount makes default database names unique within a process: the go
 // command caches tree heads and tiles by database name, so two test
 // databases with one name but different keys would trip each other up.
