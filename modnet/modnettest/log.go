@@ -35,7 +35,8 @@ type Request struct {
 	// Fault is the fault the server applied (Kind NoFault if none).
 	Fault Fault
 	// Status is the status code sent, or 0 if the server sent no headers
-	// (a reset, or a stall the client gave up on).
+	// (a reset, or a stall the client or the server gave up on). A body cut
+	// or stalled after its headers keeps the status of those headers.
 	Status int
 	// Bytes counts the body bytes sent.
 	Bytes int64

@@ -38,10 +38,11 @@ type Server struct {
 	// in the process, ending in ".modnettest.test".
 	SumDBName string
 
-	hs      *httptest.Server
-	db      *SumDB
-	closing chan struct{}
-	once    sync.Once
+	hs       *httptest.Server
+	db       *SumDB
+	closing  chan struct{}
+	once     sync.Once
+	handlers sync.WaitGroup
 
 	mu       sync.Mutex
 	mods     map[string]map[string]*builtModule // path → version → files
@@ -115,6 +116,10 @@ func (s *Server) start(scheme string, start func()) {
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.closing) })
 	s.hs.Close()
+	// httptest stops waiting for a connection once it is hijacked, which
+	// aborted answers do; their handlers may still be finishing. No new
+	// handler can start now that every other connection is closed.
+	s.handlers.Wait()
 }
 
 // Client returns an HTTP client configured for the server, trusting its
@@ -221,6 +226,8 @@ func (s *Server) ResetRequests() {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handlers.Add(1)
+	defer s.handlers.Done()
 	t, perr := parseTarget(r.URL.Path)
 	s.mu.Lock()
 	n := s.counts[r.URL.Path]
@@ -248,9 +255,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.mu.Lock()
 		entry.Status, entry.Bytes, entry.Done = fw.status, fw.bytes, true
-		if fw.aborted {
-			entry.Status = 0
-		}
 		s.mu.Unlock()
 	}()
 
