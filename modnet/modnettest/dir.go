@@ -150,11 +150,17 @@ func dirContent(dir string, t target) (*content, error) {
 
 // notInDir describes a missing file without the test's temporary directory.
 func notInDir(t target, err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		err = pe.Err
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		err = fs.ErrNotExist
+	}
 	what := t.module
 	if t.version != "" {
 		what += "@" + t.version
 	}
-	return fmt.Errorf("%s: no %s file in the proxy directory: %w", what, t.kind, err)
+	return fmt.Errorf("%s: %s file in the proxy directory: %w", what, t.kind, err)
 }
 
 // readDirList reads the versions listed in <dir>/<escaped path>/@v/list.

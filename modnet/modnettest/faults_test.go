@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // bigModule has a zip of several hundred kilobytes, so that cuts, stalls and
@@ -324,6 +326,7 @@ func TestStallEndsOnClose(t *testing.T) {
 			t.Error("a stalled request succeeded after Close")
 		}
 	}
+	goleak.VerifyNone(t)
 	for _, r := range srv.Requests() {
 		wantStatus := map[FileKind]int{KindList: 0, KindZip: 200}[r.Kind]
 		if !r.Done || r.Status != wantStatus || r.Kind == KindZip && r.Bytes != 10 {

@@ -75,8 +75,7 @@ func TestGraphGoModDownloadAll(t *testing.T) {
 	for _, m := range g.BuildList {
 		want = append(want, m.Path+" "+m.Version)
 	}
-	if got := strings.Fields(strings.ReplaceAll(list, "\n", "\x00")); strings.Join(strings.Split(strings.TrimSpace(list), "\n"), "|") != strings.Join(want, "|") {
-		t.Errorf("go list -m all:\n%s\nwant:\n%s", list, strings.Join(want, "\n"))
-		_ = got
+	if got := strings.TrimSpace(list); got != strings.Join(want, "\n") {
+		t.Errorf("go list -m all:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }
