@@ -118,7 +118,13 @@ func TestFaultsSeenByHTTPClient(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv.SetFaults(Faults{Rules: []Rule{{Kind: KindZip, Fault: tc.fault}}})
 			srv.ResetRequests()
-			resp, body, err := get(freshClient(300*time.Millisecond), zipURL(srv, m))
+			// Only stalls should meet the client's timeout; under -race on a
+			// busy machine other answers can take a while.
+			timeout := 10 * time.Second
+			if k := tc.fault.Kind; k == FaultStall || k == FaultStallBody {
+				timeout = 300 * time.Millisecond
+			}
+			resp, body, err := get(freshClient(timeout), zipURL(srv, m))
 			tc.check(t, resp, body, err)
 			if log := srv.Requests(); len(log) != 1 || log[0].Fault != tc.fault {
 				t.Errorf("request log:\n%s\nwant one request with fault %+v", log, tc.fault)
