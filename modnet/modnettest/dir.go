@@ -163,15 +163,24 @@ func notInDir(t target, err error) error {
 	return fmt.Errorf("%s: %s file in the proxy directory: %w", what, t.kind, err)
 }
 
-// readDirList reads the versions listed in <dir>/<escaped path>/@v/list.
-func readDirList(dir, path string) ([]string, error) {
-	name, err := dirFile(dir, target{kind: KindList, module: path})
+// readDirFile reads the file answering t.
+func readDirFile(dir string, t target) ([]byte, error) {
+	name, err := dirFile(dir, t)
 	if err != nil {
 		return nil, err
 	}
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return nil, notInDir(target{kind: KindList, module: path}, err)
+		return nil, notInDir(t, err)
+	}
+	return data, nil
+}
+
+// readDirList reads the versions listed in <dir>/<escaped path>/@v/list.
+func readDirList(dir, path string) ([]string, error) {
+	data, err := readDirFile(dir, target{kind: KindList, module: path})
+	if err != nil {
+		return nil, err
 	}
 	var list []string
 	for line := range strings.Lines(string(data)) {
@@ -186,13 +195,9 @@ func readDirList(dir, path string) ([]string, error) {
 // hashing the zip file as the go command does (dirhash.HashZip).
 func dirSumLines(dir, path, version string) ([]byte, error) {
 	t := target{kind: KindMod, module: path, version: version}
-	modName, err := dirFile(dir, t)
+	mod, err := readDirFile(dir, t)
 	if err != nil {
 		return nil, err
-	}
-	mod, err := os.ReadFile(modName)
-	if err != nil {
-		return nil, notInDir(t, err)
 	}
 	modSum, err := hashGoMod(mod)
 	if err != nil {

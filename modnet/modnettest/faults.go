@@ -3,6 +3,7 @@ package modnettest
 import (
 	"encoding/binary"
 	"hash/fnv"
+	"path"
 	"strconv"
 	"time"
 
@@ -112,6 +113,10 @@ type Rule struct {
 	// matches a path and everything under it. Empty matches every request,
 	// including checksum database requests that name no module.
 	Module string
+	// Path, if non-empty, is a path.Match pattern the URL path must match,
+	// for example "/sumdb/*/supported" or "/example.com/m/@v/*.zip". The
+	// path is matched as requested, case-escaped.
+	Path string
 	// Version, if non-empty, must equal the requested version.
 	Version string
 	// Kind, if non-empty, must equal the kind of file requested.
@@ -124,9 +129,14 @@ type Rule struct {
 	Fault Fault
 }
 
-func (r *Rule) matches(t target, n int) bool {
+func (r *Rule) matches(urlPath string, t target, n int) bool {
 	if r.Module != "" && (t.module == "" || !module.MatchPrefixPatterns(r.Module, t.module)) {
 		return false
+	}
+	if r.Path != "" {
+		if ok, _ := path.Match(r.Path, urlPath); !ok {
+			return false
+		}
 	}
 	if r.Version != "" && r.Version != t.version {
 		return false
@@ -189,7 +199,7 @@ func StandardMix(seed uint64) Faults {
 // decide returns the fault for the n-th request (from 0) for urlPath.
 func (f *Faults) decide(urlPath string, t target, n int) Fault {
 	for i := range f.Rules {
-		if f.Rules[i].matches(t, n) {
+		if f.Rules[i].matches(urlPath, t, n) {
 			return f.Rules[i].Fault
 		}
 	}

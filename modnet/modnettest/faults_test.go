@@ -110,7 +110,7 @@ func TestFaultsSeenByHTTPClient(t *testing.T) {
 			}
 		}},
 		{"stall mid-body", StallBody(1000, 0), func(t *testing.T, resp *http.Response, body []byte, err error) {
-			if resp == nil || !isTimeout(err) || len(body) != 1000 {
+			if resp.StatusCode != 200 || !isTimeout(err) || len(body) != 1000 {
 				t.Errorf("read %d bytes, %v; want 1000 bytes, then the client's timeout", len(body), err)
 			}
 		}},
@@ -133,10 +133,12 @@ func TestFaultsSeenByHTTPClient(t *testing.T) {
 	}
 }
 
+// get GETs url and reads the body. When no answer arrives the response is
+// empty rather than nil, so that a failing check can still print it.
 func get(c *http.Client, url string) (*http.Response, []byte, error) {
 	resp, err := c.Get(url)
 	if err != nil {
-		return nil, nil, err
+		return &http.Response{Status: "no answer", Header: http.Header{}}, nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -190,6 +192,7 @@ func TestRulesFirstAndFilters(t *testing.T) {
 		{Module: "example.com/Upper", Fault: Status(410)},
 		{Kind: KindInfo, Version: "v1.0.0", Fault: Status(404)},
 		{Kind: KindMod, First: 2, Fault: Status(500)},
+		{Path: "/sumdb/*/supported", Fault: Reset()},
 	}})
 	c := srv.Client()
 	for _, tc := range []struct {
@@ -209,6 +212,13 @@ func TestRulesFirstAndFilters(t *testing.T) {
 		if err != nil || resp.StatusCode != tc.want {
 			t.Errorf("GET %s: %v %v, want %d", tc.path, resp.Status, err, tc.want)
 		}
+	}
+	db := "/sumdb/" + srv.SumDB().Name()
+	if _, _, err := get(freshClient(10*time.Second), srv.URL+db+"/supported"); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("GET %s/supported: %v, want a reset", db, err)
+	}
+	if resp, _, err := get(c, srv.URL+db+"/latest"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("GET %s/latest: %v, want 200 (the Path rule is for /supported only)", db, err)
 	}
 }
 
