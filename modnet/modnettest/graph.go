@@ -2,13 +2,16 @@ package modnettest
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/module"
 )
@@ -100,8 +103,6 @@ func GenerateGraph(cfg GraphConfig) (*Graph, error) {
 
 	sizes := logNormalSizes(rng, n, cfg.ZipBytes)
 	g := &Graph{Path: cfg.Prefix + "/main"}
-	var sumMods []Module // the build list: zip and go.mod lines
-	var modOnly []Module // older versions some go.mod names: go.mod lines
 	// A quarter of the modules predate graph pruning (go 1.16), as in real
 	// graphs. The go command loads the whole requirement graph below an
 	// unpruned module, reading the go.mod of every version in it, but only
@@ -131,10 +132,13 @@ func GenerateGraph(cfg GraphConfig) (*Graph, error) {
 			visit(i, latest[i])
 		}
 	}
+	var selected []bool      // per g.Modules entry: in the build list
+	var contents [][]memFile // per g.Modules entry: its files
 	for i := range n {
 		for minor := 0; minor <= latest[i]; minor++ {
 			m := Module{Path: paths[i], Version: fmt.Sprintf("v1.%d.0", minor)}
-			var files map[string]string
+			selected = append(selected, minor == latest[i])
+			var files []memFile
 			if minor == latest[i] {
 				m.GoMod = depGoMod(paths[i], unpruned[i], paths, reqs[i])
 				files = depFiles(data, paths[i], paths, reqs[i], sizes[i])
@@ -142,37 +146,47 @@ func GenerateGraph(cfg GraphConfig) (*Graph, error) {
 				m.GoMod = depGoMod(paths[i], false, paths, nil)
 				files = depFiles(data, paths[i], paths, nil, 0)
 			}
-			files["go.mod"] = m.GoMod
-			m.Files = files
-			z, err := m.BuildZip()
-			if err != nil {
-				return nil, err
-			}
-			m.Zip, m.Files = z, nil
 			g.Modules = append(g.Modules, m)
-			switch {
-			case minor == latest[i]:
-				sumMods = append(sumMods, m)
-				g.BuildList = append(g.BuildList, module.Version{Path: m.Path, Version: m.Version})
-				g.ZipBytes += int64(len(z))
-			case needed[m.String()]:
-				modOnly = append(modOnly, m)
-			}
+			contents = append(contents, append(files, memFile{"go.mod", []byte(m.GoMod)}))
 		}
 	}
 
-	sum, err := GoSum(sumMods...)
-	if err != nil {
+	// Compressing and hashing dominate; the data is already drawn, so doing
+	// them in parallel leaves the result unchanged.
+	sums := make([]string, len(g.Modules))
+	errs := make([]error, len(g.Modules))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for k := range g.Modules {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			m := &g.Modules[k]
+			z, err := createZip(module.Version{Path: m.Path, Version: m.Version}, contents[k])
+			if err != nil {
+				errs[k] = err
+				return
+			}
+			m.Zip = z
+			sums[k], errs[k] = m.GoSum()
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	lines := strings.SplitAfter(sum, "\n")
-	for _, m := range modOnly {
-		s, err := m.GoSum()
-		if err != nil {
-			return nil, err
+
+	var lines []string
+	for k, m := range g.Modules {
+		zipLine, modLine, _ := strings.Cut(sums[k], "\n")
+		switch {
+		case selected[k]:
+			lines = append(lines, zipLine+"\n", modLine)
+			g.BuildList = append(g.BuildList, module.Version{Path: m.Path, Version: m.Version})
+			g.ZipBytes += int64(len(m.Zip))
+		case needed[m.String()]:
+			lines = append(lines, modLine)
 		}
-		_, modLine, _ := strings.Cut(s, "\n")
-		lines = append(lines, modLine)
 	}
 	slices.Sort(lines)
 	g.GoSum = strings.Join(lines, "")
@@ -233,20 +247,19 @@ func logNormalSizes(rng *rand.Rand, n int, total int64) []int64 {
 // depFiles returns the files of a dependency module: a package importing the
 // packages it requires, and size bytes of incompressible data split into
 // files of at most 1 MiB.
-func depFiles(data *rand.ChaCha8, path string, paths []string, reqs map[int]int, size int64) map[string]string {
+func depFiles(data *rand.ChaCha8, path string, paths []string, reqs map[int]int, size int64) []memFile {
 	var imports []string
 	for _, j := range sortedKeys(reqs) {
 		imports = append(imports, paths[j])
 	}
 	name := path[strings.LastIndex(path, "/")+1:]
-	files := map[string]string{
-		name + ".go": goSource(name, imports, fmt.Sprintf("// Size is the size of this module's data.\nconst Size = %d\n", size)),
-	}
+	src := goSource(name, imports, fmt.Sprintf("// Size is the size of this module's data.\nconst Size = %d\n", size))
+	files := []memFile{{name + ".go", []byte(src)}}
 	for k := 0; size > 0; k++ {
 		chunk := min(size, 1<<20)
 		b := make([]byte, chunk)
 		_, _ = data.Read(b)
-		files[fmt.Sprintf("data/blob%02d.bin", k)] = string(b)
+		files = append(files, memFile{fmt.Sprintf("data/blob%02d.bin", k), b})
 		size -= chunk
 	}
 	return files

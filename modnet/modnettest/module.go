@@ -10,8 +10,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -102,18 +102,30 @@ func (m Module) BuildZip() ([]byte, error) {
 	if m.Zip != nil {
 		return m.Zip, nil
 	}
-	files := make([]modzip.File, 0, len(m.Files)+1)
+	files := make([]memFile, 0, len(m.Files)+1)
 	for name, content := range m.Files {
-		if name == "go.mod" {
-			continue
+		if name != "go.mod" {
+			files = append(files, memFile{name, []byte(content)})
 		}
-		files = append(files, memFile{name, content})
 	}
-	files = append(files, memFile{"go.mod", m.ModFile()})
+	files = append(files, memFile{"go.mod", []byte(m.ModFile())})
+	return createZip(module.Version{Path: m.Path, Version: m.Version}, files)
+}
+
+// createZip builds a module zip with golang.org/x/mod/zip.
+func createZip(m module.Version, files []memFile) ([]byte, error) {
 	// Sorted names make the archive's bytes, and so its ETag, reproducible.
-	sort.Slice(files, func(i, j int) bool { return files[i].Path() < files[j].Path() })
-	var buf bytes.Buffer
-	if err := modzip.Create(&buf, module.Version{Path: m.Path, Version: m.Version}, files); err != nil {
+	slices.SortFunc(files, func(a, b memFile) int { return strings.Compare(a.name, b.name) })
+	list := make([]modzip.File, len(files))
+	size := 22 // end of central directory
+	for i, f := range files {
+		list[i] = f
+		size += len(f.data) + 2*(len(m.Path)+len(m.Version)+len(f.name)+80)
+	}
+	// Sized up front: growing a buffer of tens of megabytes by doubling
+	// costs more than compressing it.
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if err := modzip.Create(buf, m, list); err != nil {
 		return nil, fmt.Errorf("modnettest: building zip for %s: %w", m, err)
 	}
 	return buf.Bytes(), nil
@@ -243,20 +255,19 @@ func strongETag(b []byte) string {
 
 // memFile is a module file held in memory, for golang.org/x/mod/zip.Create.
 type memFile struct {
-	name, content string
+	name string
+	data []byte
 }
 
-func (f memFile) Path() string                { return f.name }
-func (f memFile) Lstat() (os.FileInfo, error) { return memFileInfo(f), nil }
-func (f memFile) Open() (io.ReadCloser, error) {
-	return io.NopCloser(strings.NewReader(f.content)), nil
-}
+func (f memFile) Path() string                 { return f.name }
+func (f memFile) Lstat() (os.FileInfo, error)  { return memFileInfo(f), nil }
+func (f memFile) Open() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(f.data)), nil }
 
 // memFileInfo describes a memFile as a regular, read-only file.
 type memFileInfo memFile
 
-func (fi memFileInfo) Name() string       { return fi.name[strings.LastIndex(fi.name, "/")+1:] }
-func (fi memFileInfo) Size() int64        { return int64(len(fi.content)) }
+func (fi memFileInfo) Name() string       { return path.Base(fi.name) }
+func (fi memFileInfo) Size() int64        { return int64(len(fi.data)) }
 func (fi memFileInfo) Mode() fs.FileMode  { return 0o444 }
 func (fi memFileInfo) ModTime() time.Time { return time.Time{} }
 func (fi memFileInfo) IsDir() bool        { return false }
