@@ -28,7 +28,9 @@ const (
 	// the real content, for empty or malformed answers.
 	FaultBody FaultKind = "body"
 	// FaultCut declares the full Content-Length, sends Fault.After body bytes
-	// and closes the connection: the client sees an unexpected EOF.
+	// and closes the connection: the client sees an unexpected EOF. Like
+	// FaultStallBody, it acts on answers with a body of known length: module
+	// files and checksum database answers.
 	FaultCut FaultKind = "cut"
 	// FaultStall accepts the request and sends nothing for Fault.Duration,
 	// then answers normally; a zero Duration stalls until the client gives up
@@ -41,7 +43,8 @@ const (
 	// response rather than a hang.
 	FaultDelay FaultKind = "delay"
 	// FaultCorrupt answers with the real length but flips the bits of one
-	// byte in the middle of the content, so hashes no longer match.
+	// byte in the middle of the content, so hashes no longer match. It acts
+	// on module files and checksum database answers, not on error pages.
 	FaultCorrupt FaultKind = "corrupt"
 )
 

@@ -379,3 +379,23 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		runtime.Gosched()
 	}
 }
+
+// TestFaultsOnSumDB checks that body faults act on checksum database
+// answers too, which the server buffers to give them a length.
+func TestFaultsOnSumDB(t *testing.T) {
+	srv := NewServer(testModules()...)
+	defer srv.Close()
+	lookup := srv.URL + "/sumdb/" + srv.SumDB().Name() + "/lookup/example.com/hello@v1.1.0"
+	_, honest, err := get(srv.Client(), lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetFaults(Faults{Rules: []Rule{{Kind: KindSumDB, Module: "example.com/hello", First: 1, Fault: Cut(Half)}}})
+	if resp, body, err := get(srv.Client(), lookup); !errors.Is(err, io.ErrUnexpectedEOF) || resp.ContentLength != int64(len(honest)) || len(body) != len(honest)/2 {
+		t.Errorf("cut lookup: %d of %d bytes, %v; want %d and unexpected EOF", len(body), resp.ContentLength, err, len(honest)/2)
+	}
+	srv.SetFaults(Faults{Rules: []Rule{{Kind: KindSumDB, Fault: Corrupt()}}})
+	if _, body, err := get(srv.Client(), lookup); err != nil || len(body) != len(honest) || string(body) == string(honest) {
+		t.Errorf("corrupt lookup: %q, %v; want %d bytes unlike %q", body, err, len(honest), honest)
+	}
+}

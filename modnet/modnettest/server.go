@@ -3,10 +3,12 @@ package modnettest
 import (
 	"crypto/x509"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -303,7 +305,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if t.db != s.db.name {
 			http.Error(fw, "not found: no checksum database named "+t.db, http.StatusNotFound)
 		} else {
-			s.db.serve(fw, r, t.dbPath)
+			s.serveSumDB(fw, r, t.dbPath)
 		}
 	} else {
 		s.serveModuleFile(fw, r, t, perr)
@@ -339,6 +341,24 @@ func (s *Server) serveModuleFile(w *faultWriter, r *http.Request, t target, perr
 		w.Header().Set("ETag", c.etag)
 	}
 	http.ServeContent(w, r, "", c.modTime, c.body)
+}
+
+// serveSumDB answers a checksum database request. The answer is buffered
+// so it goes out with a Content-Length, like module files, and body faults
+// (cuts, mid-body stalls, corruption, bandwidth) act on it too.
+func (s *Server) serveSumDB(w *faultWriter, r *http.Request, dbPath string) {
+	rec := httptest.NewRecorder()
+	s.db.serve(rec, r, dbPath)
+	body := rec.Body.Bytes()
+	if w.fault.Kind == FaultCorrupt && len(body) > 0 {
+		body[len(body)/2] ^= 0xff
+	}
+	maps.Copy(w.Header(), rec.Header())
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rec.Code)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
 }
 
 // content returns what t asks for, from memory or from Dir.
