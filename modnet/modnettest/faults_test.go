@@ -399,3 +399,17 @@ func TestFaultsOnSumDB(t *testing.T) {
 		t.Errorf("corrupt lookup: %q, %v; want %d bytes unlike %q", body, err, len(honest), honest)
 	}
 }
+
+func TestResetOverTLS(t *testing.T) {
+	srv := NewUnstartedServer(testModules()...)
+	srv.StartTLS()
+	defer srv.Close()
+	srv.SetFaults(Faults{Rules: []Rule{{Fault: Reset()}}})
+	tr := srv.Client().Transport.(*http.Transport).Clone()
+	tr.DisableKeepAlives = true
+	defer tr.CloseIdleConnections()
+	_, _, err := get(&http.Client{Transport: tr}, srv.URL+"/example.com/hello/@v/list")
+	if !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("GET over TLS: %v, want ECONNRESET", err)
+	}
+}

@@ -21,10 +21,10 @@ import (
 	modzip "golang.org/x/mod/zip"
 )
 
-// DefaultTime is the commit time reported in the .info file of a [Module]
-// whose Time is zero and whose version is not a pseudo-version. A fixed time
-// keeps every answer of the server, and so every test, reproducible.
-var DefaultTime = time.Date(2024, time.January, 1, 0, 0, 0, 0, time.UTC)
+// defaultTime is the commit time reported for a [Module] whose Time is zero
+// and whose version is not a pseudo-version. A fixed time keeps every answer
+// of the server, and so every test, reproducible.
+var defaultTime = time.Date(2024, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // A Module is one version of a module held in memory: the files a proxy
 // serves for Path@Version are built from it.
@@ -49,7 +49,7 @@ type Module struct {
 	// that are appended to the go.mod file as retract directives.
 	Retract []string
 	// Time is the commit time in the .info file. When zero, the time encoded
-	// in a pseudo-version is used, else DefaultTime.
+	// in a pseudo-version is used, else 2024-01-01T00:00:00Z.
 	Time time.Time
 	// Zip, when non-nil, is served verbatim as the .zip file and Files is
 	// ignored. It lets a test serve hand-made archives: malformed, with a
@@ -86,7 +86,7 @@ func (m Module) Info() []byte {
 		if pt, err := module.PseudoVersionTime(m.Version); err == nil {
 			t = pt
 		} else {
-			t = DefaultTime
+			t = defaultTime
 		}
 	}
 	b, _ := json.Marshal(struct {

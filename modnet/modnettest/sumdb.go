@@ -38,6 +38,7 @@ const (
 	SumDBBadSignature
 )
 
+// String returns a short name for the mode, such as "wrong-hash".
 func (m SumDBMode) String() string {
 	switch m {
 	case SumDBHonest:
