@@ -130,17 +130,10 @@ func dirContent(dir string, t target) (*content, error) {
 		f.Close()
 		return nil, notInDir(t, fs.ErrNotExist)
 	}
-	ctype := map[FileKind]string{
-		KindList:   "text/plain; charset=utf-8",
-		KindLatest: "application/json",
-		KindInfo:   "application/json",
-		KindMod:    "text/plain; charset=utf-8",
-		KindZip:    "application/zip",
-	}[t.kind]
 	return &content{
 		body:        f,
 		closer:      f,
-		contentType: ctype,
+		contentType: contentType(t.kind),
 		// Size and modification time change whenever the file is rewritten,
 		// which is as strong a validator as a test directory needs.
 		etag:    fmt.Sprintf(`"%x-%x"`, fi.Size(), fi.ModTime().UnixNano()),

@@ -181,8 +181,20 @@ type content struct {
 	modTime     time.Time
 }
 
-func bytesContent(b []byte, contentType string, modTime time.Time) *content {
-	return &content{body: bytes.NewReader(b), contentType: contentType, modTime: modTime}
+func bytesContent(b []byte, kind FileKind, modTime time.Time) *content {
+	return &content{body: bytes.NewReader(b), contentType: contentType(kind), modTime: modTime}
+}
+
+// contentType returns the media type proxies commonly send for a kind of
+// file; the go command itself ignores it.
+func contentType(kind FileKind) string {
+	switch kind {
+	case KindInfo, KindLatest:
+		return "application/json"
+	case KindZip:
+		return "application/zip"
+	}
+	return "text/plain; charset=utf-8"
 }
 
 func (c *content) Close() error {

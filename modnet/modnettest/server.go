@@ -260,46 +260,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 
-	if latency > 0 && !s.wait(r, latency) {
-		fw.abort()
+	if !s.preamble(fw, r, latency) || !authorized(fw, r, authUser, authPass, authOn) {
 		return
-	}
-	switch fault.Kind {
-	case FaultReset:
-		fw.reset()
-		return
-	case FaultStall, FaultDelay:
-		if fault.Kind == FaultDelay && fault.Duration == 0 {
-			break
-		}
-		if !s.wait(r, fault.Duration) {
-			fw.abort()
-			return
-		}
-	case FaultStatus:
-		if fault.RetryAfter != "" {
-			w.Header().Set("Retry-After", fault.RetryAfter)
-		}
-		http.Error(fw, fmt.Sprintf("modnettest: injected %d %s", fault.Status, http.StatusText(fault.Status)), fault.Status)
-		return
-	case FaultBody:
-		code := fault.Status
-		if code == 0 {
-			code = http.StatusOK
-		}
-		w.Header().Set("Content-Length", fmt.Sprint(len(fault.Body)))
-		fw.WriteHeader(code)
-		if r.Method != http.MethodHead {
-			_, _ = fw.Write([]byte(fault.Body))
-		}
-		return
-	}
-	if authOn {
-		if u, p, ok := r.BasicAuth(); !ok || u != authUser || p != authPass {
-			w.Header().Set("WWW-Authenticate", `Basic realm="modnettest"`)
-			http.Error(fw, "unauthorized: modnettest requires credentials", http.StatusUnauthorized)
-			return
-		}
 	}
 	if t.kind == KindSumDB && perr == nil {
 		if t.db != s.db.name {
@@ -313,6 +275,60 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if fw.aborted {
 		fw.abort()
 	}
+}
+
+// preamble applies the latency and the faults that come before, or instead
+// of, the real answer. It reports whether the real answer should follow.
+func (s *Server) preamble(fw *faultWriter, r *http.Request, latency time.Duration) bool {
+	if latency > 0 && !s.wait(r, latency) {
+		fw.abort()
+		return false
+	}
+	switch f := fw.fault; f.Kind {
+	case FaultReset:
+		fw.reset()
+		return false
+	case FaultStall, FaultDelay:
+		if f.Kind == FaultDelay && f.Duration == 0 {
+			return true
+		}
+		if !s.wait(r, f.Duration) {
+			fw.abort()
+			return false
+		}
+	case FaultStatus:
+		if f.RetryAfter != "" {
+			fw.Header().Set("Retry-After", f.RetryAfter)
+		}
+		http.Error(fw, fmt.Sprintf("modnettest: injected %d %s", f.Status, http.StatusText(f.Status)), f.Status)
+		return false
+	case FaultBody:
+		code := f.Status
+		if code == 0 {
+			code = http.StatusOK
+		}
+		fw.Header().Set("Content-Length", strconv.Itoa(len(f.Body)))
+		fw.WriteHeader(code)
+		if r.Method != http.MethodHead {
+			_, _ = fw.Write([]byte(f.Body))
+		}
+		return false
+	}
+	return true
+}
+
+// authorized checks the Basic credentials RequireBasicAuth asks for,
+// answering 401 with a challenge when they are missing or wrong.
+func authorized(w http.ResponseWriter, r *http.Request, user, password string, required bool) bool {
+	if !required {
+		return true
+	}
+	if u, p, ok := r.BasicAuth(); ok && u == user && p == password {
+		return true
+	}
+	w.Header().Set("WWW-Authenticate", `Basic realm="modnettest"`)
+	http.Error(w, "unauthorized: modnettest requires credentials", http.StatusUnauthorized)
+	return false
 }
 
 // serveModuleFile answers a GOPROXY protocol request from the in-memory
@@ -389,19 +405,15 @@ func (s *Server) content(t target) (*content, error) {
 		for _, v := range list {
 			text.WriteString(v + "\n")
 		}
-		return bytesContent([]byte(text.String()), "text/plain; charset=utf-8", time.Time{}), nil
+		return bytesContent([]byte(text.String()), KindList, time.Time{}), nil
 	case KindLatest:
 		if len(mem) > 0 {
 			lb := vs[latestVersion(mem)]
-			return bytesContent(lb.info, "application/json", lb.time), nil
+			return bytesContent(lb.info, KindLatest, lb.time), nil
 		}
 	case KindInfo, KindMod, KindZip:
 		if b != nil {
-			c := map[FileKind]*content{
-				KindInfo: bytesContent(b.info, "application/json", b.time),
-				KindMod:  bytesContent(b.mod, "text/plain; charset=utf-8", b.time),
-				KindZip:  bytesContent(b.zip, "application/zip", b.time),
-			}[t.kind]
+			c := bytesContent(map[FileKind][]byte{KindInfo: b.info, KindMod: b.mod, KindZip: b.zip}[t.kind], t.kind, b.time)
 			c.etag = b.etags[t.kind]
 			return c, nil
 		}
