@@ -222,3 +222,22 @@ func TestInvalidModules(t *testing.T) {
 		t.Errorf("bad zip served as %q, %v", body, err)
 	}
 }
+
+func TestLogString(t *testing.T) {
+	log := Log{
+		{Server: "a", Method: "GET", Path: "/example.com/m/@v/list", Status: 200, Bytes: 7, Done: true},
+		{Server: "a", Method: "GET", Path: "/example.com/m/@v/v1.0.0.zip", Range: "bytes=5-", Fault: Cut(Half), Status: 206, Bytes: 40, Done: true},
+		{Method: "GET", Path: "/example.com/m/@v/v1.0.0.mod", Fault: Reset(), Done: true},
+		{Method: "HEAD", Path: "/example.com/m/@v/v1.0.0.zip", Fault: Stall(0)},
+		{Method: "GET", Path: "/example.com/m/@v/v1.0.0.info", Fault: Status(503), Status: 503, Bytes: 40, Done: true},
+	}
+	want := `a GET /example.com/m/@v/list 200 7B
+a GET /example.com/m/@v/v1.0.0.zip Range:bytes=5- cut 206 40B
+GET /example.com/m/@v/v1.0.0.mod reset
+HEAD /example.com/m/@v/v1.0.0.zip stall (in progress)
+GET /example.com/m/@v/v1.0.0.info 503 40B
+`
+	if got := log.String(); got != want {
+		t.Errorf("Log.String() =\n%s\nwant:\n%s", got, want)
+	}
+}
