@@ -61,13 +61,19 @@ func (t *transport) attempt(req *http.Request, cancel context.CancelFunc) (*http
 		return nil, err
 	}
 	t.c.latencyFor(req.URL.Host).observe(time.Since(start))
-	resp.Body = newStallBody(resp.Body, cancel, reason, t.c.stallTimeout, t.c.headerTimeout)
+	b := newStallBody(resp.Body, cancel, reason, t.c.stallTimeout, t.c.headerTimeout)
+	if t.c.stallMin > 0 && b.timer != nil {
+		b.gaps, b.min = t.c.gapsFor(req.URL.Host), t.c.stallMin
+	}
+	resp.Body = b
 	return resp, nil
 }
 
 // stallBody enforces the stall timeout: a Read that returns nothing for
 // stall cancels the attempt. The timer runs only while a Read is blocked,
 // so a slow consumer (a slow disk) is not mistaken for a stalled server.
+// With gaps set, the limit adapts to the host's observed gaps between
+// arriving data, between min and stall.
 type stallBody struct {
 	rc            io.ReadCloser
 	cancel        context.CancelFunc
@@ -75,6 +81,26 @@ type stallBody struct {
 	stall         time.Duration
 	headerTimeout time.Duration
 	timer         *time.Timer // nil without a stall timeout
+	gaps          *latency    // nil: the limit is stall
+	min           time.Duration
+	limit         time.Duration // the limit of the current Read
+}
+
+// gapsFor returns the estimate of host's gaps between arriving body data.
+func (c *Client) gapsFor(host string) *latency {
+	if l, ok := c.gaps.Load(host); ok {
+		return l.(*latency)
+	}
+	l, _ := c.gaps.LoadOrStore(host, new(latency))
+	return l.(*latency)
+}
+
+// stallLimit is how long a Read may block: fixed, or adapted to the host.
+func (b *stallBody) stallLimit() time.Duration {
+	if b.gaps == nil {
+		return b.stall
+	}
+	return b.gaps.stallLimit(b.min, b.stall)
 }
 
 func newStallBody(rc io.ReadCloser, cancel context.CancelFunc, reason *atomic.Int32, stall, headerTimeout time.Duration) *stallBody {
@@ -92,17 +118,23 @@ func newStallBody(rc io.ReadCloser, cancel context.CancelFunc, reason *atomic.In
 }
 
 func (b *stallBody) Read(p []byte) (int, error) {
+	var start time.Time
 	if b.timer != nil {
-		b.timer.Reset(b.stall)
+		b.limit = b.stallLimit()
+		start = time.Now()
+		b.timer.Reset(b.limit)
 	}
 	n, err := b.rc.Read(p)
 	if b.timer != nil {
 		b.timer.Stop()
+		if b.gaps != nil && n > 0 {
+			b.gaps.observe(time.Since(start))
+		}
 	}
 	if err != nil && err != io.EOF {
 		switch b.reason.Load() {
 		case canceledStall:
-			err = &timeoutError{"no body progress", b.stall}
+			err = &timeoutError{"no body progress", b.limit}
 		case canceledHeaders:
 			err = &timeoutError{"no response headers", b.headerTimeout}
 		}

@@ -84,6 +84,17 @@ type Client struct {
 	// that keeps making progress is not interrupted.
 	StallTimeout time.Duration
 
+	// StallTimeoutMin, if positive, makes the stall timeout adapt to each
+	// host's observed throughput: a body read may then deliver nothing
+	// for four times the host's recent gap between arriving data
+	// (srtt+4·rttvar of the time reads block, as for hedging), but at
+	// least StallTimeoutMin and at most StallTimeout. A fast host that
+	// goes silent is then given up on (and the download resumed) in
+	// seconds, while a host known to pause between bursts keeps its
+	// longer allowance. Before the host has delivered any data the limit
+	// is StallTimeout. Zero keeps the fixed StallTimeout.
+	StallTimeoutMin time.Duration
+
 	// MaxResumes limits how often Download resumes one body with a Range
 	// request. Default: 10. Negative means never resume: a failure after
 	// part of the body arrived is then final.
@@ -135,6 +146,8 @@ type Client struct {
 	retryAfterMax time.Duration
 	headerTimeout time.Duration
 	stallTimeout  time.Duration
+	stallMin      time.Duration
+	gaps          sync.Map // host → *latency of body reads
 	hedgeMin      time.Duration
 }
 
@@ -172,6 +185,9 @@ func (c *Client) init() {
 		c.retryAfterMax = durationOr(c.RetryAfterMax, 30*time.Second)
 		c.headerTimeout = durationOr(c.ResponseHeaderTimeout, 60*time.Second)
 		c.stallTimeout = durationOr(c.StallTimeout, 30*time.Second)
+		if c.StallTimeoutMin > 0 && c.stallTimeout > 0 {
+			c.stallMin = min(c.StallTimeoutMin, c.stallTimeout)
+		}
 		c.hedgeMin = durationOr(c.HedgeMinDelay, time.Second)
 		c.rnd.r = c.Rand
 		c.budget = c.Budget
@@ -226,7 +242,7 @@ func (c *Client) Clone() *Client {
 		MaxAttempts: c.MaxAttempts, BaseDelay: c.BaseDelay, MaxDelay: c.MaxDelay,
 		ThrottleBaseDelay: c.ThrottleBaseDelay, RetryAfterMax: c.RetryAfterMax, Budget: c.Budget,
 		DialTimeout: c.DialTimeout, TLSHandshakeTimeout: c.TLSHandshakeTimeout,
-		ResponseHeaderTimeout: c.ResponseHeaderTimeout, StallTimeout: c.StallTimeout,
+		ResponseHeaderTimeout: c.ResponseHeaderTimeout, StallTimeout: c.StallTimeout, StallTimeoutMin: c.StallTimeoutMin,
 		MaxResumes: c.MaxResumes, HedgeDisabled: c.HedgeDisabled, HedgeMinDelay: c.HedgeMinDelay,
 		Rand: c.Rand, OnAttempt: c.OnAttempt, OnRetry: c.OnRetry, OnResume: c.OnResume,
 		OnHedge: c.OnHedge, OnGiveUp: c.OnGiveUp, Logger: c.Logger,

@@ -28,9 +28,11 @@
 //
 // Each attempt has its own limits instead of one overall timeout: dial,
 // TLS handshake and response-header timeouts, and a stall timeout on body
-// reads (no progress for StallTimeout). A GET whose headers are late
-// compared with the host's observed latency is hedged: sent a second time,
-// with the first answer winning. [Client.Download] resumes a body cut
+// reads (no progress for StallTimeout, or, with StallTimeoutMin, for a
+// limit adapted to the host's observed throughput). A GET whose headers
+// are late compared with the host's observed latency is hedged: sent a
+// second time, with the first answer winning, and once more if that hedge
+// fails while the late request is still out. [Client.Download] resumes a body cut
 // mid-way with a Range request, validating the answer, and
 // [Client.GetBytes] retries body failures of small answers.
 //

@@ -59,23 +59,45 @@ func (l *latency) hedgeDelay(floor, ceil time.Duration) time.Duration {
 	return d
 }
 
+// stallLimit returns how long a body read may block, for an estimate of
+// the gaps between arriving data: four times srtt+4·rttvar, clamped to
+// [floor, ceil]; ceil while there are no samples.
+func (l *latency) stallLimit(floor, ceil time.Duration) time.Duration {
+	l.mu.Lock()
+	n, d := l.n, 4*(l.srtt+4*l.rttvar)
+	l.mu.Unlock()
+	if n == 0 {
+		return ceil
+	}
+	return min(max(d, floor), ceil)
+}
+
 type hedgeResult struct {
 	resp *http.Response
 	err  error
-	i    int // 0: the original request, 1: the hedge
+	i    int // 0: the original request, then the hedges in order
 }
+
+// maxHedges bounds the extra requests one attempt may send.
+const maxHedges = 2
 
 // hedged sends req and, if no response headers arrive within the host's
 // hedge delay and the budget allows, the same request again. The first
-// response wins; the other request is canceled and its response, should
-// one still arrive, closed. Errors do not win: while one request is still
-// pending, the other's failure is ignored.
+// response wins; the others are canceled and their responses, should one
+// still arrive, closed. Errors do not win: while a request is still
+// pending, another's failure is ignored. But a failure while the late
+// request is still out re-arms the hedge timer, so that a stalled original
+// whose hedge was reset is hedged once more instead of being waited on
+// until the response-header timeout; at most maxHedges extra requests go
+// out per attempt.
 func (t *transport) hedged(req *http.Request) (*http.Response, error) {
 	host := req.URL.Host
 	delay := t.c.latencyFor(host).hedgeDelay(t.c.hedgeMin, t.c.headerTimeout)
-	results := make(chan hedgeResult, 2)
-	var cancels [2]context.CancelFunc
-	launch := func(i int) {
+	results := make(chan hedgeResult, 1+maxHedges)
+	var cancels [1 + maxHedges]context.CancelFunc
+	launched, pending := 0, 0
+	launch := func() {
+		i := launched
 		ctx, cancel := context.WithCancel(req.Context())
 		cancels[i] = cancel
 		r := req.WithContext(ctx)
@@ -83,48 +105,56 @@ func (t *transport) hedged(req *http.Request) (*http.Response, error) {
 			resp, err := t.attempt(r, cancel)
 			results <- hedgeResult{resp, err, i}
 		}()
+		launched++
+		pending++
 	}
-	launch(0)
+	launch()
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
-	launched, pending := 1, 1
-	var errs [2]error
+	var errs [1 + maxHedges]error
 	for {
 		select {
 		case <-timer.C:
 			if !t.c.budget.take(host, t.c.budget.cost(Unknown)) {
 				continue
 			}
-			launch(1)
-			launched, pending = 2, 2
+			launch()
 			t.c.onHedge(req, delay)
 		case r := <-results:
 			pending--
 			if r.err == nil {
-				if launched == 2 {
-					cancels[1-r.i]()
+				for i := range launched {
+					if i != r.i {
+						cancels[i]()
+					}
 				}
 				if pending > 0 {
-					go closeLate(results)
+					go closeLate(results, pending)
 				}
 				return r.resp, nil
 			}
 			errs[r.i] = r.err
 			if pending == 0 {
-				if errs[0] != nil {
-					return nil, errs[0]
+				for _, err := range errs {
+					if err != nil {
+						return nil, err
+					}
 				}
-				return nil, errs[1]
+			}
+			if launched > 1 && launched <= maxHedges {
+				timer.Reset(delay)
 			}
 		}
 	}
 }
 
-// closeLate waits for the losing request of a hedged pair, which has been
-// canceled, and closes its response if it got one anyway.
-func closeLate(results <-chan hedgeResult) {
-	if r := <-results; r.resp != nil {
-		r.resp.Body.Close()
+// closeLate waits for the n losing requests of a hedged attempt, which have
+// been canceled, and closes any response they got anyway.
+func closeLate(results <-chan hedgeResult, n int) {
+	for range n {
+		if r := <-results; r.resp != nil {
+			r.resp.Body.Close()
+		}
 	}
 }
 

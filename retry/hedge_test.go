@@ -1,9 +1,12 @@
 package retry
 
 import (
+	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -105,7 +108,7 @@ func TestHedgeLimits(t *testing.T) {
 	}{
 		{"disabled", &Client{HedgeDisabled: true}, 1},
 		{"over budget", &Client{Budget: &Budget{Capacity: 4, RetryCost: 5}}, 1},
-		{"hedge fails, first wins late", &Client{}, 2},
+		{"hedges fail, first wins late", &Client{}, 1 + maxHedges},
 		{"Disabled client", &Client{Disabled: true}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,6 +127,39 @@ func TestHedgeLimits(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestHedgeAgainAfterFailedHedge: a stalled original whose hedge fails is
+// hedged once more, rather than waited on until the response-header
+// timeout.
+func TestHedgeAgainAfterFailedHedge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var canceled atomic.Bool
+		ft := &fakeTransport{serve: func(i int, req *http.Request) (*http.Response, error) {
+			switch i {
+			case 0:
+				return stallFirst(&canceled)(0, req)
+			case 1:
+				return nil, errRefused()
+			}
+			return reply(200, "second hedge"), nil
+		}}
+		var hedges int
+		c := &Client{Transport: ft, HedgeMinDelay: 100 * time.Millisecond, OnHedge: func(Event) { hedges++ }}
+		start := time.Now()
+		b, err := c.GetBytes(mustGet(t, "http://proxy.test/m/@v/v1.0.0.zip"), 0)
+		if err != nil || string(b) != "second hedge" {
+			t.Fatalf("got %q, %v", b, err)
+		}
+		// Two hedge delays of 2·HedgeMinDelay (no answer from the host yet).
+		if el := time.Since(start); el != 400*time.Millisecond {
+			t.Errorf("answered after %v, want 400ms", el)
+		}
+		synctest.Wait()
+		if !canceled.Load() || hedges != 2 || ft.count() != 3 {
+			t.Errorf("canceled %v, %d hedges, %d requests; want the original canceled, 2 hedges, 3 requests", canceled.Load(), hedges, ft.count())
+		}
+	})
 }
 
 func TestHedgeNotForPOST(t *testing.T) {
@@ -194,5 +230,106 @@ func TestLatencyEstimate(t *testing.T) {
 	// srtt = (7·100+300)/8 = 125ms; rttvar = (3·50+200)/4 = 87.5ms.
 	if d := l.hedgeDelay(time.Millisecond, 0); d != 475*time.Millisecond {
 		t.Errorf("two samples: %v, want 475ms", d)
+	}
+}
+
+// pacedBody delivers one byte per Read after gap; from Read number stallAt
+// (if positive) on, it blocks until its context ends.
+type pacedBody struct {
+	ctx     interface{ Done() <-chan struct{} }
+	gap     time.Duration
+	reads   int
+	stallAt int
+	left    int
+}
+
+func (b *pacedBody) Read(p []byte) (int, error) {
+	b.reads++
+	if b.stallAt > 0 && b.reads >= b.stallAt {
+		<-b.ctx.Done()
+		return 0, context.Canceled
+	}
+	if b.left == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(b.gap)
+	b.left--
+	p[0] = 'x'
+	return 1, nil
+}
+
+func (b *pacedBody) Close() error { return nil }
+
+// TestAdaptiveStallTimeout: with StallTimeoutMin, a host that delivers data
+// steadily is given up on soon after it goes silent, while a host known to
+// pause between bursts keeps a longer allowance.
+func TestAdaptiveStallTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		gap       time.Duration // between bytes of the warm-up bodies
+		pause     time.Duration // the pause in the last body; 0: stall
+		wantErr   bool
+		wantAfter time.Duration
+	}{
+		{"steady host goes silent", 10 * time.Millisecond, 0, true, 500 * time.Millisecond},
+		{"bursty host pauses", time.Second, 3 * time.Second, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var last atomic.Bool
+				ft := &fakeTransport{serve: func(i int, req *http.Request) (*http.Response, error) {
+					resp := reply(200, "")
+					resp.ContentLength = -1
+					b := &pacedBody{ctx: req.Context(), gap: tc.gap, left: 10}
+					if last.Load() {
+						b.left, b.gap = 2, tc.pause
+						if tc.pause == 0 {
+							b.stallAt = 2
+						}
+					}
+					resp.Body = b
+					return resp, nil
+				}}
+				c := &Client{Transport: ft, MaxAttempts: 1, HedgeDisabled: true, StallTimeoutMin: 500 * time.Millisecond}
+				for range 10 {
+					if _, err := c.GetBytes(mustGet(t, "http://proxy.test/x"), 0); err != nil {
+						t.Fatal(err)
+					}
+				}
+				last.Store(true)
+				start := time.Now()
+				_, err := c.GetBytes(mustGet(t, "http://proxy.test/x"), 0)
+				if !tc.wantErr {
+					if err != nil {
+						t.Fatalf("a pause the host is known for failed the read: %v", err)
+					}
+					return
+				}
+				var e *Error
+				if !errors.As(err, &e) || e.Class != Timeout || !strings.Contains(err.Error(), "no body progress for 500ms") {
+					t.Fatalf("err = %v, want a stall timeout of 500ms", err)
+				}
+				if el := time.Since(start); el != tc.wantAfter {
+					t.Errorf("gave up after %v, want %v", el, tc.wantAfter)
+				}
+			})
+		})
+	}
+}
+
+func TestStallLimit(t *testing.T) {
+	var l latency
+	if d := l.stallLimit(time.Second, 30*time.Second); d != 30*time.Second {
+		t.Errorf("no samples: %v, want the ceiling", d)
+	}
+	l.observe(100 * time.Millisecond) // srtt 100ms, rttvar 50ms
+	if d := l.stallLimit(time.Millisecond, 30*time.Second); d != 1200*time.Millisecond {
+		t.Errorf("one sample: %v, want 4·(srtt+4·rttvar) = 1.2s", d)
+	}
+	if d := l.stallLimit(2*time.Second, 30*time.Second); d != 2*time.Second {
+		t.Errorf("floor: %v", d)
+	}
+	if d := l.stallLimit(time.Millisecond, time.Second); d != time.Second {
+		t.Errorf("ceiling: %v", d)
 	}
 }
