@@ -37,6 +37,18 @@ func (c *Client) Info(ctx context.Context, path, rev string) (*Info, error) {
 			return info, nil
 		}
 	}
+	info, err := c.statInfo(ctx, path, rev)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.cache.WriteInfo(ctx, module.Version{Path: path, Version: info.Version}, info); err != nil {
+		return nil, &ModuleError{Path: path, Version: info.Version, Err: err}
+	}
+	return info, nil
+}
+
+// statInfo asks the route for rev's .info, without the cache.
+func (c *Client) statInfo(ctx context.Context, path, rev string) (*Info, error) {
 	var info *Info
 	err := c.walk(ctx, path, rev, func(r repo) error {
 		i, err := r.Stat(ctx, rev)
@@ -49,13 +61,7 @@ func (c *Client) Info(ctx context.Context, path, rev string) (*Info, error) {
 		info = i
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := c.cache.WriteInfo(ctx, module.Version{Path: path, Version: info.Version}, info); err != nil {
-		return nil, &ModuleError{Path: path, Version: info.Version, Err: err}
-	}
-	return info, nil
+	return info, err
 }
 
 // GoMod returns a version's go.mod file, verified against GoSum or the
@@ -81,18 +87,7 @@ func (c *Client) GoMod(ctx context.Context, path, version string) ([]byte, error
 		}
 		return data, nil
 	}
-	var data []byte
-	err = c.walk(ctx, path, version, func(r repo) error {
-		d, err := r.GoMod(ctx, version)
-		if err != nil {
-			return err
-		}
-		if err := chk.checkGoMod(ctx, mod, d); err != nil {
-			return err
-		}
-		data = d
-		return nil
-	})
+	data, err := c.fetchGoMod(ctx, mod, chk)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +97,24 @@ func (c *Client) GoMod(ctx context.Context, path, version string) ([]byte, error
 	return data, nil
 }
 
+// fetchGoMod downloads mod's go.mod along its route and verifies it with
+// chk, without the cache.
+func (c *Client) fetchGoMod(ctx context.Context, mod module.Version, chk *sumChecker) ([]byte, error) {
+	var data []byte
+	err := c.walk(ctx, mod.Path, mod.Version, func(r repo) error {
+		d, err := r.GoMod(ctx, mod.Version)
+		if err != nil {
+			return err
+		}
+		if err := chk.checkGoMod(ctx, mod, d); err != nil {
+			return err
+		}
+		data = d
+		return nil
+	})
+	return data, err
+}
+
 // Zip makes sure the version's zip is in the module cache, verified, and
 // returns its file name. The download walks the route under the go
 // command's version lock, resets the file between sources, and is checked
@@ -109,6 +122,14 @@ func (c *Client) GoMod(ctx context.Context, path, version string) ([]byte, error
 // (cmd/go/internal/modfetch.DownloadZip). A zip already in the cache is
 // checked again, not downloaded.
 func (c *Client) Zip(ctx context.Context, path, version string) (string, error) {
+	return c.zip(ctx, path, version, nil)
+}
+
+// zip is Zip; acquire, if not nil, is called before the transfer and its
+// release after it, not around the cache checks, hashing and verification,
+// so that a caller can bound concurrent transfers without holding a slot
+// while the CPU works.
+func (c *Client) zip(ctx context.Context, path, version string, acquire func(context.Context) (release func(), err error)) (string, error) {
 	if err := c.init(); err != nil {
 		return "", err
 	}
@@ -121,6 +142,13 @@ func (c *Client) Zip(ctx context.Context, path, version string) (string, error) 
 		return "", &ModuleError{Path: path, Version: version, Err: err}
 	}
 	fetch := func(ctx context.Context, tmp *ZipTemp) error {
+		if acquire != nil {
+			release, err := acquire(ctx)
+			if err != nil {
+				return err
+			}
+			defer release()
+		}
 		return c.walk(ctx, path, version, func(r repo) error {
 			if err := tmp.Reset(); err != nil {
 				return err
