@@ -4,6 +4,7 @@
 //
 //	modfetch route [-json] MODULE...
 //	modfetch download [-json] [-x] [-noretry] MODULE@VERSION...
+//	modfetch prefetch [-json] [-j N] [-modfile PATH]
 //
 // route prints, for each module path, the sources the go command would try
 // in order (GOPROXY entries with their fallback rule, direct, off), the
@@ -14,6 +15,18 @@
 // module or the checksum database, and prints the same JSON with -json.
 // Unlike the go command it retries transient failures and resumes cut
 // downloads; -noretry turns that off. -x prints each request.
+//
+// prefetch fills the module cache with everything the main module's graph
+// needs, as 'go mod download all' does, verified against its go.sum, so
+// that the go command can then build offline: many transfers at once,
+// retrying, resuming and hedging, through failures that make the go
+// command give up. -j bounds the transfers in flight (default 64), -modfile
+// names the go.mod (default: the module containing the current directory).
+// On a terminal a live progress line shows on standard error; otherwise
+// only the closing summary does. -json prints each event (start, retry,
+// done, fail) as a JSON object per line on standard output, then a
+// "summary" object. It exits 0 only when every module is in the cache and
+// verified.
 //
 // Exit status: 0 on success, 1 when something failed (such as a malformed
 // environment), 2 on a usage error.
@@ -39,6 +52,7 @@ type command struct {
 var commands = []command{
 	{"route", "route [-json] MODULE...", runRoute},
 	{"download", "download [-json] [-x] [-noretry] MODULE@VERSION...", runDownload},
+	{"prefetch", "prefetch [-json] [-j N] [-modfile PATH]", runPrefetch},
 }
 
 func main() {

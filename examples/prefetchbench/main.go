@@ -1,0 +1,332 @@
+// Command prefetchbench times 'modfetch prefetch' against
+// 'go mod download all' on a generated module graph served from loopback,
+// the whole-command comparison behind modkit's prefetch targets.
+//
+// Usage, from the repository root:
+//
+//	go run ./examples/prefetchbench [-runs 5] [-latency 0,10ms,50ms] [-modules 120] [-zipmb 40] [-faults=true] [-rss=true]
+//
+// It builds modfetch, generates a graph with modnettest.GenerateGraph and
+// serves it with a modnettest.Server, then, for each latency, alternates
+// cold-cache runs of the installed go command and of modfetch (each in a
+// fresh GOMODCACHE, GOENV=off, GOFLAGS=-modcacherw, a temporary HOME with
+// telemetry off) and reports the median wall times and their ratio. The
+// first pair of each latency also checks that both leave the same files
+// under the module cache (lock, checksum database and temporary files
+// aside) and that after modfetch the go command succeeds offline:
+// GOPROXY=off go mod download all, and go build ./... .
+//
+// With -faults it then serves the graph through modnettest.StandardMix
+// (10% resets, 5% 503, 5% 429, 5% cuts mid-body, 1% stalls of 60s) at the
+// middle latency, one seed per run: the go command must fail, modfetch
+// must succeed with the same end state, within twice its fault-free time.
+// With -rss it compares modfetch's peak resident memory (the child's
+// rusage) on the graph and on one whose zips are four times larger:
+// streaming keeps it independent of zip sizes.
+//
+// It exits 1 if a check fails or a target is missed.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/modkit/modkit/modnet/modnettest"
+)
+
+func main() {
+	runs := flag.Int("runs", 5, "runs of each command per latency (alternating)")
+	latencies := flag.String("latency", "0,10ms,50ms", "comma-separated round-trip latencies of the proxy")
+	modules := flag.Int("modules", 120, "modules in the generated graph")
+	zipMB := flag.Int("zipmb", 40, "total size of the build list's zips, in MiB")
+	seed := flag.Uint64("seed", 1, "graph seed")
+	faults := flag.Bool("faults", true, "also run under modnettest.StandardMix")
+	rss := flag.Bool("rss", true, "also compare peak RSS with four times larger zips")
+	keep := flag.Bool("keep", false, "keep the work directory")
+	serve := flag.Duration("serve", 0, "only serve the graph at this latency (0s is none: say 1ns), print the environment to use, and wait")
+	flag.Parse()
+
+	lats, err := parseLatencies(*latencies)
+	if err != nil {
+		fatalf("-latency: %v", err)
+	}
+	b, err := newBench(*keep)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	defer b.close()
+	cfg := modnettest.GraphConfig{Seed: *seed, Modules: *modules, ZipBytes: int64(*zipMB) << 20}
+	if *serve > 0 {
+		b.serveOnly(cfg, *serve)
+		return
+	}
+	ok := b.runAll(cfg, lats, *runs, *faults, *rss)
+	if !ok {
+		b.close()
+		os.Exit(1)
+	}
+}
+
+func parseLatencies(s string) ([]time.Duration, error) {
+	var lats []time.Duration
+	for _, f := range strings.Split(s, ",") {
+		if f == "0" {
+			lats = append(lats, 0)
+			continue
+		}
+		d, err := time.ParseDuration(f)
+		if err != nil {
+			return nil, err
+		}
+		lats = append(lats, d)
+	}
+	return lats, nil
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "prefetchbench: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// targets are the wall-time ratios modfetch must reach, by latency.
+var targets = map[time.Duration]float64{0: 1.0, 10 * time.Millisecond: 0.5, 50 * time.Millisecond: 0.33}
+
+// runAll runs every measurement and prints the report; it reports whether
+// every check passed and every target was met.
+func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs int, faults, rss bool) bool {
+	g, srv, mainDir, err := b.serve(cfg, "main")
+	if err != nil {
+		fatalf("%v", err)
+	}
+	defer srv.Close()
+	fmt.Printf("graph: %d module versions served, build list %d modules, %.1f MiB of zips; GOMAXPROCS %d\n",
+		len(g.Modules), len(g.BuildList), float64(g.ZipBytes)/(1<<20), gomaxprocs())
+	ok := true
+	fastWall := map[time.Duration]time.Duration{}
+	var goRSS, mfRSS []int64
+	var goState map[string]string
+	for _, lat := range lats {
+		srv.SetFaults(modnettest.Faults{Latency: lat})
+		var goTimes, mfTimes []time.Duration
+		for i := range runs {
+			order := []string{"go", "modfetch"}
+			if i%2 == 1 {
+				order = []string{"modfetch", "go"}
+			}
+			for _, tool := range order {
+				srv.SetFaults(modnettest.Faults{Latency: lat})
+				r := b.run(tool, mainDir, srv.URL, srv.SumDB().GOSUMDB())
+				if r.err != nil {
+					fmt.Printf("  %s run %d at %v FAILED: %v\n%s\n", tool, i, lat, r.err, tail(r.output))
+					ok = false
+					continue
+				}
+				if tool == "go" {
+					goTimes = append(goTimes, r.wall)
+					goRSS = append(goRSS, r.maxRSS)
+				} else {
+					mfTimes = append(mfTimes, r.wall)
+					mfRSS = append(mfRSS, r.maxRSS)
+				}
+				if i == 0 {
+					if !b.checkRun(tool, r, mainDir, &goState) {
+						ok = false
+					}
+				}
+				b.remove(r.modcache)
+			}
+		}
+		gm, mm := median(goTimes), median(mfTimes)
+		fastWall[lat] = mm
+		ratio := float64(mm) / float64(gm)
+		verdict := "met"
+		if t, has := targets[lat]; has && ratio > t {
+			verdict, ok = "MISSED", false
+		}
+		fmt.Printf("latency %-5v go mod download all %7.3fs  modfetch prefetch %7.3fs  ratio %.2f (target ≤ %.2f: %s)\n    go runs %s\n    modfetch runs %s\n",
+			lat, gm.Seconds(), mm.Seconds(), ratio, targets[lat], verdict, secs(goTimes), secs(mfTimes))
+	}
+	if len(goRSS) > 0 {
+		fmt.Printf("peak RSS: go mod download all %s, modfetch prefetch %s (medians)\n", mib(medianInt(goRSS)), mib(medianInt(mfRSS)))
+	}
+
+	if faults {
+		lat := lats[len(lats)/2]
+		if !b.faultRuns(srv, mainDir, lat, runs, fastWall[lat], goState) {
+			ok = false
+		}
+	}
+	if rss {
+		big := cfg
+		big.ZipBytes *= 4
+		if !b.rssRuns(big, medianInt(mfRSS)) {
+			ok = false
+		}
+	}
+	return ok
+}
+
+// serveOnly serves the graph until interrupted, for runs by hand.
+func (b *bench) serveOnly(cfg modnettest.GraphConfig, lat time.Duration) {
+	_, srv, mainDir, err := b.serve(cfg, "main")
+	if err != nil {
+		fatalf("%v", err)
+	}
+	defer srv.Close()
+	if lat < time.Microsecond {
+		lat = 0
+	}
+	srv.SetFaults(modnettest.Faults{Latency: lat})
+	fmt.Printf("cd %s && env %s %s prefetch\n", mainDir,
+		strings.Join(b.environ(workDir(b.dir, "modcache"), "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB()), " "), b.modfetch)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	<-sig
+}
+
+// checkRun checks the end state of a first run: the same files as the go
+// command leaves, and an offline go command after modfetch.
+func (b *bench) checkRun(tool string, r result, mainDir string, goState *map[string]string) bool {
+	state, err := cacheState(r.modcache)
+	if err != nil {
+		fmt.Printf("  reading %s's cache: %v\n", tool, err)
+		return false
+	}
+	if tool == "go" {
+		if *goState == nil {
+			*goState = state
+		}
+		return true
+	}
+	ok := true
+	if *goState != nil {
+		if d := diffStates(state, *goState); len(d) > 0 {
+			fmt.Printf("  END STATE DIFFERS from go mod download all (%d files):\n    %s\n", len(d), strings.Join(first(d, 20), "\n    "))
+			ok = false
+		} else {
+			fmt.Printf("  end state: the same %d files as go mod download all\n", len(state))
+		}
+	}
+	if err := b.offline(mainDir, r.modcache); err != nil {
+		fmt.Printf("  OFFLINE CHECK FAILED: %v\n", err)
+		ok = false
+	}
+	return ok
+}
+
+// faultRuns runs both commands under the standard fault mix.
+func (b *bench) faultRuns(srv *modnettest.Server, mainDir string, lat time.Duration, runs int, fast time.Duration, goState map[string]string) bool {
+	ok := true
+	var walls []time.Duration
+	goFailed := 0
+	for i := range runs {
+		mix := modnettest.StandardMix(uint64(i + 1))
+		mix.Latency = lat
+		srv.SetFaults(mix)
+		r := b.run("go", mainDir, srv.URL, srv.SumDB().GOSUMDB())
+		if r.err != nil {
+			goFailed++
+		}
+		b.remove(r.modcache)
+
+		srv.SetFaults(mix)
+		r = b.run("modfetch", mainDir, srv.URL, srv.SumDB().GOSUMDB())
+		if r.err != nil {
+			fmt.Printf("  modfetch under faults (seed %d) FAILED: %v\n%s\n", i+1, r.err, tail(r.output))
+			ok = false
+		} else {
+			walls = append(walls, r.wall)
+			if !b.checkRun("modfetch", r, mainDir, &goState) {
+				ok = false
+			}
+		}
+		b.remove(r.modcache)
+	}
+	srv.SetFaults(modnettest.Faults{Latency: lat})
+	m := median(walls)
+	ratio := float64(m) / float64(fast)
+	verdict := "met"
+	if ratio > 2 || goFailed != runs || len(walls) != runs {
+		verdict, ok = "MISSED", false
+	}
+	fmt.Printf("faults (StandardMix) at %v: go mod download all failed %d of %d runs; modfetch succeeded %d of %d, median %.3fs = %.2f× its fault-free %.3fs (target ≤ 2: %s)\n    modfetch runs %s\n",
+		lat, goFailed, runs, len(walls), runs, m.Seconds(), ratio, fast.Seconds(), verdict, secs(walls))
+	return ok
+}
+
+// rssRuns compares modfetch's peak RSS on a graph with four times larger
+// zips with its peak on the base graph.
+func (b *bench) rssRuns(cfg modnettest.GraphConfig, base int64) bool {
+	g, srv, mainDir, err := b.serve(cfg, "big")
+	if err != nil {
+		fmt.Printf("big graph: %v\n", err)
+		return false
+	}
+	defer srv.Close()
+	var rss []int64
+	for range 3 {
+		r := b.run("modfetch", mainDir, srv.URL, srv.SumDB().GOSUMDB())
+		b.remove(r.modcache)
+		if r.err != nil {
+			fmt.Printf("  modfetch on the big graph FAILED: %v\n%s\n", r.err, tail(r.output))
+			return false
+		}
+		rss = append(rss, r.maxRSS)
+	}
+	big := medianInt(rss)
+	ratio := float64(big) / float64(base)
+	verdict := "streaming"
+	ok := ratio < 1.5
+	if !ok {
+		verdict = "GROWS WITH ZIP SIZE"
+	}
+	fmt.Printf("peak RSS of modfetch: %s with %.0f MiB of zips, %s with %.0f MiB (%.2f×: %s)\n",
+		mib(base), float64(cfg.ZipBytes)/4/(1<<20), mib(big), float64(g.ZipBytes)/(1<<20), ratio, verdict)
+	return ok
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func medianInt(ns []int64) int64 {
+	if len(ns) == 0 {
+		return 0
+	}
+	s := slices.Clone(ns)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func secs(ds []time.Duration) string {
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, fmt.Sprintf("%.3f", d.Seconds()))
+	}
+	return strings.Join(parts, " ")
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func first(s []string, n int) []string { return s[:min(n, len(s))] }
+
+func tail(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return "    " + strings.Join(lines[max(0, len(lines)-10):], "\n    ")
+}
+
+// workDir is where everything goes; a name the report can show.
+func workDir(root string, parts ...string) string {
+	return filepath.Join(append([]string{root}, parts...)...)
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/modkit/modkit/modnet"
+)
+
+// eventJSON is one line of 'modfetch prefetch -json': an event, or the
+// closing summary (Kind "summary").
+type eventJSON struct {
+	Kind      string
+	Path      string  `json:",omitempty"`
+	Version   string  `json:",omitempty"`
+	GoModOnly bool    `json:",omitempty"`
+	File      string  `json:",omitempty"`
+	Class     string  `json:",omitempty"`
+	Delay     float64 `json:",omitempty"` // seconds
+	Bytes     int64   `json:",omitempty"`
+	Cached    bool    `json:",omitempty"`
+	Error     string  `json:",omitempty"`
+	Elapsed   float64 `json:",omitempty"` // seconds
+
+	// Summary only.
+	Main    string `json:",omitempty"`
+	Modules int    `json:",omitempty"` // module versions downloaded in full
+	GoMods  int    `json:",omitempty"` // module versions needed for their go.mod only
+	Failed  int    `json:",omitempty"`
+	Retries int    `json:",omitempty"`
+}
+
+func runPrefetch(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("prefetch", stderr)
+	asJSON := fs.Bool("json", false, "print each event as one JSON object per line, then a summary")
+	jobs := fs.Int("j", 0, "transfers in flight at once (default 64)")
+	modFile := fs.String("modfile", "", "the main module's go.mod (default: that of the module containing the current directory)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 0 || *jobs < 0 {
+		return errUsage
+	}
+	if *modFile == "" {
+		var err error
+		if *modFile, err = enclosingModFile(); err != nil {
+			return err
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	env, err := modnet.LoadEnv()
+	if err != nil {
+		return err
+	}
+	client := &modnet.Client{Env: env}
+	defer client.Close()
+
+	req := &modnet.PrefetchRequest{ModFile: *modFile, Jobs: *jobs, PerHost: *jobs}
+	var prog *progress
+	switch {
+	case *asJSON:
+		enc := json.NewEncoder(stdout)
+		req.OnEvent = func(ev modnet.PrefetchEvent) { enc.Encode(eventLine(ev)) }
+	case isTerminal(stderr):
+		prog = newProgress(stderr)
+		req.OnEvent = prog.event
+	}
+	res, err := client.Prefetch(ctx, req)
+	if prog != nil {
+		prog.stop()
+	}
+	var perr *modnet.PrefetchError
+	if err != nil && !errors.As(err, &perr) {
+		return err
+	}
+	sum := summarize(res)
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(sum)
+	} else {
+		printSummary(stderr, sum, res)
+	}
+	if perr != nil {
+		return errSilent{err}
+	}
+	return nil
+}
+
+func eventLine(ev modnet.PrefetchEvent) eventJSON {
+	line := eventJSON{Kind: string(ev.Kind), Path: ev.Path, Version: ev.Version, GoModOnly: ev.GoModOnly,
+		File: ev.File, Class: ev.Class, Delay: ev.Delay.Seconds(), Bytes: ev.Bytes, Cached: ev.Cached,
+		Elapsed: ev.Elapsed.Seconds()}
+	if ev.Err != nil {
+		line.Error = ev.Err.Error()
+	}
+	return line
+}
+
+func summarize(res *modnet.PrefetchResult) eventJSON {
+	sum := eventJSON{Kind: "summary", Main: res.Main, Bytes: res.Bytes, Retries: res.Retries, Elapsed: res.Elapsed.Seconds()}
+	for _, m := range res.Modules {
+		switch {
+		case m.Err != nil:
+			sum.Failed++
+		case m.GoModOnly:
+			sum.GoMods++
+		default:
+			sum.Modules++
+		}
+	}
+	return sum
+}
+
+// printSummary prints the one line a prefetch ends with, after the
+// failures, each with its class and what was tried.
+func printSummary(w io.Writer, sum eventJSON, res *modnet.PrefetchResult) {
+	for _, m := range res.Failed() {
+		fmt.Fprintf(w, "modfetch: %s@%s (%s): %s\n", m.Path, m.Version, m.Class, explain(m.Err))
+	}
+	fmt.Fprintf(w, "modfetch prefetch: %d modules and %d go.mod files in the module cache, %s downloaded, %d retries, in %.2fs",
+		sum.Modules, sum.GoMods, mib(sum.Bytes), sum.Retries, sum.Elapsed)
+	if sum.Failed > 0 {
+		fmt.Fprintf(w, "; %d FAILED", sum.Failed)
+	}
+	fmt.Fprintln(w)
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// enclosingModFile returns the go.mod of the module containing the current
+// directory, as the go command finds it.
+func enclosingModFile() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && !fi.IsDir() {
+			return filepath.Join(dir, "go.mod"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod file not found in current directory or any parent directory; use -modfile")
+		}
+		dir = parent
+	}
+}
+
+// isTerminal reports whether w is a terminal, where a progress line that
+// rewrites itself makes sense.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progress keeps a live status line on a terminal, redrawn at most ten
+// times a second.
+type progress struct {
+	w    io.Writer
+	mu   sync.Mutex
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	start                                  time.Time
+	modules, gomods, inflight, failed, ret int
+	bytes                                  int64
+	dirty                                  bool
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w, done: make(chan struct{}), start: time.Now()}
+	p.wg.Go(func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.done:
+				return
+			case <-t.C:
+				p.draw(false)
+			}
+		}
+	})
+	return p
+}
+
+func (p *progress) event(ev modnet.PrefetchEvent) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dirty = true
+	switch ev.Kind {
+	case modnet.PrefetchStart:
+		p.inflight++
+	case modnet.PrefetchRetry:
+		p.ret++
+	case modnet.PrefetchDone, modnet.PrefetchFail:
+		if ev.Elapsed > 0 { // it had started
+			p.inflight--
+		}
+		p.bytes += ev.Bytes
+		switch {
+		case ev.Kind == modnet.PrefetchFail:
+			p.failed++
+		case ev.GoModOnly:
+			p.gomods++
+		default:
+			p.modules++
+		}
+	}
+}
+
+func (p *progress) draw(final bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.dirty && !final {
+		return
+	}
+	p.dirty = false
+	fmt.Fprintf(p.w, "\r\033[Kprefetch: %d modules, %d go.mod, %s, %d in flight, %d retries, %d failed, %.1fs",
+		p.modules, p.gomods, mib(p.bytes), p.inflight, p.ret, p.failed, time.Since(p.start).Seconds())
+	if final {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+// stop ends the live line, clearing it for the summary.
+func (p *progress) stop() {
+	close(p.done)
+	p.wg.Wait()
+	p.draw(true)
+}

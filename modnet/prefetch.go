@@ -1,0 +1,689 @@
+package modnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/modkit/modkit/retry"
+)
+
+// A PrefetchRequest says what [Client.Prefetch] downloads and how hard it
+// may push.
+type PrefetchRequest struct {
+	// ModFile is a main module's go.mod file. Prefetch loads the module
+	// graph from it as the go command does and downloads what
+	// 'go mod download all' would: every module of the build list in full
+	// and the go.mod file of every module whose requirements the graph
+	// needs. Its go.sum (GoSumFile) holds the expected hashes.
+	ModFile string
+
+	// GoSumFile is the go.sum to verify against. Empty means the go.sum
+	// beside ModFile; without ModFile, the Client's GoSum.
+	GoSumFile string
+
+	// Modules are module versions to download in full (.info, .mod, .zip
+	// and the extracted directory), in addition to those ModFile implies.
+	Modules []module.Version
+
+	// Jobs bounds the transfers in flight at once. Downloads wait for the
+	// network, not the CPU, so the default, 64, is far above GOMAXPROCS.
+	Jobs int
+
+	// PerHost bounds the transfers in flight to one host (the first
+	// source of a module's route). Default: 32.
+	PerHost int
+
+	// Extractors bounds the zip extractions running at once; they use the
+	// CPU and the disk, not the network, and never hold a transfer slot.
+	// Default: GOMAXPROCS.
+	Extractors int
+
+	// OnEvent, if set, receives progress events. Calls are serialized, so
+	// it needs no lock of its own, and should return quickly.
+	OnEvent func(PrefetchEvent)
+}
+
+// A PrefetchEventKind names what a [PrefetchEvent] reports.
+type PrefetchEventKind string
+
+// The kinds of progress event.
+const (
+	// PrefetchStart: the first transfer for a module version begins.
+	// Modules found complete in the cache have no start event.
+	PrefetchStart PrefetchEventKind = "start"
+	// PrefetchRetry: a request for one of the module's files failed and
+	// is tried again, resumed or hedged.
+	PrefetchRetry PrefetchEventKind = "retry"
+	// PrefetchDone: a module version is complete in the cache and
+	// verified; reported once per version.
+	PrefetchDone PrefetchEventKind = "done"
+	// PrefetchFail: a module version could not be completed; reported
+	// once per version.
+	PrefetchFail PrefetchEventKind = "fail"
+)
+
+// A PrefetchEvent reports progress for one module version.
+type PrefetchEvent struct {
+	Kind    PrefetchEventKind
+	Path    string // module path; empty for a checksum database request
+	Version string
+	// GoModOnly reports that only the module's go.mod file is needed: the
+	// module is in the module graph but not in the build list.
+	GoModOnly bool
+	// File is the file a start or retry event concerns: "info", "mod",
+	// "zip" or "sumdb".
+	File string
+	// Class says why: for a retry the retry.Class of the failure, or
+	// "hedge" or "resume"; for a failure the module's PrefetchModule.Class.
+	Class string
+	// Delay is how long a retry waits first.
+	Delay time.Duration
+	// Bytes is what a done module stored in the cache (0 if it was cached).
+	Bytes int64
+	// Cached reports a done module that needed no transfer.
+	Cached bool
+	// Err is a failed module's error.
+	Err error
+	// Elapsed is the time from the module's start to its end (done, fail).
+	Elapsed time.Duration
+}
+
+// A PrefetchResult lists what a prefetch did for every module version.
+type PrefetchResult struct {
+	// Main is the main module's path, if the request named a ModFile.
+	Main string
+	// Modules holds one entry per module version needed, sorted by path
+	// and version.
+	Modules []PrefetchModule
+	// Bytes is the total stored in the cache.
+	Bytes int64
+	// Retries counts retried, resumed and hedged requests.
+	Retries int
+	// Elapsed is the wall time of the prefetch.
+	Elapsed time.Duration
+}
+
+// A PrefetchModule is the outcome for one module version.
+type PrefetchModule struct {
+	Path    string
+	Version string
+	// GoModOnly reports that only the go.mod file is needed.
+	GoModOnly bool
+	// Files are the module's files in the cache; for a GoModOnly module
+	// only GoMod and GoModSum are set. They are set only on success.
+	Files ModuleFiles
+	// Cached reports that nothing had to be downloaded.
+	Cached bool
+	// Bytes is what was stored in the cache for it.
+	Bytes int64
+	// Retries counts its retried, resumed and hedged requests.
+	Retries int
+	// Err is why it failed, or nil.
+	Err error
+	// Class classifies Err: "checksum" for a [*ChecksumError] (a security
+	// error, never retried), the retry.Class identifier of a failed
+	// request ("not-found", "throttled", "timeout", "reset", ...),
+	// "corrupt" for a zip that is not a readable archive, "invalid" for a
+	// go.mod that cannot be used, "canceled", or "other".
+	Class string
+}
+
+// Failed returns the modules that failed.
+func (r *PrefetchResult) Failed() []PrefetchModule {
+	var failed []PrefetchModule
+	for _, m := range r.Modules {
+		if m.Err != nil {
+			failed = append(failed, m)
+		}
+	}
+	return failed
+}
+
+// A PrefetchError reports the module versions a prefetch could not
+// complete; the others are in the cache.
+type PrefetchError struct {
+	Failed []PrefetchModule
+	Total  int // module versions needed
+}
+
+func (e *PrefetchError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "prefetch: %d of %d module versions failed", len(e.Failed), e.Total)
+	for _, m := range e.Failed {
+		fmt.Fprintf(&b, "\n\t%s@%s (%s): %s", m.Path, m.Version, m.Class, oneLine(m.Err))
+	}
+	return b.String()
+}
+
+// Unwrap returns the modules' errors.
+func (e *PrefetchError) Unwrap() []error {
+	errs := make([]error, len(e.Failed))
+	for i, m := range e.Failed {
+		errs[i] = m.Err
+	}
+	return errs
+}
+
+// Prefetch fills the module cache with everything a module graph needs,
+// as 'go mod download all' does, so that the go command can then work
+// offline (GOPROXY=off); see [PrefetchRequest] for what it downloads.
+//
+// The module graph is loaded as the go command loads it
+// (cmd/go/internal/modload: readModGraph and goModSummary): from the main
+// module's requirements, reading the go.mod of each module reached, all
+// of them below a module whose go.mod predates graph pruning (go < 1.17)
+// and only the direct ones below a pruned module; replace directives of
+// the main module apply (a module replaced by another version fetches the
+// replacement, one replaced by a directory fetches nothing), exclude
+// directives drop requirements, and the build list is the highest version
+// required of each path (minimal version selection). Every go.mod and
+// zip is verified against go.sum, or the checksum database for lines it
+// lacks, exactly as [Client.Download] verifies; nothing unverified is
+// stored.
+//
+// Unlike the go command, which downloads GOMAXPROCS modules at a time and
+// each module's files one after the other, Prefetch keeps up to Jobs
+// transfers in flight (PerHost per host), fetches a module's .info, .mod
+// and .zip at once, serves go.mod and .info files before zips (the graph
+// walk waits for go.mod files) and keeps a quarter of the slots free of
+// zips for them, gives a transfer's slot back while it waits to be
+// retried (a throttled request told to come back in a second does not
+// keep another file from starting), and starts downloading the main module's requirements before the
+// walk ends when the main module is pruned (its go.mod then lists the
+// selected version of every module that provides a package; an
+// inconsistent go.mod can make this fetch a version the build list then
+// does not use). Each file is fetched once however many modules need it
+// (singleflight). Zips are streamed to disk, and hashed and extracted off
+// the transfer slots, Extractors at a time. A module's .info and .mod are
+// stored only after its zip has verified, so a module that fails leaves
+// no partial entry, except the go.mod files the graph walk needed, which
+// the go command stores as well. Whatever is already in the cache and
+// verifies is not downloaded again.
+//
+// Requests go through a retry.Client derived from c.HTTP and tuned so
+// that a stalled or slow answer cannot hold the whole prefetch hostage:
+// unless set there, MaxAttempts is 10, BaseDelay 100ms, HedgeMinDelay
+// 250ms (a GET whose headers are late compared with the host's observed
+// latency is hedged), StallTimeoutMin 2s (the stall timeout adapts to the
+// host's observed throughput, up to StallTimeout) and
+// ResponseHeaderTimeout 30s, the backstop behind hedging.
+//
+// A failure of one module does not stop the others. The result lists
+// every module version with its outcome; the error is a *PrefetchError if
+// any failed, or the reason nothing could start (an unreadable go.mod, a
+// bad environment).
+func (c *Client) Prefetch(ctx context.Context, req *PrefetchRequest) (*PrefetchResult, error) {
+	if err := c.init(); err != nil {
+		return nil, err
+	}
+	p, err := newPrefetcher(c, req)
+	if err != nil {
+		return nil, err
+	}
+	defer p.c.Close()
+	return p.run(ctx)
+}
+
+// prefetcher is the state of one Prefetch.
+type prefetcher struct {
+	c   *Client // a child of the caller's Client, with the tuned retry.Client
+	req PrefetchRequest
+
+	// The main module, if the request names a ModFile.
+	mainPath string
+	mainDir  string
+	roots    []module.Version
+	pruned   bool
+	replace  map[module.Version]module.Version
+	exclude  map[module.Version]bool
+
+	ctx     context.Context // of run, for the retry hooks
+	hosts   *hostSlots
+	holds   sync.Map // holdKey → *hold: transfers in flight
+	extract *slots
+
+	emitMu sync.Mutex // serializes OnEvent
+
+	mu       sync.Mutex
+	mods     map[module.Version]*pmod
+	paths    map[string]bool // module paths being fetched, to map retry URLs
+	selected map[string]string
+	loading  map[loadKey]bool
+	work     sync.WaitGroup // module downloads
+	walk     sync.WaitGroup // graph loading
+	retries  atomic.Int64
+
+	gomods    sync.Map // module.Version → *goModResult
+	gomodOnce singleflight.Group
+	summaries sync.Map // module.Version → *summaryResult
+	sumOnce   singleflight.Group
+}
+
+// pmod is the state of one module version.
+type pmod struct {
+	mod     module.Version
+	full    bool // in the build list (or requested): download in full
+	start   time.Time
+	started atomic.Bool
+	bytes   atomic.Int64
+	retries atomic.Int64
+
+	// Set by the graph walk.
+	modErr error
+
+	// Set when it ends.
+	res PrefetchModule
+}
+
+// Defaults of a PrefetchRequest and of the retry.Client Prefetch tunes.
+const (
+	defaultJobs          = 64
+	defaultPerHost       = 32
+	prefetchMaxAttempts  = 10
+	prefetchBaseDelay    = 100 * time.Millisecond
+	prefetchHedgeMin     = 250 * time.Millisecond
+	prefetchStallMin     = 2 * time.Second
+	prefetchHeaderTimout = 30 * time.Second
+)
+
+func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
+	p := &prefetcher{
+		req:      *req,
+		mods:     make(map[module.Version]*pmod),
+		paths:    make(map[string]bool),
+		selected: make(map[string]string),
+		loading:  make(map[loadKey]bool),
+	}
+	if p.req.Jobs <= 0 {
+		p.req.Jobs = defaultJobs
+	}
+	if p.req.PerHost <= 0 {
+		p.req.PerHost = defaultPerHost
+	}
+	if p.req.Extractors <= 0 {
+		p.req.Extractors = runtime.GOMAXPROCS(0)
+	}
+	p.hosts = newHostSlots(p.req.Jobs, p.req.PerHost)
+	p.extract = newSlots(p.req.Extractors)
+
+	gosum := parent.GoSum
+	sumFile := p.req.GoSumFile
+	if p.req.ModFile != "" {
+		if err := p.readModFile(p.req.ModFile); err != nil {
+			return nil, err
+		}
+		if sumFile == "" {
+			sumFile = filepath.Join(p.mainDir, "go.sum")
+		}
+	}
+	if sumFile != "" {
+		var err error
+		if gosum, err = ReadGoSum(sumFile); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range p.req.Modules {
+		if err := checkVersion(m.Path, m.Version); err != nil {
+			return nil, err
+		}
+	}
+	p.c = &Client{
+		Env:     parent.env,
+		Cache:   parent.cache,
+		GoSum:   gosum,
+		HTTP:    p.tunedHTTP(parent.HTTP),
+		NoRetry: parent.NoRetry,
+		OnFetch: parent.OnFetch,
+		Logger:  parent.Logger,
+	}
+	if err := p.c.init(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// readModFile reads the main module's go.mod: its path, requirements,
+// replacements and exclusions, and whether its graph is pruned.
+func (p *prefetcher) readModFile(name string) error {
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return err
+	}
+	f, err := modfile.Parse(abs, data, nil)
+	if err != nil {
+		return err
+	}
+	if f.Module == nil {
+		return fmt.Errorf("%s: no module declaration", abs)
+	}
+	p.mainPath, p.mainDir = f.Module.Mod.Path, filepath.Dir(abs)
+	// cmd/go/internal/modload.pruningForGoVersion: no go directive means
+	// an unpruned module.
+	p.pruned = f.Go != nil && goVersionAtLeast(f.Go.Version, 1, 17)
+	p.replace = make(map[module.Version]module.Version)
+	for _, r := range f.Replace {
+		p.replace[r.Old] = r.New
+	}
+	p.exclude = make(map[module.Version]bool)
+	for _, x := range f.Exclude {
+		p.exclude[x.Mod] = true
+	}
+	for _, r := range f.Require {
+		if !p.exclude[r.Mod] {
+			p.roots = append(p.roots, r.Mod)
+		}
+	}
+	return nil
+}
+
+// goVersionAtLeast reports whether a go directive's version ("1.16",
+// "1.21.0", "1.22rc1") is at least major.minor.
+func goVersionAtLeast(v string, major, minor int) bool {
+	num := func(s string) (int, string) {
+		n, i := 0, 0
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			n = n*10 + int(s[i]-'0')
+		}
+		return n, s[i:]
+	}
+	vmaj, rest := num(v)
+	if vmaj != major {
+		return vmaj > major
+	}
+	vmin := 0
+	if strings.HasPrefix(rest, ".") {
+		vmin, _ = num(rest[1:])
+	}
+	return vmin >= minor
+}
+
+// tunedHTTP returns the retry.Client a prefetch uses: base's knobs, the
+// prefetch defaults for those base leaves at zero, a connection pool that
+// keeps PerHost connections per host, and hooks that report retries as
+// events (after base's own).
+func (p *prefetcher) tunedHTTP(base *retry.Client) *retry.Client {
+	h := &retry.Client{}
+	if base != nil {
+		h = base.Clone()
+	}
+	if h.MaxAttempts == 0 {
+		h.MaxAttempts = prefetchMaxAttempts
+	}
+	if h.BaseDelay == 0 {
+		h.BaseDelay = prefetchBaseDelay
+	}
+	if h.HedgeMinDelay == 0 {
+		h.HedgeMinDelay = prefetchHedgeMin
+	}
+	if h.StallTimeoutMin == 0 {
+		h.StallTimeoutMin = prefetchStallMin
+	}
+	if h.ResponseHeaderTimeout == 0 {
+		h.ResponseHeaderTimeout = prefetchHeaderTimout
+	}
+	if h.Transport == nil {
+		// http.DefaultTransport keeps 2 idle connections per host: with
+		// dozens of requests in flight to one proxy, every other request
+		// would open a new connection (and TLS session).
+		if t := retry.NewTransport(h.DialTimeout, h.TLSHandshakeTimeout); t != nil {
+			t.MaxIdleConnsPerHost = p.req.PerHost
+			h.Transport = t
+		}
+	}
+	chain := func(prev func(retry.Event), hook func(retry.Event)) func(retry.Event) {
+		return func(ev retry.Event) {
+			if prev != nil {
+				prev(ev)
+			}
+			hook(ev)
+		}
+	}
+	h.OnRetry = chain(h.OnRetry, func(ev retry.Event) {
+		p.retried(ev, ev.Class.String())
+		p.pause(ev)
+	})
+	h.OnResume = chain(h.OnResume, func(ev retry.Event) { p.retried(ev, "resume") })
+	h.OnHedge = chain(h.OnHedge, func(ev retry.Event) { p.retried(ev, "hedge") })
+	h.OnAttempt = chain(h.OnAttempt, p.resume)
+	return h
+}
+
+// run loads the graph, downloads, and collects the result.
+func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
+	start := time.Now()
+	p.ctx = ctx
+	for _, m := range p.req.Modules {
+		p.fetchFull(ctx, m)
+	}
+	if p.mainPath != "" {
+		if p.pruned {
+			// A pruned main module's go.mod lists the selected version of
+			// every module providing a package: start those at once.
+			for _, r := range p.roots {
+				if r.Path == p.mainPath || isToolchain(r.Path) {
+					continue
+				}
+				if actual := p.replacement(r); actual.Version != "" {
+					p.fetchFull(ctx, actual)
+				}
+			}
+		}
+		p.loadGraph(ctx)
+		for _, m := range p.buildList() {
+			if actual := p.replacement(m); actual.Version != "" {
+				p.fetchFull(ctx, actual)
+			}
+		}
+		// The graph is loaded: what is not downloaded in full by now was
+		// needed for its go.mod only, and is done.
+		p.mu.Lock()
+		var goModOnly []*pmod
+		for _, pm := range p.mods {
+			if !pm.full {
+				goModOnly = append(goModOnly, pm)
+			}
+		}
+		p.mu.Unlock()
+		for _, pm := range goModOnly {
+			p.finishGoModOnly(pm)
+		}
+	}
+	p.work.Wait()
+	return p.result(time.Since(start))
+}
+
+// result collects every module's outcome.
+func (p *prefetcher) result(elapsed time.Duration) (*PrefetchResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := &PrefetchResult{Main: p.mainPath, Retries: int(p.retries.Load()), Elapsed: elapsed}
+	for _, pm := range p.mods {
+		r.Modules = append(r.Modules, pm.res)
+		r.Bytes += pm.res.Bytes
+	}
+	slices.SortFunc(r.Modules, func(a, b PrefetchModule) int {
+		if a.Path != b.Path {
+			return strings.Compare(a.Path, b.Path)
+		}
+		return semver.Compare(a.Version, b.Version)
+	})
+	if failed := r.Failed(); len(failed) > 0 {
+		return r, &PrefetchError{Failed: failed, Total: len(r.Modules)}
+	}
+	return r, nil
+}
+
+// finishGoModOnly records and reports the outcome of a module needed only
+// for its go.mod, once the graph is loaded.
+func (p *prefetcher) finishGoModOnly(pm *pmod) {
+	res := PrefetchModule{Path: pm.mod.Path, Version: pm.mod.Version, GoModOnly: true,
+		Bytes: pm.bytes.Load(), Retries: int(pm.retries.Load())}
+	if pm.modErr != nil {
+		res.Err, res.Class = pm.modErr, failureClass(pm.modErr)
+	} else {
+		res.Cached = !pm.started.Load()
+		file, _ := p.c.cache.Path(pm.mod, "mod")
+		res.Files = ModuleFiles{Path: pm.mod.Path, Version: pm.mod.Version, GoMod: file}
+		if r, ok := p.gomods.Load(pm.mod); ok {
+			res.Files.GoModSum, _ = HashGoMod(r.(*goModResult).data)
+		}
+	}
+	p.mu.Lock()
+	pm.res = res
+	p.mu.Unlock()
+	p.report(pm)
+}
+
+// report emits a module's done or fail event.
+func (p *prefetcher) report(pm *pmod) {
+	ev := PrefetchEvent{Kind: PrefetchDone, Path: pm.mod.Path, Version: pm.mod.Version, GoModOnly: pm.res.GoModOnly,
+		Bytes: pm.res.Bytes, Cached: pm.res.Cached}
+	if pm.started.Load() {
+		ev.Elapsed = time.Since(pm.start)
+	}
+	if pm.res.Err != nil {
+		ev.Kind, ev.Err, ev.Class = PrefetchFail, pm.res.Err, pm.res.Class
+	}
+	p.emit(ev)
+}
+
+func (p *prefetcher) emit(ev PrefetchEvent) {
+	if p.req.OnEvent == nil {
+		return
+	}
+	p.emitMu.Lock()
+	defer p.emitMu.Unlock()
+	p.req.OnEvent(ev)
+}
+
+// module returns the state of m, creating it.
+func (p *prefetcher) module(m module.Version) *pmod {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.moduleLocked(m)
+}
+
+func (p *prefetcher) moduleLocked(m module.Version) *pmod {
+	pm := p.mods[m]
+	if pm == nil {
+		pm = &pmod{mod: m}
+		p.mods[m] = pm
+		p.paths[m.Path] = true
+	}
+	return pm
+}
+
+// started marks the module's first transfer.
+func (p *prefetcher) started(pm *pmod, file string) {
+	p.mu.Lock()
+	first := !pm.started.Load()
+	if first {
+		pm.start = time.Now()
+		pm.started.Store(true)
+	}
+	p.mu.Unlock()
+	if first {
+		p.emit(PrefetchEvent{Kind: PrefetchStart, Path: pm.mod.Path, Version: pm.mod.Version, File: file})
+	}
+}
+
+// retried reports a retried, resumed or hedged request, found by its URL.
+func (p *prefetcher) retried(ev retry.Event, class string) {
+	p.retries.Add(1)
+	mod, file := p.urlModule(ev.URL)
+	out := PrefetchEvent{Kind: PrefetchRetry, Path: mod.Path, Version: mod.Version, File: file, Class: class, Delay: ev.Delay}
+	if mod.Path != "" {
+		p.mu.Lock()
+		pm := p.mods[mod]
+		p.mu.Unlock()
+		if pm != nil {
+			pm.retries.Add(1)
+		}
+	}
+	p.emit(out)
+}
+
+// urlModule finds the module version and file a proxy URL asks for:
+// <proxy>/<escaped path>/@v/<escaped version>.<ext>. The proxy URL may
+// have a path of its own, so the module path is the longest suffix of the
+// part before /@v/ that names a module being fetched.
+func (p *prefetcher) urlModule(u string) (module.Version, string) {
+	if i := strings.Index(u, "?"); i >= 0 {
+		u = u[:i]
+	}
+	at := strings.LastIndex(u, "/@v/")
+	if at < 0 {
+		if strings.Contains(u, "/sumdb/") {
+			return module.Version{}, "sumdb"
+		}
+		return module.Version{}, ""
+	}
+	name := u[at+len("/@v/"):]
+	ext := filepath.Ext(name)
+	version, err := module.UnescapeVersion(strings.TrimSuffix(name, ext))
+	if err != nil {
+		return module.Version{}, ""
+	}
+	prefix := u[:at]
+	i := strings.Index(prefix, "://")
+	if i < 0 {
+		return module.Version{}, ""
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for j := i + len("://"); ; {
+		k := strings.IndexByte(prefix[j:], '/')
+		if k < 0 {
+			return module.Version{}, strings.TrimPrefix(ext, ".")
+		}
+		j += k + 1
+		if path, err := module.UnescapePath(prefix[j:]); err == nil && p.paths[path] {
+			return module.Version{Path: path, Version: version}, strings.TrimPrefix(ext, ".")
+		}
+	}
+}
+
+// failureClass classifies a module's failure for PrefetchModule.Class.
+func failureClass(err error) string {
+	var ce *ChecksumError
+	var re *retry.Error
+	var ie *invalidGoModError
+	switch {
+	case errors.As(err, &ce):
+		return "checksum"
+	case errors.As(err, &re):
+		return re.Class.String()
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "canceled"
+	case errors.Is(err, ErrCorruptZip):
+		return "corrupt"
+	case errors.As(err, &ie):
+		return "invalid"
+	case errors.Is(err, fs.ErrNotExist):
+		return "not-found"
+	}
+	return "other"
+}
+
+// isToolchain reports the go and toolchain pseudo-modules of go.mod's go
+// and toolchain lines, which have nothing to download here.
+func isToolchain(path string) bool { return path == "go" || path == "toolchain" }

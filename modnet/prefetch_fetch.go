@@ -1,0 +1,456 @@
+package modnet
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/module"
+
+	"github.com/modkit/modkit/retry"
+)
+
+// goModResult is a module's go.mod, verified, or why it could not be had.
+type goModResult struct {
+	data    []byte
+	err     error
+	fetched bool // downloaded, not read from the cache
+
+	commit    sync.Once
+	commitErr error
+}
+
+// goMod returns pm's go.mod, verified against go.sum or the checksum
+// database: from the cache, else downloaded holding a transfer slot. It is
+// fetched once however many callers want it, and not stored: see
+// commitGoMod.
+func (p *prefetcher) goMod(ctx context.Context, pm *pmod) *goModResult {
+	m := pm.mod
+	if r, ok := p.gomods.Load(m); ok {
+		return r.(*goModResult)
+	}
+	v, _, _ := p.gomodOnce.Do(m.String(), func() (any, error) {
+		if r, ok := p.gomods.Load(m); ok {
+			return r, nil
+		}
+		r := p.fetchGoMod(ctx, pm)
+		p.gomods.Store(m, r)
+		return r, nil
+	})
+	return v.(*goModResult)
+}
+
+func (p *prefetcher) fetchGoMod(ctx context.Context, pm *pmod) *goModResult {
+	m := pm.mod
+	chk, err := p.c.checker(m.Path)
+	if err != nil {
+		return &goModResult{err: &ModuleError{Path: m.Path, Version: m.Version, Err: err}}
+	}
+	// As cmd/go/internal/modfetch.readDiskGoMod does, a cached go.mod is
+	// checked again before it is used.
+	if data, _, err := p.c.cache.ReadGoMod(m); err == nil {
+		if err := chk.checkGoMod(ctx, m, data); err != nil {
+			return &goModResult{err: err}
+		}
+		return &goModResult{data: data}
+	}
+	release, err := p.acquire(ctx, pm, "mod", false)
+	if err != nil {
+		return &goModResult{err: &ModuleError{Path: m.Path, Version: m.Version, Err: err}}
+	}
+	data, err := p.c.fetchGoMod(ctx, m, chk)
+	release()
+	if err != nil {
+		return &goModResult{err: err}
+	}
+	return &goModResult{data: data, fetched: true}
+}
+
+// commitGoMod stores a downloaded go.mod in the cache, once.
+func (p *prefetcher) commitGoMod(ctx context.Context, pm *pmod, r *goModResult) error {
+	r.commit.Do(func() {
+		if !r.fetched {
+			return
+		}
+		if _, _, err := p.c.cache.ReadGoMod(pm.mod); err == nil {
+			return
+		}
+		if _, err := p.c.cache.WriteGoMod(ctx, pm.mod, r.data); err != nil {
+			r.commitErr = &ModuleError{Path: pm.mod.Path, Version: pm.mod.Version, Err: err}
+			return
+		}
+		pm.bytes.Add(int64(len(r.data)))
+	})
+	return r.commitErr
+}
+
+// fetchFull starts downloading m in full, unless it already is.
+func (p *prefetcher) fetchFull(ctx context.Context, m module.Version) {
+	p.mu.Lock()
+	pm := p.moduleLocked(m)
+	if pm.full {
+		p.mu.Unlock()
+		return
+	}
+	pm.full = true
+	p.mu.Unlock()
+	p.work.Go(func() { p.download(ctx, pm) })
+}
+
+// download brings one module version into the cache as
+// 'go mod download' does (cmd/go/internal/modcmd.DownloadModule), but
+// with its .info, .mod and .zip fetched at once, and the .info and .mod
+// stored only after the zip has verified. Extraction waits for an
+// extractor, not a transfer slot.
+func (p *prefetcher) download(ctx context.Context, pm *pmod) {
+	m := pm.mod
+	var (
+		wg      sync.WaitGroup
+		info    *Info
+		infoErr error
+		gm      *goModResult
+	)
+	wg.Go(func() { info, infoErr = p.info(ctx, pm) })
+	wg.Go(func() { gm = p.goMod(ctx, pm) })
+	zipfile, zipErr := p.zip(ctx, pm)
+	wg.Wait()
+
+	res := PrefetchModule{Path: m.Path, Version: m.Version}
+	err := firstError(zipErr, gm.err, infoErr)
+	if err == nil {
+		err = p.commitGoMod(ctx, pm, gm)
+	}
+	if err == nil && info != nil {
+		err = p.commitInfo(ctx, pm, info)
+	}
+	var dir string
+	if err == nil {
+		dir, err = p.extractZip(ctx, pm)
+	}
+	if err == nil {
+		res.Files = ModuleFiles{Path: m.Path, Version: m.Version, Zip: zipfile, Dir: dir}
+		res.Files.Info, _ = p.c.cache.Path(m, "info")
+		res.Files.GoMod, _ = p.c.cache.Path(m, "mod")
+		res.Files.GoModSum, _ = HashGoMod(gm.data)
+		if res.Files.Sum, err = p.c.cache.ZipHash(ctx, m); err != nil {
+			err = &ModuleError{Path: m.Path, Version: m.Version, Err: err}
+		}
+	}
+	if err != nil {
+		res.Err, res.Class = err, failureClass(err)
+	} else {
+		res.Cached = !pm.started.Load()
+	}
+	res.Bytes = pm.bytes.Load()
+	res.Retries = int(pm.retries.Load())
+	p.mu.Lock()
+	pm.res = res
+	p.mu.Unlock()
+	p.report(pm)
+}
+
+// firstError picks the error to report for a module: a checksum mismatch
+// first, as the security error it is, then the first in order.
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		var ce *ChecksumError
+		if errors.As(err, &ce) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// info returns pm's .info to store, or nil if the cache has it.
+func (p *prefetcher) info(ctx context.Context, pm *pmod) (*Info, error) {
+	m := pm.mod
+	if _, _, err := p.c.cache.ReadInfo(m); err == nil {
+		return nil, nil
+	}
+	release, err := p.acquire(ctx, pm, "info", false)
+	if err != nil {
+		return nil, &ModuleError{Path: m.Path, Version: m.Version, Err: err}
+	}
+	defer release()
+	return p.c.statInfo(ctx, m.Path, m.Version)
+}
+
+// commitInfo stores a downloaded .info (cmd/go/internal/modfetch.InfoFile).
+func (p *prefetcher) commitInfo(ctx context.Context, pm *pmod, info *Info) error {
+	file, err := p.c.cache.WriteInfo(ctx, pm.mod, info)
+	if err != nil {
+		return &ModuleError{Path: pm.mod.Path, Version: pm.mod.Version, Err: err}
+	}
+	if fi, err := os.Stat(file); err == nil {
+		pm.bytes.Add(fi.Size())
+	}
+	return nil
+}
+
+// zip makes sure pm's zip is in the cache and verified, holding a transfer
+// slot only while it downloads.
+func (p *prefetcher) zip(ctx context.Context, pm *pmod) (string, error) {
+	fetched := false
+	file, err := p.c.zip(ctx, pm.mod.Path, pm.mod.Version, func(ctx context.Context) (func(), error) {
+		fetched = true
+		return p.acquire(ctx, pm, "zip", true)
+	})
+	if err == nil && fetched {
+		if fi, err := os.Stat(file); err == nil {
+			pm.bytes.Add(fi.Size())
+		}
+	}
+	return file, err
+}
+
+// extractZip extracts pm's zip into its module directory, unless it is
+// there, waiting for an extractor.
+func (p *prefetcher) extractZip(ctx context.Context, pm *pmod) (string, error) {
+	m := pm.mod
+	if dir, err := p.c.cache.ModuleDir(m); err == nil {
+		return dir, nil
+	}
+	if err := p.extract.acquire(ctx, prioBulk); err != nil {
+		return "", &ModuleError{Path: m.Path, Version: m.Version, Err: err}
+	}
+	defer p.extract.release()
+	dir, err := p.c.cache.Extract(ctx, m)
+	if err != nil {
+		return "", &ModuleError{Path: m.Path, Version: m.Version, Err: err}
+	}
+	return dir, nil
+}
+
+// acquire waits for a transfer slot for one of pm's files (a zip is bulk),
+// and reports the module's start with its first transfer. While the retry
+// loop waits before another attempt, the slot goes back to the pool (see
+// pause).
+func (p *prefetcher) acquire(ctx context.Context, pm *pmod, file string, bulk bool) (release func(), err error) {
+	h := &hold{p: p, host: p.hostOf(pm.mod.Path), bulk: bulk}
+	prio := prioSmall
+	if bulk {
+		prio = prioBulk
+	}
+	if err := h.take(ctx, prio); err != nil {
+		return nil, err
+	}
+	key := holdKey{pm.mod, file}
+	p.holds.Store(key, h)
+	p.started(pm, file)
+	return func() {
+		p.holds.Delete(key)
+		h.give()
+	}, nil
+}
+
+// holdKey names one file's transfer: at most one is in flight.
+type holdKey struct {
+	mod  module.Version
+	file string
+}
+
+// A hold is the transfer slot of one file's download.
+type hold struct {
+	p    *prefetcher
+	host string
+	bulk bool
+
+	mu      sync.Mutex
+	release func() // nil while not held
+}
+
+func (h *hold) take(ctx context.Context, prio int) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.release != nil {
+		return nil
+	}
+	r, err := h.p.hosts.acquire(ctx, h.host, h.bulk, prio)
+	if err != nil {
+		return err
+	}
+	h.release = r
+	return nil
+}
+
+func (h *hold) give() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.release != nil {
+		h.release()
+		h.release = nil
+	}
+}
+
+// minPause is the shortest wait before a retry for which a transfer gives
+// its slot back: a throttled request told to come back in a second should
+// not keep another file from starting meanwhile.
+const minPause = 50 * time.Millisecond
+
+// pause gives back the slot of the transfer a retry is scheduled for,
+// if the wait is long enough to matter. The retry client calls its hooks
+// on the requesting goroutine, before it sleeps.
+func (p *prefetcher) pause(ev retry.Event) {
+	if ev.Delay < minPause {
+		return
+	}
+	if h := p.holdFor(ev.URL); h != nil {
+		h.give()
+	}
+}
+
+// resume takes a slot again before a retry's attempt, ahead of transfers
+// that have not started: their wait is not over a second attempt's.
+func (p *prefetcher) resume(ev retry.Event) {
+	if ev.Attempt <= 1 {
+		return
+	}
+	if h := p.holdFor(ev.URL); h != nil {
+		// On cancellation the attempt goes out without a slot and fails.
+		_ = h.take(p.ctx, prioRetry)
+	}
+}
+
+func (p *prefetcher) holdFor(url string) *hold {
+	mod, file := p.urlModule(url)
+	if mod.Path == "" {
+		return nil
+	}
+	if h, ok := p.holds.Load(holdKey{mod, file}); ok {
+		return h.(*hold)
+	}
+	return nil
+}
+
+// hostOf names the host a module's files come from, for the per-host
+// limit: that of the first source of its route.
+func (p *prefetcher) hostOf(path string) string {
+	r, err := p.c.Route(path)
+	if err != nil || len(r.Sources) == 0 {
+		return ""
+	}
+	s := r.Sources[0]
+	if s.Kind != KindProxy {
+		return string(s.Kind)
+	}
+	if u, err := url.Parse(s.URL); err == nil {
+		return u.Host
+	}
+	return s.URL
+}
+
+// Transfer priorities: a transfer resuming after a retry's wait first,
+// then go.mod and .info files, which are small and which the graph walk
+// waits for, then zips.
+const (
+	prioRetry = iota
+	prioSmall
+	prioBulk
+	numPrio
+)
+
+// slots is a counting semaphore whose waiters are served by priority,
+// then in order of arrival.
+type slots struct {
+	mu   sync.Mutex
+	free int
+	wait [numPrio][]chan struct{}
+}
+
+func newSlots(n int) *slots { return &slots{free: n} }
+
+func (s *slots) acquire(ctx context.Context, prio int) error {
+	s.mu.Lock()
+	if s.free > 0 {
+		s.free--
+		s.mu.Unlock()
+		return nil
+	}
+	ch := make(chan struct{})
+	s.wait[prio] = append(s.wait[prio], ch)
+	s.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		s.mu.Lock()
+		if i := slices.Index(s.wait[prio], ch); i >= 0 {
+			s.wait[prio] = slices.Delete(s.wait[prio], i, i+1)
+			s.mu.Unlock()
+			return context.Cause(ctx)
+		}
+		s.mu.Unlock()
+		s.release() // granted meanwhile: pass it on
+		return context.Cause(ctx)
+	}
+}
+
+func (s *slots) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for prio := range s.wait {
+		if len(s.wait[prio]) > 0 {
+			ch := s.wait[prio][0]
+			s.wait[prio] = s.wait[prio][1:]
+			close(ch)
+			return
+		}
+	}
+	s.free++
+}
+
+// hostSlots bounds transfers overall and per host. Zips may hold at most
+// three quarters of either bound, so that the small files the graph walk
+// and the other modules wait for never queue behind a wall of large
+// downloads.
+type hostSlots struct {
+	all, allBulk *slots
+	perHost      int
+	mu           sync.Mutex
+	hosts        map[string][2]*slots // host → its slots, its bulk slots
+}
+
+func newHostSlots(total, perHost int) *hostSlots {
+	return &hostSlots{all: newSlots(total), allBulk: newSlots(bulkShare(total)), perHost: perHost,
+		hosts: make(map[string][2]*slots)}
+}
+
+func bulkShare(n int) int { return max(1, n*3/4) }
+
+func (h *hostSlots) acquire(ctx context.Context, host string, bulk bool, prio int) (release func(), err error) {
+	h.mu.Lock()
+	hs, ok := h.hosts[host]
+	if !ok {
+		hs = [2]*slots{newSlots(h.perHost), newSlots(bulkShare(h.perHost))}
+		h.hosts[host] = hs
+	}
+	h.mu.Unlock()
+	// Always in this order, bulk shares first, so that no two waiters
+	// hold what the other waits for.
+	order := []*slots{hs[0], h.all}
+	if bulk {
+		order = []*slots{hs[1], h.allBulk, hs[0], h.all}
+	}
+	for i, s := range order {
+		if err := s.acquire(ctx, prio); err != nil {
+			for _, held := range order[:i] {
+				held.release()
+			}
+			return nil, err
+		}
+	}
+	return func() {
+		for _, s := range order {
+			s.release()
+		}
+	}, nil
+}
