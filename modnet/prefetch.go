@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -626,38 +628,36 @@ func (p *prefetcher) retried(ev retry.Event, class string) {
 // <proxy>/<escaped path>/@v/<escaped version>.<ext>. The proxy URL may
 // have a path of its own, so the module path is the longest suffix of the
 // part before /@v/ that names a module being fetched.
-func (p *prefetcher) urlModule(u string) (module.Version, string) {
-	if i := strings.Index(u, "?"); i >= 0 {
-		u = u[:i]
+func (p *prefetcher) urlModule(rawURL string) (module.Version, string) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return module.Version{}, ""
 	}
-	at := strings.LastIndex(u, "/@v/")
+	at := strings.LastIndex(u.Path, "/@v/")
 	if at < 0 {
-		if strings.Contains(u, "/sumdb/") {
+		if strings.Contains(u.Path, "/sumdb/") {
 			return module.Version{}, "sumdb"
 		}
 		return module.Version{}, ""
 	}
-	name := u[at+len("/@v/"):]
-	ext := filepath.Ext(name)
+	name := u.Path[at+len("/@v/"):]
+	ext := path.Ext(name)
+	file := strings.TrimPrefix(ext, ".")
 	version, err := module.UnescapeVersion(strings.TrimSuffix(name, ext))
 	if err != nil {
-		return module.Version{}, ""
+		return module.Version{}, file
 	}
-	prefix := u[:at]
-	i := strings.Index(prefix, "://")
-	if i < 0 {
-		return module.Version{}, ""
-	}
+	prefix := u.Path[:at]
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for j := i + len("://"); ; {
+	for j := 0; ; {
 		k := strings.IndexByte(prefix[j:], '/')
 		if k < 0 {
-			return module.Version{}, strings.TrimPrefix(ext, ".")
+			return module.Version{}, file
 		}
 		j += k + 1
-		if path, err := module.UnescapePath(prefix[j:]); err == nil && p.paths[path] {
-			return module.Version{Path: path, Version: version}, strings.TrimPrefix(ext, ".")
+		if mp, err := module.UnescapePath(prefix[j:]); err == nil && p.paths[mp] {
+			return module.Version{Path: mp, Version: version}, file
 		}
 	}
 }
@@ -686,4 +686,4 @@ func failureClass(err error) string {
 
 // isToolchain reports the go and toolchain pseudo-modules of go.mod's go
 // and toolchain lines, which have nothing to download here.
-func isToolchain(path string) bool { return path == "go" || path == "toolchain" }
+func isToolchain(modPath string) bool { return modPath == "go" || modPath == "toolchain" }

@@ -201,11 +201,12 @@ func (p *prefetcher) graphFailure(m module.Version, err error) error {
 func (p *prefetcher) loadGoMod(ctx context.Context, m module.Version) ([]byte, error) {
 	pm := p.module(m)
 	r := p.goMod(ctx, pm)
-	if r.err == nil {
-		r.err = p.commitGoMod(ctx, pm, r)
+	err := r.err
+	if err == nil {
+		err = p.commitGoMod(ctx, pm, r)
 	}
-	if r.err != nil {
-		return nil, p.graphFailure(m, r.err)
+	if err != nil {
+		return nil, p.graphFailure(m, err)
 	}
 	return r.data, nil
 }

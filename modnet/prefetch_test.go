@@ -6,14 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -152,45 +151,493 @@ func diffStates(a, b map[string]string) []string {
 
 // TestPrefetchMatchesGoModDownloadAll prefetches a generated graph, then
 // checks that the go command works offline on the result and that the
-// cache holds exactly what 'go mod download all' leaves.
+// cache holds exactly what 'go mod download all' leaves, for a pruned main
+// module (go 1.21) and an unpruned one (go 1.16, whose whole graph is
+// loaded, with go.mod hashes go.sum lacks checked against the checksum
+// database).
 func TestPrefetchMatchesGoModDownloadAll(t *testing.T) {
 	needGo(t)
-	f := newPrefetchFixture(t, smallGraph)
+	for _, tc := range []struct {
+		name      string
+		goVersion string
+	}{
+		{"pruned", "1.21"},
+		{"unpruned", "1.16"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newPrefetchFixture(t, smallGraph)
+			modFile := filepath.Join(f.mainDir, "go.mod")
+			writeFile(t, modFile, strings.Replace(f.graph.GoMod, "\ngo 1.21\n", "\ngo "+tc.goVersion+"\n", 1))
+			modcache := filepath.Join(t.TempDir(), "modcache")
+			res, err := f.prefetch(t, f.client(t, modcache), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var full []module.Version
+			for _, m := range res.Modules {
+				if !m.GoModOnly {
+					full = append(full, module.Version{Path: m.Path, Version: m.Version})
+					if m.Files.Dir == "" || m.Files.Sum == "" || m.Files.Info == "" || m.Cached {
+						t.Errorf("%s@%s: files %+v, cached %v", m.Path, m.Version, m.Files, m.Cached)
+					}
+				}
+			}
+			if !slices.Equal(full, f.graph.BuildList) {
+				t.Errorf("downloaded in full:\n%v\nwant the build list:\n%v", full, f.graph.BuildList)
+			}
+
+			goCache := filepath.Join(t.TempDir(), "modcache")
+			if out, err := goRun(t, f.mainDir, goCache, "GOPROXY", f.srv.URL, "GOSUMDB", f.srv.SumDB().GOSUMDB(), "GOFLAGS", "-modcacherw", "mod download all"); err != nil {
+				t.Fatalf("go mod download all: %v\n%s", err, out)
+			}
+			if diffs := diffStates(cacheState(t, modcache), cacheState(t, goCache)); len(diffs) > 0 {
+				t.Errorf("module cache after prefetch differs from go mod download all's:\n%s", strings.Join(diffs, "\n"))
+			}
+			// go mod download all may have added go.sum lines; the offline
+			// checks use them too.
+			for _, args := range []string{"mod download all", "build ./..."} {
+				if out, err := goRun(t, f.mainDir, modcache, "GOPROXY", "off", "GOFLAGS", "-modcacherw -mod=mod", args); err != nil {
+					t.Fatalf("GOPROXY=off go %s after prefetch: %v\n%s", args, err, out)
+				}
+			}
+		})
+	}
+}
+
+// TestPrefetchReplace checks replace directives against the go command: a
+// module replaced by another module version fetches the replacement, one
+// replaced by a directory fetches nothing but contributes its
+// requirements, and the go command then builds offline.
+func TestPrefetchReplace(t *testing.T) {
+	needGo(t)
+	mods := []modnettest.Module{
+		{Path: "example.com/a", Version: "v1.0.0", Files: map[string]string{"a.go": "package a\n"}},
+		{Path: "example.com/afork", Version: "v1.1.0", GoMod: "module example.com/a\n\ngo 1.21\n\nrequire example.com/c v1.0.0\n",
+			Files: map[string]string{"a.go": "package a\n\nimport _ \"example.com/c\"\n"}},
+		{Path: "example.com/c", Version: "v1.0.0", Files: map[string]string{"c.go": "package c\n"}},
+		{Path: "example.com/d", Version: "v1.0.0", Files: map[string]string{"d.go": "package d\n"}},
+	}
+	srv := modnettest.NewServer(mods...)
+	t.Cleanup(srv.Close)
+	f := &prefetchFixture{srv: srv, mainDir: t.TempDir()}
+	writeFile(t, filepath.Join(f.mainDir, "go.mod"), `module example.com/main
+
+go 1.21
+
+require (
+	example.com/a v1.0.0
+	example.com/b v1.0.0
+	example.com/c v1.0.0
+	example.com/d v1.0.0
+)
+
+replace example.com/a v1.0.0 => example.com/afork v1.1.0
+
+replace example.com/b => ./b
+`)
+	sum, err := modnettest.GoSum(mods[1:]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(f.mainDir, "go.sum"), sum)
+	writeFile(t, filepath.Join(f.mainDir, "main.go"), "package main\n\nimport (\n\t_ \"example.com/a\"\n\t_ \"example.com/b\"\n)\n\nfunc main() {}\n")
+	writeFile(t, filepath.Join(f.mainDir, "b", "go.mod"), "module example.com/b\n\ngo 1.21\n\nrequire example.com/d v1.0.0\n")
+	writeFile(t, filepath.Join(f.mainDir, "b", "b.go"), "package b\n\nimport _ \"example.com/d\"\n")
+
 	modcache := filepath.Join(t.TempDir(), "modcache")
 	res, err := f.prefetch(t, f.client(t, modcache), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	full := 0
+	var got []string
 	for _, m := range res.Modules {
-		if !m.GoModOnly {
-			full++
+		got = append(got, fmt.Sprintf("%s@%s full=%v", m.Path, m.Version, !m.GoModOnly))
+	}
+	want := []string{"example.com/afork@v1.1.0 full=true", "example.com/c@v1.0.0 full=true", "example.com/d@v1.0.0 full=true"}
+	if !slices.Equal(got, want) {
+		t.Errorf("modules:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, r := range srv.Requests() {
+		if r.Module == "example.com/a" || r.Module == "example.com/b" {
+			t.Errorf("requested %s, which is replaced", r.Path)
 		}
 	}
-	if full != len(f.graph.BuildList) {
-		t.Errorf("%d modules downloaded in full, want the build list's %d", full, len(f.graph.BuildList))
-	}
-	for _, args := range []string{"mod download all", "build ./..."} {
-		if out, err := goRun(t, f.mainDir, modcache, "GOPROXY", "off", "GOFLAGS", "-modcacherw -mod=readonly", args); err != nil {
-			t.Fatalf("GOPROXY=off go %s after prefetch: %v\n%s", args, err, out)
-		}
-	}
-
 	goCache := filepath.Join(t.TempDir(), "modcache")
-	if out, err := goRun(t, f.mainDir, goCache, "GOPROXY", f.srv.URL, "GOSUMDB", f.srv.SumDB().GOSUMDB(), "GOFLAGS", "-modcacherw", "mod download all"); err != nil {
+	if out, err := goRun(t, f.mainDir, goCache, "GOPROXY", srv.URL, "GOSUMDB", srv.SumDB().GOSUMDB(), "GOFLAGS", "-modcacherw", "mod download all"); err != nil {
 		t.Fatalf("go mod download all: %v\n%s", err, out)
 	}
 	if diffs := diffStates(cacheState(t, modcache), cacheState(t, goCache)); len(diffs) > 0 {
 		t.Errorf("module cache after prefetch differs from go mod download all's:\n%s", strings.Join(diffs, "\n"))
 	}
+	if out, err := goRun(t, f.mainDir, modcache, "GOPROXY", "off", "GOFLAGS", "-modcacherw", "build ./..."); err != nil {
+		t.Fatalf("GOPROXY=off go build after prefetch: %v\n%s", err, out)
+	}
 }
 
-var (
-	_ = errors.New
-	_ = fmt.Sprint
-	_ = io.EOF
-	_ = sync.Mutex{}
-	_ = time.Second
-	_ = module.Version{}
-	_ = retry.Client{}
-)
+// faultMix is modnettest.StandardMix with stalls that last until the
+// client gives up, so that a test never waits for one to end by itself.
+func faultMix(seed uint64) modnettest.Faults {
+	f := modnettest.StandardMix(seed)
+	for i := range f.Mix {
+		if f.Mix[i].Fault.Kind == modnettest.FaultStall {
+			f.Mix[i].Fault = modnettest.Stall(0)
+		}
+	}
+	return f
+}
+
+// TestPrefetchUnderFaults prefetches through resets, throttling, cuts and
+// stalls, and checks that the cache ends up as after a fault-free run.
+func TestPrefetchUnderFaults(t *testing.T) {
+	f := newPrefetchFixture(t, smallGraph)
+	clean := filepath.Join(t.TempDir(), "modcache")
+	if _, err := f.prefetch(t, f.client(t, clean), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, seed := range []uint64{1, 2} {
+		f.srv.SetFaults(faultMix(seed))
+		f.srv.ResetRequests()
+		modcache := filepath.Join(t.TempDir(), "modcache")
+		res, err := f.prefetch(t, f.client(t, modcache), nil)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		faults := map[modnettest.FaultKind]int{}
+		for _, r := range f.srv.Requests() {
+			faults[r.Fault.Kind]++
+		}
+		if faults[modnettest.FaultReset] == 0 || faults[modnettest.FaultStatus] == 0 || res.Retries == 0 {
+			t.Errorf("seed %d: faults injected %v, %d retries: the mix did not bite", seed, faults, res.Retries)
+		}
+		if diffs := diffStates(cacheState(t, modcache), cacheState(t, clean)); len(diffs) > 0 {
+			t.Errorf("seed %d: cache differs from a fault-free prefetch's:\n%s", seed, strings.Join(diffs, "\n"))
+		}
+	}
+}
+
+// TestPrefetchReportsFailures: a module that cannot be had fails with its
+// class while every other module completes.
+func TestPrefetchReportsFailures(t *testing.T) {
+	f := newPrefetchFixture(t, smallGraph)
+	gone, broken := f.graph.BuildList[0], f.graph.BuildList[1]
+	f.srv.SetFaults(modnettest.Faults{Rules: []modnettest.Rule{
+		{Module: gone.Path, Kind: modnettest.KindZip, Fault: modnettest.Status(404)},
+		{Module: broken.Path, Kind: modnettest.KindInfo, Fault: modnettest.Status(500)},
+	}})
+	c := f.client(t, filepath.Join(t.TempDir(), "modcache"))
+	c.HTTP = &retry.Client{MaxAttempts: 2, BaseDelay: time.Millisecond}
+	res, err := f.prefetch(t, c, nil)
+	var perr *PrefetchError
+	if !errors.As(err, &perr) {
+		t.Fatalf("err = %v, want a *PrefetchError", err)
+	}
+	classes := map[string]string{}
+	for _, m := range perr.Failed {
+		classes[m.Path] = m.Class
+	}
+	want := map[string]string{gone.Path: "not-found", broken.Path: "server"}
+	if fmt.Sprint(classes) != fmt.Sprint(want) {
+		t.Errorf("failed modules and classes %v, want %v", classes, want)
+	}
+	for _, line := range []string{
+		fmt.Sprintf("prefetch: 2 of %d module versions failed", len(res.Modules)),
+		fmt.Sprintf("\n\t%s (not-found): %s: reading %s/%s/@v/%s.zip: 404 Not Found", gone, gone, f.srv.URL, gone.Path, gone.Version),
+		fmt.Sprintf("\n\t%s (server): %s: reading %s/%s/@v/%s.info: 500 Internal Server Error", broken, broken, f.srv.URL, broken.Path, broken.Version),
+	} {
+		if !strings.Contains(err.Error(), line) {
+			t.Errorf("error message lacks %q:\n%s", line, err)
+		}
+	}
+	for _, m := range res.Modules {
+		if m.Err == nil && !m.GoModOnly {
+			if _, err := os.Stat(filepath.Join(m.Files.Dir, "go.mod")); err != nil {
+				t.Errorf("%s@%s did not complete: %v", m.Path, m.Version, err)
+			}
+		}
+	}
+	if n := len(res.Failed()); n != 2 {
+		t.Errorf("Failed() has %d modules, want 2", n)
+	}
+}
+
+// TestPrefetchChecksumMismatch: a zip that does not match go.sum is a
+// security error, reported as such, and nothing of its module is stored.
+func TestPrefetchChecksumMismatch(t *testing.T) {
+	f := newPrefetchFixture(t, smallGraph)
+	good, bad := f.graph.BuildList[0], f.graph.BuildList[1]
+	for _, m := range f.graph.Modules {
+		if m.Path == bad.Path && m.Version == bad.Version {
+			m.Zip = nil
+			m.Files = map[string]string{"tampered.go": "package tampered\n"}
+			if err := f.srv.Add(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	modcache := filepath.Join(t.TempDir(), "modcache")
+	c := f.client(t, modcache)
+	res, err := f.prefetch(t, c, &PrefetchRequest{Modules: []module.Version{good, bad}, GoSumFile: filepath.Join(f.mainDir, "go.sum")})
+	if err == nil {
+		t.Fatal("no error for a tampered zip")
+	}
+	var ce *ChecksumError
+	if len(res.Modules) != 2 || res.Modules[0].Err != nil || res.Modules[1].Class != "checksum" || !errors.As(res.Modules[1].Err, &ce) {
+		t.Fatalf("modules %+v; want %s complete and %s failed with class checksum", res.Modules, good, bad)
+	}
+	if msg := res.Modules[1].Err.Error(); !strings.Contains(msg, "checksum mismatch") || !strings.Contains(msg, "SECURITY ERROR") {
+		t.Errorf("error message %q does not say it is a checksum mismatch and a security error", msg)
+	}
+	cache := c.cache
+	for _, suffix := range []string{"zip", "ziphash", "info", "mod"} {
+		name, _ := cache.Path(bad, suffix)
+		if _, err := os.Stat(name); err == nil {
+			t.Errorf("%s of the tampered module was stored", filepath.Base(name))
+		}
+	}
+	if dir, err := cache.ModuleDir(bad); err == nil || fileExists(dir) {
+		t.Errorf("the tampered module was extracted to %s", dir)
+	}
+	if _, err := cache.ModuleDir(good); err != nil {
+		t.Errorf("the good module is not complete: %v", err)
+	}
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
+}
+
+// TestPrefetchFetchesEachFileOnce: modules that share requirements, and
+// modules listed twice, cost one request per file.
+func TestPrefetchFetchesEachFileOnce(t *testing.T) {
+	f := newPrefetchFixture(t, smallGraph)
+	twice := []module.Version{f.graph.BuildList[0], f.graph.BuildList[0], f.graph.BuildList[2]}
+	if _, err := f.prefetch(t, f.client(t, filepath.Join(t.TempDir(), "modcache")), &PrefetchRequest{
+		ModFile: filepath.Join(f.mainDir, "go.mod"), Modules: twice}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	zips := 0
+	for _, r := range f.srv.Requests() {
+		seen[r.Path]++
+		if r.Kind == modnettest.KindZip {
+			zips++
+		}
+	}
+	for path, n := range seen {
+		if n != 1 {
+			t.Errorf("%s requested %d times", path, n)
+		}
+	}
+	if zips != len(f.graph.BuildList) {
+		t.Errorf("%d zip requests, want one per build list module (%d)", zips, len(f.graph.BuildList))
+	}
+}
+
+// TestPrefetchSkipsCached: a second prefetch into the same cache sends no
+// request at all, and reports every module as cached.
+func TestPrefetchSkipsCached(t *testing.T) {
+	f := newPrefetchFixture(t, smallGraph)
+	modcache := filepath.Join(t.TempDir(), "modcache")
+	if _, err := f.prefetch(t, f.client(t, modcache), nil); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.ResetRequests()
+	var kinds []PrefetchEventKind
+	res, err := f.prefetch(t, f.client(t, modcache), &PrefetchRequest{OnEvent: func(ev PrefetchEvent) { kinds = append(kinds, ev.Kind) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if log := f.srv.Requests(); len(log) > 0 {
+		t.Errorf("a prefetch into a complete cache sent requests:\n%s", log)
+	}
+	for _, m := range res.Modules {
+		if !m.Cached || m.Bytes != 0 {
+			t.Errorf("%s@%s: cached %v, %d bytes", m.Path, m.Version, m.Cached, m.Bytes)
+		}
+	}
+	if res.Bytes != 0 || len(kinds) != len(res.Modules) || slices.ContainsFunc(kinds, func(k PrefetchEventKind) bool { return k != PrefetchDone }) {
+		t.Errorf("%d bytes, events %v; want only one done event per module", res.Bytes, kinds)
+	}
+}
+
+// TestPrefetchEvents checks the event sequence: one start before one done
+// or fail per module, retries in between, bytes on done.
+func TestPrefetchEvents(t *testing.T) {
+	f := newPrefetchFixture(t, smallGraph)
+	flaky, gone := f.graph.BuildList[0], f.graph.BuildList[1]
+	f.srv.SetFaults(modnettest.Faults{Rules: []modnettest.Rule{
+		{Module: flaky.Path, Kind: modnettest.KindZip, First: 1, Fault: modnettest.Reset()},
+		{Module: gone.Path, Kind: modnettest.KindZip, Fault: modnettest.Status(410)},
+	}})
+	var events []PrefetchEvent
+	res, _ := f.prefetch(t, f.client(t, filepath.Join(t.TempDir(), "modcache")), &PrefetchRequest{OnEvent: func(ev PrefetchEvent) {
+		events = append(events, ev) // calls are serialized
+	}})
+	type state struct{ started, ended, retries int }
+	states := map[module.Version]*state{}
+	for i, ev := range events {
+		m := module.Version{Path: ev.Path, Version: ev.Version}
+		st := states[m]
+		if st == nil {
+			st = new(state)
+			states[m] = st
+		}
+		switch ev.Kind {
+		case PrefetchStart:
+			if st.started++; st.started > 1 || st.ended > 0 {
+				t.Errorf("event %d: %s started again, or after its end", i, m)
+			}
+			if ev.File == "" {
+				t.Errorf("event %d: start of %s names no file", i, m)
+			}
+		case PrefetchRetry:
+			if st.started == 0 || st.ended > 0 {
+				t.Errorf("event %d: retry of %s outside its start and end", i, m)
+			}
+			st.retries++
+			if m == flaky && (ev.File != "zip" || ev.Class != "reset") {
+				t.Errorf("event %d: retry %+v, want the zip, class reset", i, ev)
+			}
+		case PrefetchDone, PrefetchFail:
+			if st.ended++; st.ended > 1 || st.started != 1 {
+				t.Errorf("event %d: %s ended twice, or without a start", i, m)
+			}
+			if ev.Kind == PrefetchDone && (ev.Bytes <= 0 || ev.Elapsed <= 0) {
+				t.Errorf("event %d: done %+v without bytes or elapsed time", i, ev)
+			}
+			if ev.Kind == PrefetchFail && (m != gone || ev.Class != "not-found" || ev.Err == nil) {
+				t.Errorf("event %d: fail %+v, want only %s, class not-found", i, ev, gone)
+			}
+		}
+	}
+	if len(states) != len(res.Modules) {
+		t.Errorf("events for %d modules, want %d", len(states), len(res.Modules))
+	}
+	if st := states[flaky]; st == nil || st.retries != 1 {
+		t.Errorf("flaky module: %+v, want one retry", st)
+	}
+	if st := states[gone]; st == nil || st.ended != 1 {
+		t.Errorf("gone module: %+v, want one fail", st)
+	}
+}
+
+// TestPrefetchStreams checks that zips stream to disk: while a graph whose
+// zips are several times the memory budget is prefetched, the program
+// allocates a small fraction of their size.
+func TestPrefetchStreams(t *testing.T) {
+	f := newPrefetchFixture(t, modnettest.GraphConfig{Seed: 5, Modules: 3, Direct: 3, ZipBytes: 24 << 20})
+	var largest int64
+	for _, m := range f.graph.Modules {
+		largest = max(largest, int64(len(m.Zip)))
+	}
+	c := f.client(t, filepath.Join(t.TempDir(), "modcache"))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res, err := f.prefetch(t, c, nil)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server side, in this process, copies through small buffers too.
+	alloc := int64(after.TotalAlloc - before.TotalAlloc)
+	t.Logf("downloaded %d bytes (largest zip %d), allocated %d", res.Bytes, largest, alloc)
+	if alloc > largest/2 {
+		t.Errorf("allocated %d bytes while downloading %d (largest zip %d): zips are held in memory", alloc, res.Bytes, largest)
+	}
+}
+
+// TestGoVersionAtLeast covers the go directive forms.
+func TestGoVersionAtLeast(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want bool
+	}{
+		{"1.16", false}, {"1.17", true}, {"1.17.0", true}, {"1.21rc1", true}, {"1.9", false},
+		{"1.16.15", false}, {"2", true}, {"1", false}, {"", false},
+	} {
+		if got := goVersionAtLeast(tc.v, 1, 17); got != tc.want {
+			t.Errorf("goVersionAtLeast(%q, 1.17) = %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}
+
+// FuzzURLModule: the module and file a retry event's URL names are the
+// ones the URL was built for, and no input makes urlModule panic.
+func FuzzURLModule(f *testing.F) {
+	f.Add("example.com/Upper/v2", "v2.0.0-20240101000000-abcdefabcdef", "https://proxy.example/prefix")
+	f.Add("127.0.0.1/gen/m001", "v1.2.0", "http://127.0.0.1:1234")
+	f.Fuzz(func(t *testing.T, path, version, base string) {
+		p := &prefetcher{paths: map[string]bool{path: true}}
+		p.urlModule(base + "/" + path + "/@v/" + version + ".zip")
+		if module.Check(path, version) != nil || !strings.HasPrefix(base, "http") {
+			return
+		}
+		src := Source{Kind: KindProxy, URL: base}
+		u, err := src.ZipURL(path, version)
+		if err != nil || strings.ContainsAny(base[strings.Index(base, "://")+3:], "?#@") {
+			return
+		}
+		mod, file := p.urlModule(u)
+		if mod.Path != path || mod.Version != version || file != "zip" {
+			t.Errorf("urlModule(%q) = %v, %q; want %s@%s, zip", u, mod, file, path, version)
+		}
+	})
+}
+
+// BenchmarkPrefetch measures a cold prefetch of a small generated graph
+// from an in-process proxy: the whole pipeline, network to extraction.
+func BenchmarkPrefetch(b *testing.B) {
+	f := newPrefetchFixture(b, modnettest.GraphConfig{Seed: 7, Modules: 30, ZipBytes: 8 << 20})
+	b.SetBytes(f.graph.ZipBytes)
+	for b.Loop() {
+		modcache := filepath.Join(b.TempDir(), "modcache")
+		if _, err := f.prefetch(b, f.client(b, modcache), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPrefetchCached measures a prefetch that finds everything in the
+// cache: planning (the graph walk over cached go.mod files, minimal
+// version selection) and the verification of what is there.
+func BenchmarkPrefetchCached(b *testing.B) {
+	f := newPrefetchFixture(b, modnettest.GraphConfig{Seed: 7, Modules: 120, ZipBytes: 4 << 20})
+	modcache := filepath.Join(b.TempDir(), "modcache")
+	if _, err := f.prefetch(b, f.client(b, modcache), nil); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := f.prefetch(b, f.client(b, modcache), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPrefetchExtract measures the extraction stage: one verified
+// zip in the cache unpacked into its module directory.
+func BenchmarkPrefetchExtract(b *testing.B) {
+	f := newPrefetchFixture(b, modnettest.GraphConfig{Seed: 9, Modules: 1, ZipBytes: 8 << 20})
+	modcache := filepath.Join(b.TempDir(), "modcache")
+	c := f.client(b, modcache)
+	res, err := f.prefetch(b, c, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := module.Version{Path: res.Modules[0].Path, Version: res.Modules[0].Version}
+	b.SetBytes(f.graph.ZipBytes)
+	for b.Loop() {
+		b.StopTimer()
+		dir, _ := c.cache.ModuleDir(m)
+		if err := RemoveAll(dir); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		pm := &pmod{mod: m}
+		p := &prefetcher{c: c, extract: newSlots(1)}
+		if _, err := p.extractZip(context.Background(), pm); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

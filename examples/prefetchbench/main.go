@@ -41,6 +41,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == measureFlag {
+		measure(os.Args[2:])
+		return
+	}
 	runs := flag.Int("runs", 5, "runs of each command per latency (alternating)")
 	latencies := flag.String("latency", "0,10ms,50ms", "comma-separated round-trip latencies of the proxy")
 	modules := flag.Int("modules", 120, "modules in the generated graph")

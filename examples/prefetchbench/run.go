@@ -24,6 +24,7 @@ type bench struct {
 	dir      string
 	modfetch string
 	gobin    string
+	self     string // this program, to measure commands through
 	keep     bool
 	n        int // runs so far, to name module caches
 }
@@ -37,7 +38,11 @@ func newBench(keep bool) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{dir: dir, gobin: gobin, keep: keep, modfetch: filepath.Join(dir, "modfetch")}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	b := &bench{dir: dir, gobin: gobin, self: self, keep: keep, modfetch: filepath.Join(dir, "modfetch")}
 	home := workDir(dir, "home")
 	if err := os.MkdirAll(workDir(home, ".config", "go", "telemetry"), 0o777); err != nil {
 		return nil, err
@@ -111,23 +116,65 @@ type result struct {
 func (b *bench) run(tool, mainDir, proxy, sumdb string) result {
 	b.n++
 	modcache := workDir(b.dir, fmt.Sprintf("modcache%03d-%s", b.n, tool))
-	var cmd *exec.Cmd
-	if tool == "go" {
-		cmd = exec.Command(b.gobin, "mod", "download", "all")
-	} else {
-		cmd = exec.Command(b.modfetch, "prefetch")
+	args := []string{measureFlag, b.gobin, "mod", "download", "all"}
+	if tool != "go" {
+		args = []string{measureFlag, b.modfetch, "prefetch"}
 	}
+	cmd := exec.Command(b.self, args...)
 	cmd.Dir = mainDir
 	cmd.Env = b.environ(modcache, "GOPROXY="+proxy, "GOSUMDB="+sumdb)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	r := result{modcache: modcache, err: err}
+	r.output, r.wall, r.maxRSS = parseMeasure(out.String())
+	return r
+}
+
+// measureFlag makes prefetchbench run the rest of its arguments as a
+// command and report the command's wall time and peak RSS.
+//
+// Measuring through a small wrapper process is what makes the peak RSS
+// the command's own: Linux records the memory of the process that forked
+// and exec'd a command (with os/exec, a vfork sharing its memory) in the
+// command's ru_maxrss, so a command started by the benchmark, which holds
+// the whole graph in memory, would seem as large as the benchmark itself.
+// The wrapper's few megabytes are the floor of what it reports.
+const measureFlag = "-measure"
+
+// measure runs args, then prints a line parseMeasure reads, and exits
+// with the command's status.
+func measure(args []string) {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	start := time.Now()
 	err := cmd.Run()
-	r := result{wall: time.Since(start), modcache: modcache, output: out.String(), err: err}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = maxRSSBytes(ru)
+	wall := time.Since(start)
+	var rss int64
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = maxRSSBytes(ru)
+		}
 	}
-	return r
+	fmt.Fprintf(os.Stderr, "\n%s wall=%d maxrss=%d\n", measureFlag, wall.Nanoseconds(), rss)
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			os.Exit(ee.ExitCode())
+		}
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// parseMeasure splits a measured run's output from the wrapper's report.
+func parseMeasure(out string) (string, time.Duration, int64) {
+	i := strings.LastIndex(out, "\n"+measureFlag+" ")
+	if i < 0 {
+		return out, 0, 0
+	}
+	var wall, rss int64
+	fmt.Sscanf(out[i+1:], measureFlag+" wall=%d maxrss=%d", &wall, &rss)
+	return out[:i], time.Duration(wall), rss
 }
 
 // maxRSSBytes converts rusage's Maxrss, which is in kilobytes on Linux and
