@@ -122,24 +122,25 @@ func (c *Client) fetchGoMod(ctx context.Context, mod module.Version, chk *sumChe
 // (cmd/go/internal/modfetch.DownloadZip). A zip already in the cache is
 // checked again, not downloaded.
 func (c *Client) Zip(ctx context.Context, path, version string) (string, error) {
-	return c.zip(ctx, path, version, nil)
+	zip, _, err := c.zip(ctx, path, version, nil)
+	return zip, err
 }
 
-// zip is Zip; acquire, if not nil, is called before the transfer and its
-// release after it, not around the cache checks, hashing and verification,
-// so that a caller can bound concurrent transfers without holding a slot
-// while the CPU works.
-func (c *Client) zip(ctx context.Context, path, version string, acquire func(context.Context) (release func(), err error)) (string, error) {
+// zip is Zip, also returning the zip's verified hash; acquire, if not nil,
+// is called before the transfer and its release after it, not around the
+// cache checks, hashing and verification, so that a caller can bound
+// concurrent transfers without holding a slot while the CPU works.
+func (c *Client) zip(ctx context.Context, path, version string, acquire func(context.Context) (release func(), err error)) (zip, sum string, err error) {
 	if err := c.init(); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if err := checkVersion(path, version); err != nil {
-		return "", err
+		return "", "", err
 	}
 	mod := module.Version{Path: path, Version: version}
 	chk, err := c.checker(path)
 	if err != nil {
-		return "", &ModuleError{Path: path, Version: version, Err: err}
+		return "", "", &ModuleError{Path: path, Version: version, Err: err}
 	}
 	fetch := func(ctx context.Context, tmp *ZipTemp) error {
 		if acquire != nil {
@@ -156,15 +157,22 @@ func (c *Client) zip(ctx context.Context, path, version string, acquire func(con
 			return r.Zip(ctx, tmp, version)
 		})
 	}
-	zip, err := c.cache.DownloadZip(ctx, mod, fetch, chk.verifyZip(mod))
+	verify := chk.verifyZip(mod)
+	zip, err = c.cache.DownloadZip(ctx, mod, fetch, func(ctx context.Context, hash string) error {
+		if err := verify(ctx, hash); err != nil {
+			return err
+		}
+		sum = hash
+		return nil
+	})
 	if err != nil {
 		var me *ModuleError
 		if !errors.As(err, &me) {
 			err = &ModuleError{Path: path, Version: version, Err: err}
 		}
-		return "", err
+		return "", "", err
 	}
-	return zip, nil
+	return zip, sum, nil
 }
 
 // Download fetches a module version's .info, .mod and .zip into the module

@@ -34,8 +34,10 @@ type PrefetchRequest struct {
 	// needs. Its go.sum (GoSumFile) holds the expected hashes.
 	ModFile string
 
-	// GoSumFile is the go.sum to verify against. Empty means the go.sum
-	// beside ModFile; without ModFile, the Client's GoSum.
+	// GoSumFile is the go.sum to verify against. Empty means the one the
+	// go command pairs with ModFile (ModFile without ".mod", plus ".sum",
+	// as for its -modfile flag: go.mod's is go.sum); without ModFile, the
+	// Client's GoSum.
 	GoSumFile string
 
 	// Modules are module versions to download in full (.info, .mod, .zip
@@ -330,7 +332,8 @@ func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 			return nil, err
 		}
 		if sumFile == "" {
-			sumFile = filepath.Join(p.mainDir, "go.sum")
+			// As cmd/go/internal/modload.loadModFile pairs them.
+			sumFile = strings.TrimSuffix(p.req.ModFile, ".mod") + ".sum"
 		}
 	}
 	if sumFile != "" {

@@ -73,10 +73,9 @@ func (p *prefetcher) fetchGoMod(ctx context.Context, pm *pmod) *goModResult {
 // commitGoMod stores a downloaded go.mod in the cache, once.
 func (p *prefetcher) commitGoMod(ctx context.Context, pm *pmod, r *goModResult) error {
 	r.commit.Do(func() {
+		// Not in the cache when it was fetched; should another process
+		// have stored it since, it stores the same verified bytes.
 		if !r.fetched {
-			return
-		}
-		if _, _, err := p.c.cache.ReadGoMod(pm.mod); err == nil {
 			return
 		}
 		if _, err := p.c.cache.WriteGoMod(ctx, pm.mod, r.data); err != nil {
@@ -116,7 +115,7 @@ func (p *prefetcher) download(ctx context.Context, pm *pmod) {
 	)
 	wg.Go(func() { info, infoErr = p.info(ctx, pm) })
 	wg.Go(func() { gm = p.goMod(ctx, pm) })
-	zipfile, zipErr := p.zip(ctx, pm)
+	zipfile, sum, zipErr := p.zip(ctx, pm)
 	wg.Wait()
 
 	res := PrefetchModule{Path: m.Path, Version: m.Version}
@@ -132,13 +131,10 @@ func (p *prefetcher) download(ctx context.Context, pm *pmod) {
 		dir, err = p.extractZip(ctx, pm)
 	}
 	if err == nil {
-		res.Files = ModuleFiles{Path: m.Path, Version: m.Version, Zip: zipfile, Dir: dir}
+		res.Files = ModuleFiles{Path: m.Path, Version: m.Version, Zip: zipfile, Dir: dir, Sum: sum}
 		res.Files.Info, _ = p.c.cache.Path(m, "info")
 		res.Files.GoMod, _ = p.c.cache.Path(m, "mod")
 		res.Files.GoModSum, _ = HashGoMod(gm.data)
-		if res.Files.Sum, err = p.c.cache.ZipHash(ctx, m); err != nil {
-			err = &ModuleError{Path: m.Path, Version: m.Version, Err: err}
-		}
 	}
 	if err != nil {
 		res.Err, res.Class = err, failureClass(err)
@@ -197,10 +193,10 @@ func (p *prefetcher) commitInfo(ctx context.Context, pm *pmod, info *Info) error
 }
 
 // zip makes sure pm's zip is in the cache and verified, holding a transfer
-// slot only while it downloads.
-func (p *prefetcher) zip(ctx context.Context, pm *pmod) (string, error) {
+// slot only while it downloads, and returns it with its hash.
+func (p *prefetcher) zip(ctx context.Context, pm *pmod) (file, sum string, err error) {
 	fetched := false
-	file, err := p.c.zip(ctx, pm.mod.Path, pm.mod.Version, func(ctx context.Context) (func(), error) {
+	file, sum, err = p.c.zip(ctx, pm.mod.Path, pm.mod.Version, func(ctx context.Context) (func(), error) {
 		fetched = true
 		return p.acquire(ctx, pm, "zip", true)
 	})
@@ -209,16 +205,13 @@ func (p *prefetcher) zip(ctx context.Context, pm *pmod) (string, error) {
 			pm.bytes.Add(fi.Size())
 		}
 	}
-	return file, err
+	return file, sum, err
 }
 
 // extractZip extracts pm's zip into its module directory, unless it is
-// there, waiting for an extractor.
+// there (the cache looks first), waiting for an extractor.
 func (p *prefetcher) extractZip(ctx context.Context, pm *pmod) (string, error) {
 	m := pm.mod
-	if dir, err := p.c.cache.ModuleDir(m); err == nil {
-		return dir, nil
-	}
 	if err := p.extract.acquire(ctx, prioBulk); err != nil {
 		return "", &ModuleError{Path: m.Path, Version: m.Version, Err: err}
 	}

@@ -18,8 +18,10 @@
 //
 // With -faults it then serves the graph through modnettest.StandardMix
 // (10% resets, 5% 503, 5% 429, 5% cuts mid-body, 1% stalls of 60s) at the
-// middle latency, one seed per run: the go command must fail, modfetch
-// must succeed with the same end state, within twice its fault-free time.
+// middle latency, one seed per run: the go command must fail (it waits
+// out each 60 s stall, so it is stopped after 90 s and counted as failed
+// if it has not failed by then), modfetch must succeed with the same end
+// state, within twice its fault-free time.
 // With -rss it compares modfetch's peak resident memory (the child's
 // rusage) on the graph and on one whose zips are four times larger:
 // streaming keeps it independent of zip sizes.
@@ -98,6 +100,9 @@ func fatalf(format string, args ...any) {
 	os.Exit(1)
 }
 
+// goFaultLimit is how long the go command may run under faults.
+const goFaultLimit = 90 * time.Second
+
 // targets are the wall-time ratios modfetch must reach, by latency.
 var targets = map[time.Duration]float64{0: 1.0, 10 * time.Millisecond: 0.5, 50 * time.Millisecond: 0.33}
 
@@ -125,7 +130,7 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 			}
 			for _, tool := range order {
 				srv.SetFaults(modnettest.Faults{Latency: lat})
-				r := b.run(tool, mainDir, srv.URL, srv.SumDB().GOSUMDB())
+				r := b.run(tool, mainDir, srv.URL, srv.SumDB().GOSUMDB(), 0)
 				if r.err != nil {
 					fmt.Printf("  %s run %d at %v FAILED: %v\n%s\n", tool, i, lat, r.err, tail(r.output))
 					ok = false
@@ -228,19 +233,23 @@ func (b *bench) checkRun(tool string, r result, mainDir string, goState *map[str
 func (b *bench) faultRuns(srv *modnettest.Server, mainDir string, lat time.Duration, runs int, fast time.Duration, goState map[string]string) bool {
 	ok := true
 	var walls []time.Duration
+	var goWhy []string
 	goFailed := 0
 	for i := range runs {
 		mix := modnettest.StandardMix(uint64(i + 1))
 		mix.Latency = lat
 		srv.SetFaults(mix)
-		r := b.run("go", mainDir, srv.URL, srv.SumDB().GOSUMDB())
+		// The go command sits out every stalled answer, a minute each;
+		// what it does after the limit changes nothing here.
+		r := b.run("go", mainDir, srv.URL, srv.SumDB().GOSUMDB(), goFaultLimit)
 		if r.err != nil {
 			goFailed++
+			goWhy = append(goWhy, firstLine(r.err.Error(), r.output))
 		}
 		b.remove(r.modcache)
 
 		srv.SetFaults(mix)
-		r = b.run("modfetch", mainDir, srv.URL, srv.SumDB().GOSUMDB())
+		r = b.run("modfetch", mainDir, srv.URL, srv.SumDB().GOSUMDB(), 0)
 		if r.err != nil {
 			fmt.Printf("  modfetch under faults (seed %d) FAILED: %v\n%s\n", i+1, r.err, tail(r.output))
 			ok = false
@@ -259,8 +268,8 @@ func (b *bench) faultRuns(srv *modnettest.Server, mainDir string, lat time.Durat
 	if ratio > 2 || goFailed != runs || len(walls) != runs {
 		verdict, ok = "MISSED", false
 	}
-	fmt.Printf("faults (StandardMix) at %v: go mod download all failed %d of %d runs; modfetch succeeded %d of %d, median %.3fs = %.2f× its fault-free %.3fs (target ≤ 2: %s)\n    modfetch runs %s\n",
-		lat, goFailed, runs, len(walls), runs, m.Seconds(), ratio, fast.Seconds(), verdict, secs(walls))
+	fmt.Printf("faults (StandardMix) at %v: go mod download all failed %d of %d runs; modfetch succeeded %d of %d, median %.3fs = %.2f× its fault-free %.3fs (target ≤ 2: %s)\n    modfetch runs %s\n    go failures: %s\n",
+		lat, goFailed, runs, len(walls), runs, m.Seconds(), ratio, fast.Seconds(), verdict, secs(walls), strings.Join(goWhy, "\n                 "))
 	return ok
 }
 
@@ -275,7 +284,7 @@ func (b *bench) rssRuns(cfg modnettest.GraphConfig, base int64) bool {
 	defer srv.Close()
 	var rss []int64
 	for range 3 {
-		r := b.run("modfetch", mainDir, srv.URL, srv.SumDB().GOSUMDB())
+		r := b.run("modfetch", mainDir, srv.URL, srv.SumDB().GOSUMDB(), 0)
 		b.remove(r.modcache)
 		if r.err != nil {
 			fmt.Printf("  modfetch on the big graph FAILED: %v\n%s\n", r.err, tail(r.output))
@@ -322,6 +331,17 @@ func secs(ds []time.Duration) string {
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// firstLine returns the first line of the command's own error output that
+// says what failed, else err.
+func firstLine(err, output string) string {
+	for _, line := range strings.Split(output, "\n") {
+		if strings.HasPrefix(line, "go: ") && !strings.HasPrefix(line, "go: downloading") {
+			return line
+		}
+	}
+	return err
+}
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }
 

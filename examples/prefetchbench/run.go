@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/modkit/modkit/modnet"
@@ -112,22 +112,35 @@ type result struct {
 }
 
 // run runs "go mod download all" or "modfetch prefetch" in mainDir with a
-// fresh module cache.
-func (b *bench) run(tool, mainDir, proxy, sumdb string) result {
+// fresh module cache, killing it (and what it started) after limit if
+// limit is positive: the go command waits out every stalled answer.
+func (b *bench) run(tool, mainDir, proxy, sumdb string, limit time.Duration) result {
 	b.n++
 	modcache := workDir(b.dir, fmt.Sprintf("modcache%03d-%s", b.n, tool))
 	args := []string{measureFlag, b.gobin, "mod", "download", "all"}
 	if tool != "go" {
 		args = []string{measureFlag, b.modfetch, "prefetch"}
 	}
-	cmd := exec.Command(b.self, args...)
+	ctx := context.Background()
+	if limit > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, limit)
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, b.self, args...)
+	killGroup(cmd)
 	cmd.Dir = mainDir
 	cmd.Env = b.environ(modcache, "GOPROXY="+proxy, "GOSUMDB="+sumdb)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
 	err := cmd.Run()
 	r := result{modcache: modcache, err: err}
 	r.output, r.wall, r.maxRSS = parseMeasure(out.String())
+	if ctx.Err() != nil {
+		r.wall = time.Since(start)
+		r.err = fmt.Errorf("still running after %v: killed", limit)
+	}
 	return r
 }
 
@@ -152,9 +165,7 @@ func measure(args []string) {
 	wall := time.Since(start)
 	var rss int64
 	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = maxRSSBytes(ru)
-		}
+		rss = maxRSS(cmd.ProcessState)
 	}
 	fmt.Fprintf(os.Stderr, "\n%s wall=%d maxrss=%d\n", measureFlag, wall.Nanoseconds(), rss)
 	if err != nil {
@@ -175,15 +186,6 @@ func parseMeasure(out string) (string, time.Duration, int64) {
 	var wall, rss int64
 	fmt.Sscanf(out[i+1:], measureFlag+" wall=%d maxrss=%d", &wall, &rss)
 	return out[:i], time.Duration(wall), rss
-}
-
-// maxRSSBytes converts rusage's Maxrss, which is in kilobytes on Linux and
-// in bytes on Darwin.
-func maxRSSBytes(ru *syscall.Rusage) int64 {
-	if runtime.GOOS == "darwin" {
-		return int64(ru.Maxrss)
-	}
-	return int64(ru.Maxrss) << 10
 }
 
 // offline checks that the go command needs no network after a prefetch.
