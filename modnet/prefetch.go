@@ -202,14 +202,14 @@ func (e *PrefetchError) Unwrap() []error {
 //
 // Unlike the go command, which downloads GOMAXPROCS modules at a time and
 // each module's files one after the other, Prefetch keeps up to Jobs
-// transfers in flight (PerHost per host), fetches a module's .info, .mod
-// and .zip at once, serves go.mod and .info files before zips (the graph
-// walk waits for go.mod files) and keeps a quarter of the slots free of
-// zips for them, gives a transfer's slot back while it waits to be
-// retried (a throttled request told to come back in a second does not
-// keep another file from starting), and starts downloading the main module's requirements before the
-// walk ends when the main module is pruned (its go.mod then lists the
-// selected version of every module that provides a package; an
+// transfers in flight (PerHost per host) and fetches a module's .info,
+// .mod and .zip at once. go.mod and .info files go before zips (the graph
+// walk waits for go.mod files), and a quarter of the slots is kept free
+// of zips for them. A transfer gives its slot back while it waits to be
+// retried: a throttled request told to come back in a second does not
+// keep another file from starting. When the main module is pruned, its
+// requirements start downloading before the walk ends: its go.mod then
+// lists the selected version of every module that provides a package (an
 // inconsistent go.mod can make this fetch a version the build list then
 // does not use). Each file is fetched once however many modules need it
 // (singleflight). Zips are streamed to disk, and hashed and extracted off
@@ -217,7 +217,9 @@ func (e *PrefetchError) Unwrap() []error {
 // stored only after its zip has verified, so a module that fails leaves
 // no partial entry, except the go.mod files the graph walk needed, which
 // the go command stores as well. Whatever is already in the cache and
-// verifies is not downloaded again.
+// verifies is not downloaded again. Prefetch never writes go.sum, where
+// 'go mod download all' adds the lines it had to look up in the checksum
+// database, and it reads no go.work file: workspaces are not supported.
 //
 // Requests go through a retry.Client derived from c.HTTP and tuned so
 // that a stalled or slow answer cannot hold the whole prefetch hostage:
@@ -272,10 +274,8 @@ type prefetcher struct {
 	walk     sync.WaitGroup // graph loading
 	retries  atomic.Int64
 
-	gomods    sync.Map // module.Version → *goModResult
-	gomodOnce singleflight.Group
-	summaries sync.Map // module.Version → *summaryResult
-	sumOnce   singleflight.Group
+	gomods    onceMap[*goModResult]
+	summaries onceMap[*summaryResult]
 }
 
 // pmod is the state of one module version.
@@ -548,8 +548,8 @@ func (p *prefetcher) finishGoModOnly(pm *pmod) {
 		res.Cached = !pm.started.Load()
 		file, _ := p.c.cache.Path(pm.mod, "mod")
 		res.Files = ModuleFiles{Path: pm.mod.Path, Version: pm.mod.Version, GoMod: file}
-		if r, ok := p.gomods.Load(pm.mod); ok {
-			res.Files.GoModSum, _ = HashGoMod(r.(*goModResult).data)
+		if r, ok := p.gomods.peek(pm.mod); ok {
+			res.Files.GoModSum, _ = HashGoMod(r.data)
 		}
 	}
 	p.mu.Lock()
@@ -685,6 +685,38 @@ func failureClass(err error) string {
 		return "not-found"
 	}
 	return "other"
+}
+
+// onceMap computes one value per module version, once: concurrent callers
+// share the computation (singleflight), later ones get the stored value.
+type onceMap[V any] struct {
+	done   sync.Map // module.Version → V
+	flight singleflight.Group
+}
+
+func (o *onceMap[V]) get(m module.Version, compute func() V) V {
+	if v, ok := o.peek(m); ok {
+		return v
+	}
+	v, _, _ := o.flight.Do(m.String(), func() (any, error) {
+		if v, ok := o.peek(m); ok {
+			return v, nil
+		}
+		v := compute()
+		o.done.Store(m, v)
+		return v, nil
+	})
+	return v.(V)
+}
+
+// peek returns the value for m, if it has been computed.
+func (o *onceMap[V]) peek(m module.Version) (V, bool) {
+	v, ok := o.done.Load(m)
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	return v.(V), true
 }
 
 // isToolchain reports the go and toolchain pseudo-modules of go.mod's go

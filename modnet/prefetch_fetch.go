@@ -29,19 +29,7 @@ type goModResult struct {
 // fetched once however many callers want it, and not stored: see
 // commitGoMod.
 func (p *prefetcher) goMod(ctx context.Context, pm *pmod) *goModResult {
-	m := pm.mod
-	if r, ok := p.gomods.Load(m); ok {
-		return r.(*goModResult)
-	}
-	v, _, _ := p.gomodOnce.Do(m.String(), func() (any, error) {
-		if r, ok := p.gomods.Load(m); ok {
-			return r, nil
-		}
-		r := p.fetchGoMod(ctx, pm)
-		p.gomods.Store(m, r)
-		return r, nil
-	})
-	return v.(*goModResult)
+	return p.gomods.get(pm.mod, func() *goModResult { return p.fetchGoMod(ctx, pm) })
 }
 
 func (p *prefetcher) fetchGoMod(ctx context.Context, pm *pmod) *goModResult {

@@ -118,18 +118,7 @@ func (p *prefetcher) enqueue(ctx context.Context, m module.Version, unpruned boo
 // module replaces it, from the directory for a directory replacement
 // (modload.goModSummary and rawGoModSummary).
 func (p *prefetcher) summary(ctx context.Context, m module.Version) *summaryResult {
-	if r, ok := p.summaries.Load(m); ok {
-		return r.(*summaryResult)
-	}
-	v, _, _ := p.sumOnce.Do(m.String(), func() (any, error) {
-		if r, ok := p.summaries.Load(m); ok {
-			return r, nil
-		}
-		r := p.readSummary(ctx, m)
-		p.summaries.Store(m, r)
-		return r, nil
-	})
-	return v.(*summaryResult)
+	return p.summaries.get(m, func() *summaryResult { return p.readSummary(ctx, m) })
 }
 
 func (p *prefetcher) readSummary(ctx context.Context, m module.Version) *summaryResult {

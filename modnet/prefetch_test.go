@@ -643,3 +643,21 @@ func BenchmarkPrefetchExtract(b *testing.B) {
 		}
 	}
 }
+
+// TestPrefetchCanceled: a canceled prefetch returns at once, every module
+// failed with class canceled.
+func TestPrefetchCanceled(t *testing.T) {
+	f := newPrefetchFixture(t, smallGraph)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := f.client(t, filepath.Join(t.TempDir(), "modcache")).Prefetch(ctx, &PrefetchRequest{ModFile: filepath.Join(f.mainDir, "go.mod")})
+	var perr *PrefetchError
+	if !errors.As(err, &perr) || len(perr.Failed) != len(res.Modules) || len(res.Modules) == 0 {
+		t.Fatalf("err = %v; want every module failed", err)
+	}
+	for _, m := range perr.Failed {
+		if m.Class != "canceled" {
+			t.Errorf("%s@%s: class %q (%v), want canceled", m.Path, m.Version, m.Class, m.Err)
+		}
+	}
+}
