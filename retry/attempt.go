@@ -87,13 +87,7 @@ type stallBody struct {
 }
 
 // gapsFor returns the estimate of host's gaps between arriving body data.
-func (c *Client) gapsFor(host string) *latency {
-	if l, ok := c.gaps.Load(host); ok {
-		return l.(*latency)
-	}
-	l, _ := c.gaps.LoadOrStore(host, new(latency))
-	return l.(*latency)
-}
+func (c *Client) gapsFor(host string) *latency { return estimateFor(&c.gaps, host) }
 
 // stallLimit is how long a Read may block: fixed, or adapted to the host.
 func (b *stallBody) stallLimit() time.Duration {

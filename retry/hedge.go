@@ -19,11 +19,14 @@ type latency struct {
 	rttvar time.Duration
 }
 
-func (c *Client) latencyFor(host string) *latency {
-	if l, ok := c.latency.Load(host); ok {
+func (c *Client) latencyFor(host string) *latency { return estimateFor(&c.latency, host) }
+
+// estimateFor returns host's estimate in m, a map of host → *latency.
+func estimateFor(m *sync.Map, host string) *latency {
+	if l, ok := m.Load(host); ok {
 		return l.(*latency)
 	}
-	l, _ := c.latency.LoadOrStore(host, new(latency))
+	l, _ := m.LoadOrStore(host, new(latency))
 	return l.(*latency)
 }
 

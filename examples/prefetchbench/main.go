@@ -30,6 +30,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
@@ -162,7 +163,7 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 			lat, gm.Seconds(), mm.Seconds(), ratio, targets[lat], verdict, secs(goTimes), secs(mfTimes))
 	}
 	if len(goRSS) > 0 {
-		fmt.Printf("peak RSS: go mod download all %s, modfetch prefetch %s (medians)\n", mib(medianInt(goRSS)), mib(medianInt(mfRSS)))
+		fmt.Printf("peak RSS: go mod download all %s, modfetch prefetch %s (medians)\n", mib(median(goRSS)), mib(median(mfRSS)))
 	}
 
 	if faults {
@@ -174,7 +175,7 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 	if rss {
 		big := cfg
 		big.ZipBytes *= 4
-		if !b.rssRuns(big, medianInt(mfRSS)) {
+		if !b.rssRuns(big, median(mfRSS)) {
 			ok = false
 		}
 	}
@@ -261,6 +262,18 @@ func (b *bench) faultRuns(srv *modnettest.Server, mainDir string, lat time.Durat
 		}
 		b.remove(r.modcache)
 	}
+	// What the go command says when it does not hang: the same mix
+	// without the stalls.
+	mix := modnettest.StandardMix(1)
+	mix.Latency = lat
+	mix.Mix = slices.DeleteFunc(mix.Mix, func(c modnettest.Chance) bool { return c.Fault.Kind == modnettest.FaultStall })
+	srv.SetFaults(mix)
+	r := b.run("go", mainDir, srv.URL, srv.SumDB().GOSUMDB(), goFaultLimit)
+	b.remove(r.modcache)
+	noStalls := fmt.Sprintf("succeeded (%.1fs)", r.wall.Seconds())
+	if r.err != nil {
+		noStalls = fmt.Sprintf("fails after %.1fs: %s", r.wall.Seconds(), firstLine(r.err.Error(), r.output))
+	}
 	srv.SetFaults(modnettest.Faults{Latency: lat})
 	m := median(walls)
 	ratio := float64(m) / float64(fast)
@@ -270,6 +283,7 @@ func (b *bench) faultRuns(srv *modnettest.Server, mainDir string, lat time.Durat
 	}
 	fmt.Printf("faults (StandardMix) at %v: go mod download all failed %d of %d runs; modfetch succeeded %d of %d, median %.3fs = %.2f× its fault-free %.3fs (target ≤ 2: %s)\n    modfetch runs %s\n    go failures: %s\n",
 		lat, goFailed, runs, len(walls), runs, m.Seconds(), ratio, fast.Seconds(), verdict, secs(walls), strings.Join(goWhy, "\n                 "))
+	fmt.Printf("    the same mix without the stalls: go mod download all %s\n", noStalls)
 	return ok
 }
 
@@ -292,7 +306,7 @@ func (b *bench) rssRuns(cfg modnettest.GraphConfig, base int64) bool {
 		}
 		rss = append(rss, r.maxRSS)
 	}
-	big := medianInt(rss)
+	big := median(rss)
 	ratio := float64(big) / float64(base)
 	verdict := "streaming"
 	ok := ratio < 1.5
@@ -304,20 +318,12 @@ func (b *bench) rssRuns(cfg modnettest.GraphConfig, base int64) bool {
 	return ok
 }
 
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
+func median[T cmp.Ordered](xs []T) T {
+	if len(xs) == 0 {
+		var zero T
+		return zero
 	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func medianInt(ns []int64) int64 {
-	if len(ns) == 0 {
-		return 0
-	}
-	s := slices.Clone(ns)
+	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
 }
