@@ -20,8 +20,9 @@
 // needs, as 'go mod download all' does, verified against its go.sum, so
 // that the go command can then build offline: many transfers at once,
 // retrying, resuming and hedging, through failures that make the go
-// command give up. -j bounds the transfers in flight (default 64), -modfile
-// names the go.mod (default: the module containing the current directory).
+// command give up. -j bounds the transfers in flight, overall and to one
+// host (default 64 overall, 32 per host); -modfile names the go.mod
+// (default: that of the module containing the current directory).
 // On a terminal a live progress line shows on standard error; otherwise
 // only the closing summary does. -json prints each event (start, retry,
 // done, fail) as a JSON object per line on standard output, then a

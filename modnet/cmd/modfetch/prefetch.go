@@ -41,7 +41,7 @@ type eventJSON struct {
 func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("prefetch", stderr)
 	asJSON := fs.Bool("json", false, "print each event as one JSON object per line, then a summary")
-	jobs := fs.Int("j", 0, "transfers in flight at once (default 64)")
+	jobs := fs.Int("j", 0, "transfers in flight at once, overall and to one host (default 64 overall, 32 per host)")
 	modFile := fs.String("modfile", "", "the main module's go.mod (default: that of the module containing the current directory)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
