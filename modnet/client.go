@@ -101,7 +101,7 @@ type FetchEvent struct {
 // and Tried lists what every source answered, in order.
 type ModuleError struct {
 	Path    string
-	Version string // empty for list and latest queries
+	Version string // empty for list-based queries such as latest
 	// Source names the source whose error is reported: a proxy URL with any
 	// password redacted, "direct" or "off".
 	Source string
@@ -116,9 +116,12 @@ type SourceError struct {
 	Err    error
 }
 
+// Error formats the error as golang.org/x/mod/module.ModuleError does,
+// which is how the go command reports it: "path@version: err", or
+// "module path: err" for list-based queries such as latest.
 func (e *ModuleError) Error() string {
 	if e.Version == "" {
-		return e.Path + ": " + e.Err.Error()
+		return "module " + e.Path + ": " + e.Err.Error()
 	}
 	return e.Path + "@" + e.Version + ": " + e.Err.Error()
 }
