@@ -151,4 +151,3 @@ func (i vcsZipDataInfo) Mode() fs.FileMode  { return 0o644 }
 func (i vcsZipDataInfo) ModTime() time.Time { return time.Time{} }
 func (i vcsZipDataInfo) IsDir() bool        { return false }
 func (i vcsZipDataInfo) Sys() any           { return nil }
-

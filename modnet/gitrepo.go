@@ -111,7 +111,7 @@ func (e *vcsNotExistError) Is(target error) bool { return target == fs.ErrNotExi
 // gitUnknownRevisionError is a revision the repository does not have.
 type gitUnknownRevisionError struct{ rev string }
 
-func (e *gitUnknownRevisionError) Error() string      { return "unknown revision " + e.rev }
+func (e *gitUnknownRevisionError) Error() string        { return "unknown revision " + e.rev }
 func (e *gitUnknownRevisionError) Is(target error) bool { return target == fs.ErrNotExist }
 
 // errGitNoCommits reports a repository without commits.
