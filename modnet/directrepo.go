@@ -66,7 +66,7 @@ func (e *directProxyError) Error() string {
 // newDirectRepo looks up where modulePath's code lives and opens the
 // repository, as the go command's direct mode does
 // (cmd/go/internal/modfetch.lookupDirect): discovery with the route's
-// GOINSECURE decision and the environment's GOVCS and GOPRIVATE, then a
+// GOINSECURE decision (route nil: the Env's GOINSECURE) and the environment's GOVCS and GOPRIVATE, then a
 // bare git mirror under modCache/cache/vcs, the go command's layout and
 // lock files, so the two share mirrors (modCache empty: the Env's
 // GOMODCACHE).
@@ -90,7 +90,11 @@ func newDirectRepo(ctx context.Context, env *Env, route *Route, modulePath strin
 	if modCache == "" {
 		return nil, errors.New("neither GOPATH nor GOMODCACHE are set")
 	}
-	dopts.Insecure = route.Insecure
+	if route != nil {
+		dopts.Insecure = route.Insecure
+	} else {
+		dopts.Insecure = module.MatchPrefixPatterns(env.Get("GOINSECURE"), modulePath)
+	}
 	if dopts.CheckVCS == nil {
 		dopts.CheckVCS = env.CheckVCS
 	}
