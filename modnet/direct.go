@@ -467,7 +467,10 @@ func goGetDynamic(ctx context.Context, importPath string, opts *DiscoverOptions)
 		}
 		return nil, fmt.Errorf("https fetch: %w", err)
 	}
-	imports, err := resp.metaImports(opts.IgnoreMod)
+	imports, statusErr, err := resp.metaImports(opts.IgnoreMod)
+	if statusErr != nil {
+		return nil, statusErr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("parsing %s: %w", importPath, err)
 	}
@@ -518,7 +521,10 @@ func goGetPrefixImports(ctx context.Context, prefix string, opts *DiscoverOption
 	if err != nil {
 		return u, nil, fmt.Errorf("fetching %s: %w", prefix, err)
 	}
-	imports, err := resp.metaImports(opts.IgnoreMod)
+	imports, statusErr, err := resp.metaImports(opts.IgnoreMod)
+	if statusErr != nil {
+		return u, nil, statusErr
+	}
 	if err != nil {
 		return u, nil, fmt.Errorf("parsing %s: %w", resp.url, err)
 	}
@@ -696,14 +702,15 @@ type goGetResponse struct {
 }
 
 // metaImports parses the page's tags and closes the body. With no tags, a
-// non-200 status is the error (a meta tag in a 404 page is fine).
-func (r *goGetResponse) metaImports(ignoreMod bool) ([]MetaImport, error) {
+// non-200 status is the answer, as statusErr (a meta tag in a 404 page is
+// fine); otherwise parseErr reports a page that is not even HTML.
+func (r *goGetResponse) metaImports(ignoreMod bool) (imports []MetaImport, statusErr, parseErr error) {
 	defer r.body.Close()
-	imports, err := ParseMetaGoImports(r.body, ignoreMod)
+	imports, parseErr = ParseMetaGoImports(r.body, ignoreMod)
 	if len(imports) == 0 && r.status != http.StatusOK {
-		return nil, r.statusError()
+		return nil, r.statusError(), nil
 	}
-	return imports, err
+	return imports, nil, parseErr
 }
 
 // statusError is the go command's HTTP error for the response

@@ -61,7 +61,7 @@ func newFakeNet(t testing.TB) *fakeNet {
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
-		DNSNames:              []string{"modkit.test", "*.modkit.test"},
+		DNSNames:              []string{"modkit.test", "*.modkit.test", "launchpad.net", "code.launchpad.net"},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
