@@ -146,13 +146,21 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 			"/v3@main", "/v3@v3.0.0", "/v3@" + short("m1"),
 			"/sub@main", "/sub@feature", "/sub@v1.2.0", "/sub@sub/v1.2.0", "/sub@v0.1.0", "/sub@" + short("m2"),
 		}
-		for i := 0; i < max(len(plain), len(major)); i++ {
+		untagged := []string{
+			"@latest", "@main", "@" + short("u1"), "@v0.0.0-20220101000000-" + short("u1"), "@v1.0.0-20220101000000-" + short("u1"),
+			"@v0.0.0-20220101000000-" + f.hash["u1"][:11],
+		}
+		// empty@latest is left to the query layer, which turns the
+		// repository's "no commits" (fs.ErrNotExist) into "no matching versions".
+		empty := []string{"@main", "@v1.0.0"}
+		lists := [][]string{plain, major, untagged, empty}
+		prefixes := []string{fixturePlain + "@", fixtureMajor, fixtureUntagged, fixtureEmpty}
+		for i := 0; i < len(plain); i++ {
 			var round []string
-			if i < len(plain) {
-				round = append(round, fixturePlain+"@"+plain[i])
-			}
-			if i < len(major) {
-				round = append(round, fixtureMajor+major[i])
+			for j, l := range lists {
+				if i < len(l) {
+					round = append(round, prefixes[j]+l[i])
+				}
 			}
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
 				t.Parallel()

@@ -27,6 +27,9 @@ import (
 //	m3 2021-03-01 v3/go.mod major/v3                             v2.1.0, v3.0.0
 //	m4 2021-04-01 main (HEAD)
 //	   └ m5 2021-05-01 branch feature
+//
+// untagged (vanity.modkit.test/untagged): u1 2022-01-01, u2 2022-02-01 main;
+// empty (vanity.modkit.test/empty): no commits.
 type directFixture struct {
 	net  *fakeNet
 	git  *gitServer
@@ -34,8 +37,10 @@ type directFixture struct {
 }
 
 const (
-	fixturePlain = "vanity.modkit.test/plain"
-	fixtureMajor = "vanity.modkit.test/major"
+	fixturePlain    = "vanity.modkit.test/plain"
+	fixtureMajor    = "vanity.modkit.test/major"
+	fixtureUntagged = "vanity.modkit.test/untagged"
+	fixtureEmpty    = "vanity.modkit.test/empty"
 )
 
 func newDirectFixture(t testing.TB) *directFixture {
@@ -44,6 +49,8 @@ func newDirectFixture(t testing.TB) *directFixture {
 	f.net.handleHTTPS("vanity.modkit.test", goImportPage(
 		fixturePlain+" git https://git.modkit.test/plain",
 		fixtureMajor+" git https://git.modkit.test/major",
+		fixtureUntagged+" git https://git.modkit.test/untagged",
+		fixtureEmpty+" git https://git.modkit.test/empty",
 	))
 
 	p := f.git.repo("plain")
@@ -100,6 +107,11 @@ func newDirectFixture(t testing.TB) *directFixture {
 	m.git("", "checkout", "-q", "-b", "feature")
 	f.hash["m5"] = m.commit("2021-05-01T00:00:00Z", map[string]string{"sub/f.go": "package sub\n\nconst F = 5\n"})
 	m.git("", "checkout", "-q", "main")
+
+	u := f.git.repo("untagged")
+	f.hash["u1"] = u.commit("2022-01-01T00:00:00Z", map[string]string{"go.mod": "module " + fixtureUntagged + "\n", "u.go": "package untagged\n"})
+	f.hash["u2"] = u.commit("2022-02-01T00:00:00Z", map[string]string{"u.go": "package untagged\n\nconst U = 2\n"})
+	f.git.repo("empty")
 	return f
 }
 

@@ -240,7 +240,7 @@ func (r *vcsModuleRepo) Versions(ctx context.Context) ([]string, error) {
 		if err == nil {
 			return true, nil
 		}
-		if !errors.Is(err, os.ErrNotExist) {
+		if !os.IsNotExist(err) {
 			return false, &module.ModuleError{Path: r.modPath, Err: err}
 		}
 		return false, nil
@@ -634,8 +634,10 @@ func (r *vcsModuleRepo) findDir(ctx context.Context, version string) (rev, dir s
 
 	file1 := path.Join(r.codeDir, "go.mod")
 	gomod1, err1 := r.code.readFile(ctx, rev, file1, vcsMaxGoMod)
-	if err1 != nil && !errors.Is(err1, os.ErrNotExist) {
-		return "", "", nil, fmt.Errorf("reading %s/%s at revision %s: %v", r.codeRoot, file1, rev, err1)
+	// os.IsNotExist, not errors.Is: a missing file is absent, but a
+	// missing revision is an error, as in the go command.
+	if err1 != nil && !os.IsNotExist(err1) {
+		return "", "", nil, fmt.Errorf("reading %s/%s at revision %s: %w", r.codeRoot, file1, rev, err1)
 	}
 	mpath1 := modfile.ModulePath(gomod1)
 	// An unversioned module may replace a gopkg.in one, through an old
@@ -649,8 +651,8 @@ func (r *vcsModuleRepo) findDir(ctx context.Context, version string) (rev, dir s
 		dir2 := path.Join(r.codeDir, r.pathMajor[1:])
 		file2 = path.Join(dir2, "go.mod")
 		gomod2, err2 := r.code.readFile(ctx, rev, file2, vcsMaxGoMod)
-		if err2 != nil && !errors.Is(err2, os.ErrNotExist) {
-			return "", "", nil, fmt.Errorf("reading %s/%s at revision %s: %v", r.codeRoot, file2, rev, err2)
+		if err2 != nil && !os.IsNotExist(err2) {
+			return "", "", nil, fmt.Errorf("reading %s/%s at revision %s: %w", r.codeRoot, file2, rev, err2)
 		}
 		mpath2 := modfile.ModulePath(gomod2)
 		found2 := err2 == nil && vcsIsMajor(mpath2, r.pathMajor)
@@ -738,7 +740,7 @@ func (r *vcsModuleRepo) GoMod(ctx context.Context, version string) ([]byte, erro
 		return gomod, nil
 	}
 	data, err := r.code.readFile(ctx, rev, path.Join(dir, "go.mod"), vcsMaxGoMod)
-	if errors.Is(err, os.ErrNotExist) {
+	if os.IsNotExist(err) {
 		return vcsLegacyGoMod(r.modPath), nil
 	}
 	return data, err
