@@ -119,17 +119,10 @@ func newDirectFixture(t testing.TB) *directFixture {
 // and a fresh module cache, plus extra variables.
 func (f *directFixture) env(t testing.TB, kv ...string) *Env {
 	t.Helper()
-	m := map[string]string{"GOENV": "off", "GOPROXY": "direct", "GOSUMDB": "off", "GOROOT": t.TempDir(), "GOMODCACHE": filepath.Join(t.TempDir(), "modcache")}
+	base := []string{"GOPROXY", "direct", "GOSUMDB", "off", "GOMODCACHE", filepath.Join(t.TempDir(), "modcache")}
 	for _, e := range f.git.environ() {
 		k, v, _ := strings.Cut(e, "=")
-		m[k] = v
+		base = append(base, k, v)
 	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		m[kv[i]] = kv[i+1]
-	}
-	e, err := LoadEnvFrom(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return testEnv(t, append(base, kv...)...)
 }
