@@ -82,7 +82,7 @@ func (e *directProxyError) Error() string {
 //
 // A failed discovery matches fs.ErrNotExist, as in the go command. A
 // go-import tag naming a module proxy yields a *directProxyError. VCSs
-// other than git are reported as unsupported.
+// other than git yield an error matching errors.ErrUnsupported.
 func newDirectRepo(ctx context.Context, env *Env, route *Route, modulePath string, dopts DiscoverOptions, modCache string) (directRepo, error) {
 	if modCache == "" {
 		modCache = env.Get("GOMODCACHE")
@@ -114,7 +114,7 @@ func newDirectRepo(ctx context.Context, env *Env, route *Route, modulePath strin
 		return nil, &directProxyError{Root: rr.Root, URL: rr.Repo}
 	case "git":
 	default:
-		return nil, fmt.Errorf("%s: %s repository %s: modkit fetches only git repositories directly; use the go command (GOPROXY=direct go mod download %s)", modulePath, rr.VCS, rr.Repo, modulePath)
+		return nil, &vcsUnsupportedError{modulePath, rr.VCS, rr.Repo}
 	}
 	code, err := newGitCodeHost(ctx, rr.Repo, filepath.Join(modCache, "cache", "vcs"), dopts.Environ, dopts.Do)
 	if err != nil {
@@ -122,6 +122,16 @@ func newDirectRepo(ctx context.Context, env *Env, route *Route, modulePath strin
 	}
 	return newVCSModuleRepo(code, rr.Root, rr.SubDir, modulePath)
 }
+
+// vcsUnsupportedError reports a repository in a version control system
+// other than git. It matches errors.ErrUnsupported.
+type vcsUnsupportedError struct{ modulePath, vcs, repo string }
+
+func (e *vcsUnsupportedError) Error() string {
+	return fmt.Sprintf("%s: %s repository %s: modkit fetches only git repositories directly; use the go command (GOPROXY=direct go mod download %s)", e.modulePath, e.vcs, e.repo, e.modulePath)
+}
+
+func (e *vcsUnsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
 
 // envOSList is the Env's process environment as a list for exec.
 func envOSList(env *Env) []string {

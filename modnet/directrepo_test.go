@@ -77,6 +77,9 @@ func TestDirectRepoErrors(t *testing.T) {
 
 	_, err = newDirectRepo(ctx, f.env(t, "GOPRIVATE", "vanity.modkit.test"), nil, "vanity.modkit.test/mercurial", f.net.discoverOptions(), "")
 	check("hg", err, "vanity.modkit.test/mercurial: hg repository https://hg.modkit.test/r: modkit fetches only git repositories directly; use the go command (GOPROXY=direct go mod download vanity.modkit.test/mercurial)", false)
+	if !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("hg: does not match errors.ErrUnsupported: %v", err)
+	}
 
 	missing, err := open("vanity.modkit.test/missing")
 	if err != nil {
