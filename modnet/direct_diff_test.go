@@ -97,7 +97,7 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 	f := newDirectFixture(t)
 	ctx := context.Background()
 	env := f.env(t)
-	mods := []string{fixturePlain, fixtureMajor, fixtureMajor + "/v2", fixtureMajor + "/v3", fixtureMajor + "/sub"}
+	mods := []string{fixturePlain, fixtureMajor, fixtureMajor + "/v2", fixtureMajor + "/v3", fixtureMajor + "/sub", fixtureSubdirTag, fixtureFullV2}
 	repos := map[string]directRepo{}
 	for _, m := range mods {
 		repos[m] = f.openDirect(t, env, m)
@@ -117,6 +117,9 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 			if err != nil {
 				t.Errorf("%s: Versions: %v", g.Path, err)
 				continue
+			}
+			if len(g.Versions) == 0 && g.Path != fixtureMajor+"/v3" {
+				t.Errorf("%s: the go command lists no versions; the fixture is broken", g.Path)
 			}
 			if !reflect.DeepEqual(got, g.Versions) && len(got)+len(g.Versions) > 0 {
 				t.Errorf("%s: Versions = %v, go command lists %v", g.Path, got, g.Versions)
@@ -179,7 +182,8 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 			}
 		}
 		want = append(want, dl{fixturePlain, "dev"}, dl{fixturePlain, "main"},
-			dl{fixtureMajor + "/v2", "feature"}, dl{fixtureMajor + "/v3", "main"}, dl{fixtureMajor + "/sub", "feature"})
+			dl{fixtureMajor + "/v2", "feature"}, dl{fixtureMajor + "/v3", "main"}, dl{fixtureMajor + "/sub", "feature"},
+			dl{fixtureSubdirTag, "feature"}, dl{fixtureFullV2, "main"})
 		var args []string
 		for i, d := range want {
 			info, err := repos[d.mod].Stat(ctx, d.query)

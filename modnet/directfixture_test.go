@@ -30,6 +30,10 @@ import (
 //
 // untagged (vanity.modkit.test/untagged): u1 2022-01-01, u2 2022-02-01 main;
 // empty (vanity.modkit.test/empty): no commits.
+//
+// vanity.modkit.test/subdirtag is major's sub directory, through a go-import
+// tag with a subdirectory; vanity.modkit.test/full/v2 is major's root,
+// through a tag naming the /v2 path itself.
 type directFixture struct {
 	net  *fakeNet
 	git  *gitServer
@@ -41,6 +45,9 @@ const (
 	fixtureMajor    = "vanity.modkit.test/major"
 	fixtureUntagged = "vanity.modkit.test/untagged"
 	fixtureEmpty    = "vanity.modkit.test/empty"
+	// Other names for parts of major.
+	fixtureSubdirTag = "vanity.modkit.test/subdirtag"
+	fixtureFullV2    = "vanity.modkit.test/full/v2"
 )
 
 func newDirectFixture(t testing.TB) *directFixture {
@@ -51,6 +58,10 @@ func newDirectFixture(t testing.TB) *directFixture {
 		fixtureMajor+" git https://git.modkit.test/major",
 		fixtureUntagged+" git https://git.modkit.test/untagged",
 		fixtureEmpty+" git https://git.modkit.test/empty",
+		// The module in a subdirectory named by the tag's fourth field.
+		fixtureSubdirTag+" git https://git.modkit.test/major sub",
+		// A tag for the whole /v2 path: the repository root holds v2.
+		fixtureFullV2+" git https://git.modkit.test/major",
 	))
 
 	p := f.git.repo("plain")
