@@ -11,6 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/dirhash"
+	modzip "golang.org/x/mod/zip"
 )
 
 func TestDirectRepoErrors(t *testing.T) {
@@ -150,5 +154,36 @@ func TestDirectRepoSharesMirror(t *testing.T) {
 	dirs, _ := filepath.Glob(filepath.Join(modCache, "cache", "vcs", "*.info"))
 	if len(dirs) != 1 {
 		t.Errorf("work directories for one remote: %v", dirs)
+	}
+}
+
+// TestZipNotCreateFromVCS records why Zip does not use
+// golang.org/x/mod/zip.CreateFromVCS: on a commit whose .gitattributes
+// asks for export-subst and export-ignore, CreateFromVCS (on a work tree)
+// honours them and so hashes differently from the go command, which
+// disables them; Zip matches the go command (see TestDirectMatchesGoCommand).
+func TestZipNotCreateFromVCS(t *testing.T) {
+	f := newDirectFixture(t)
+	ctx := context.Background()
+	r := f.openDirect(t, f.env(t), fixturePlain)
+	const v = "v2.1.0+incompatible"
+	var ours, theirs bytes.Buffer
+	if err := r.Zip(ctx, &ours, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := modzip.CreateFromVCS(&theirs, module.Version{Path: fixturePlain, Version: v}, filepath.Join(f.git.root, "plain"), f.hash["c4"], ""); err != nil {
+		t.Fatal(err)
+	}
+	hash := func(b []byte) string {
+		p := filepath.Join(t.TempDir(), "m.zip")
+		os.WriteFile(p, b, 0o644)
+		h, err := dirhash.HashZip(p, dirhash.Hash1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	if hash(ours.Bytes()) == hash(theirs.Bytes()) {
+		t.Errorf("CreateFromVCS now hashes %s like the go command; consider using it", v)
 	}
 }
