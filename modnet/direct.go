@@ -51,11 +51,13 @@ type DiscoverOptions struct {
 	IgnoreMod bool
 
 	// Do sends a request and returns its response, following redirects.
-	// The lead use is a retrying, credential-aware client. A redirect from
-	// https to http is refused: the default client refuses to follow it,
-	// and a response from another Do that ended on http after starting on
-	// https is discarded with the same error. Nil means a client like
-	// http.DefaultClient with that redirect rule.
+	// It is the place for retries and credentials: the go command adds
+	// GOAUTH credentials to https discovery requests and asks again with
+	// fresh ones after a 4xx answer. A redirect from https to http is
+	// refused: the default client does not follow it, and a response from
+	// another Do that ended on http after starting on https is discarded
+	// with the same error. Nil means a client like http.DefaultClient with
+	// that redirect rule.
 	Do func(*http.Request) (*http.Response, error)
 
 	// InsecureDo sends the https request when Insecure is set. Nil means
