@@ -105,7 +105,7 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 	short := func(name string) string { return f.hash[name][:12] }
 
 	t.Run("versions", func(t *testing.T) {
-		out, stderr, err := newGoCmd(t, f).run(t, append([]string{"list", "-m", "-e", "-versions", "-json"}, mods...)...)
+		out, stderr, err := newGoCmd(t, f).run(t, append([]string{"list", "-m", "-e", "-versions", "-retracted", "-json"}, mods...)...)
 		if err != nil {
 			t.Fatalf("go list: %v\n%s", err, stderr)
 		}

@@ -24,7 +24,7 @@ import (
 //
 //	m1 2021-01-01 go.mod major; LICENSE; sub/go.mod major/sub   v1.0.0, sub/v0.1.0
 //	m2 2021-02-01 go.mod major/v2                                v2.0.0, sub/v1.2.0
-//	m3 2021-03-01 v3/go.mod major/v3                             v2.1.0, v3.0.0
+//	m3 2021-03-01 v3/go.mod major/v3; go.mod retracts v2.1.0     v2.1.0, v3.0.0
 //	m4 2021-04-01 main (HEAD)
 //	   └ m5 2021-05-01 branch feature
 //
@@ -109,6 +109,9 @@ func newDirectFixture(t testing.TB) *directFixture {
 	m.tag("v2.0.0", false)
 	m.tag("sub/v1.2.0", true)
 	f.hash["m3"] = m.commit("2021-03-01T00:00:00Z", map[string]string{
+		// A release that retracts itself: pseudo-versions of later commits
+		// must not build on it.
+		"go.mod":    "module " + fixtureMajor + "/v2\n\ngo 1.21\n\nretract v2.1.0 // broken\n",
 		"v3/go.mod": "module " + fixtureMajor + "/v3\n\ngo 1.21\n",
 		"v3/x.go":   "package major\n\nconst X = 3\n",
 	})
