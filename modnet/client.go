@@ -121,6 +121,13 @@ type SourceError struct {
 // which is how the go command reports it: "path@version: err", or
 // "module path: err" for list-based queries such as latest.
 func (e *ModuleError) Error() string {
+	// An error that already names the module version, such as a checksum
+	// failure from verification, is not prefixed twice.
+	var xe *module.ModuleError
+	var ce *ChecksumError
+	if errors.As(e.Err, &ce) || (errors.As(e.Err, &xe) && xe.Path == e.Path) {
+		return e.Err.Error()
+	}
 	if e.Version == "" {
 		return "module " + e.Path + ": " + e.Err.Error()
 	}
