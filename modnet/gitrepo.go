@@ -169,7 +169,7 @@ func newGitCodeHost(ctx context.Context, remote, vcsDir string, environ []string
 	if err := os.MkdirAll(vcsDir, 0o777); err != nil {
 		return nil, err
 	}
-	unlock, err := vcsLock(r.lockPath)
+	unlock, err := vcsLock(ctx, r.lockPath)
 	if err != nil {
 		return nil, fmt.Errorf("git work directory: can't find or create lock file: %w", err)
 	}
@@ -271,24 +271,20 @@ func gitAtLeast(ctx context.Context, gitBin, min string) (bool, error) {
 // flock then excludes other processes.
 var vcsDirMu sync.Map // path -> *sync.Mutex
 
-// vcsLock locks path as the go command's lockedfile.MutexAt does.
-func vcsLock(path string) (unlock func(), err error) {
+// vcsLock locks path as the go command's lockedfile.MutexAt does (the
+// module cache's lock implementation), after a mutex that makes goroutines
+// of this process wait their turn without polling the file lock.
+func vcsLock(ctx context.Context, path string) (unlock func(), err error) {
 	mi, _ := vcsDirMu.LoadOrStore(path, new(sync.Mutex))
 	mu := mi.(*sync.Mutex)
 	mu.Lock()
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	unlockFile, err := lockPath(ctx, path)
 	if err != nil {
 		mu.Unlock()
 		return nil, err
 	}
-	if err := vcsLockFile(f); err != nil {
-		f.Close()
-		mu.Unlock()
-		return nil, err
-	}
 	return func() {
-		vcsUnlockFile(f)
-		f.Close()
+		unlockFile()
 		mu.Unlock()
 	}, nil
 }
@@ -572,7 +568,7 @@ func (r *gitCodeHost) statUncached(ctx context.Context, rev string) (info *gitRe
 		}
 	}()
 
-	unlock, err := vcsLock(r.lockPath)
+	unlock, err := vcsLock(ctx, r.lockPath)
 	if err != nil {
 		return nil, err
 	}
@@ -643,7 +639,7 @@ func (r *gitCodeHost) fetchAllLocked(ctx context.Context) error {
 
 // fetchAll takes the locks and fetches all history.
 func (r *gitCodeHost) fetchAll(ctx context.Context) error {
-	unlock, err := vcsLock(r.lockPath)
+	unlock, err := vcsLock(ctx, r.lockPath)
 	if err != nil {
 		return err
 	}
@@ -818,7 +814,7 @@ func (r *gitCodeHost) archive(ctx context.Context, w io.Writer, rev, subdir stri
 	if err != nil {
 		return err
 	}
-	unlock, err := vcsLock(r.lockPath)
+	unlock, err := vcsLock(ctx, r.lockPath)
 	if err != nil {
 		return err
 	}
