@@ -75,7 +75,7 @@ func checkGOFLAGS(ctx context.Context, r *runner) Result {
 		}
 		f.add(StatusError, fix, "%s: every go command fails", msg)
 	}
-	return f.result("GOFLAGS has "+plural(len(flags), "flag", "flags")+", all known to the go command")
+	return f.result("GOFLAGS has " + plural(len(flags), "flag", "flags") + ", all known to the go command")
 }
 
 // goValidatesGOFLAGS runs 'go version' from GOROOT with the value: the go

@@ -328,7 +328,7 @@ func checkPrivateCoverage(ctx context.Context, r *runner) Result {
 		f.add(StatusInfo, "# if they are private:\n"+setFix(r.env, "GOPRIVATE", strings.Join(append(splitPatterns(r.env.Get("GOPRIVATE")), unknown...), ",")),
 			"requirements on hosts not known to be public and not in GOPRIVATE: %s; fine if they are public", strings.Join(unknown, ", "))
 	}
-	return f.result(plural(len(paths), "module", "modules")+" required; none on a private-looking host outside GOPRIVATE")
+	return f.result(plural(len(paths), "module", "modules") + " required; none on a private-looking host outside GOPRIVATE")
 }
 
 // checkGOINSECURE finds GOINSECURE settings that do not do what their

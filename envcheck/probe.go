@@ -189,13 +189,13 @@ func httptraceContext(ctx context.Context, p *phases) context.Context {
 
 // phases records when each step of a request happened (net/http/httptrace).
 type phases struct {
-	mu                                   sync.Mutex
-	start                                time.Time
-	dnsStart, dnsDone                    time.Time
-	connStart, connDone                  time.Time
-	tlsStart, tlsDone                    time.Time
-	firstByte                            time.Time
-	connected                            bool
+	mu                  sync.Mutex
+	start               time.Time
+	dnsStart, dnsDone   time.Time
+	connStart, connDone time.Time
+	tlsStart, tlsDone   time.Time
+	firstByte           time.Time
+	connected           bool
 }
 
 func (p *phases) mark(t *time.Time) {
@@ -208,9 +208,9 @@ func (p *phases) mark(t *time.Time) {
 
 func (p *phases) trace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
-		DNSStart:          func(httptrace.DNSStartInfo) { p.mark(&p.dnsStart) },
-		DNSDone:           func(httptrace.DNSDoneInfo) { p.mark(&p.dnsDone) },
-		ConnectStart:      func(string, string) { p.mark(&p.connStart) },
+		DNSStart:     func(httptrace.DNSStartInfo) { p.mark(&p.dnsStart) },
+		DNSDone:      func(httptrace.DNSDoneInfo) { p.mark(&p.dnsDone) },
+		ConnectStart: func(string, string) { p.mark(&p.connStart) },
 		ConnectDone: func(_, _ string, err error) {
 			p.mark(&p.connDone)
 			if err == nil {
