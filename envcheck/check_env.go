@@ -24,10 +24,14 @@ func checkGOROOTDefaults(ctx context.Context, r *runner) Result {
 		return f.result("")
 	}
 	f.note("%s", origin(r.env.Lookup("GOROOT")))
-	_, err := os.Stat(path)
+	fi, err := os.Stat(path)
 	missing := errors.Is(err, fs.ErrNotExist)
-	if err != nil && !missing {
+	switch {
+	case err != nil && !missing:
 		f.add(StatusError, "check the permissions of "+path, "cannot read %s: %v", path, err)
+		return f.result("")
+	case err == nil && !fi.Mode().IsRegular():
+		f.add(StatusError, "reinstall Go from https://go.dev/dl/", "%s is not a regular file: GOPROXY, GOSUMDB and GOTOOLCHAIN have no defaults", path)
 		return f.result("")
 	}
 	have := map[string]modnet.Value{}
@@ -80,6 +84,10 @@ func checkGOENVFile(ctx context.Context, r *runner) Result {
 	path, err := r.env.EnvFile()
 	if err != nil {
 		return Result{Status: StatusOK, Summary: fmt.Sprintf("no GOENV file (%v)", err)}
+	}
+	if _, err := os.ReadFile(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		f.add(StatusError, "fix the file's permissions, or point GOENV at a readable file", "reading GOENV file: %v: the go command fails the same way", err)
+		return f.result("")
 	}
 	entries := r.env.EnvFileEntries()
 	if len(entries) == 0 {

@@ -157,24 +157,40 @@ func splitPatterns(list string) []string {
 }
 
 // samplePath returns a module path that pattern p matches, so that one
-// list can be tested for covering another list's pattern.
+// list can be tested for covering another list's pattern: wildcards
+// become "x", a character class its first member.
 func samplePath(p string) string {
 	var b strings.Builder
-	inClass := false
-	for _, c := range p {
-		switch {
-		case inClass:
-			if c == ']' {
-				inClass = false
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; c {
+		case '*', '?':
+			b.WriteByte('x')
+		case '\\':
+			if i+1 < len(p) {
+				i++
+				b.WriteByte(p[i])
 			}
-		case c == '[':
-			inClass = true
-			b.WriteByte('x')
-		case c == '*' || c == '?':
-			b.WriteByte('x')
-		case c == '\\':
+		case '[':
+			end := strings.IndexByte(p[i:], ']')
+			if end < 0 {
+				b.WriteString(p[i:])
+				return b.String()
+			}
+			class := p[i+1 : i+end]
+			i += end
+			if strings.HasPrefix(class, "^") {
+				// Any character the class does not name; ranges are rare here.
+				for _, r := range "xqz0_" {
+					if !strings.ContainsRune(class, r) {
+						b.WriteRune(r)
+						break
+					}
+				}
+			} else if first := strings.TrimPrefix(class, "\\"); first != "" {
+				b.WriteByte(first[0])
+			}
 		default:
-			b.WriteRune(c)
+			b.WriteByte(c)
 		}
 	}
 	return b.String()
@@ -348,7 +364,11 @@ func checkGOINSECURE(ctx context.Context, r *runner) Result {
 		sample := samplePath(p)
 		host, _, _ := strings.Cut(sample, "/")
 		if p == "*" || hostKind(host) == "public" {
-			f.add(StatusWarn, setFix(r.env, "GOINSECURE", strings.Join(without(splitPatterns(v.Value), p), ",")),
+			fix := unsetFix(v)
+			if rest := without(splitPatterns(v.Value), p); len(rest) > 0 {
+				fix = setFix(r.env, "GOINSECURE", strings.Join(rest, ","))
+			}
+			f.add(StatusWarn, fix,
 				"GOINSECURE pattern %q turns off HTTPS certificate checks for direct fetches of public modules", p)
 			continue
 		}

@@ -59,9 +59,6 @@ func checkGoVersion(ctx context.Context, r *runner) Result {
 	f.note("%s: %s", mod.path, lines)
 
 	target := sel.resolve(goLine, toolchainLine)
-	if target == sel.min && sel.min == local {
-		return f.result(fmt.Sprintf("%s satisfies %s (go %s)", local, filepath.Base(mod.path), orDash(goLine)))
-	}
 	if sel.mode == "" {
 		// No switching allowed beyond the minimum: a go line above it is fatal
 		// (cmd/go/internal/modload: "go.mod requires go >= ...").
@@ -70,11 +67,9 @@ func checkGoVersion(ctx context.Context, r *runner) Result {
 				"go.mod requires go >= %s (running %s; GOTOOLCHAIN=%s)", goLine, sel.min, tv.Value)
 			return f.result("")
 		}
-		if sel.min != local {
-			target = sel.min
-		} else {
-			return f.result(fmt.Sprintf("%s satisfies %s (go %s)", local, filepath.Base(mod.path), orDash(goLine)))
-		}
+	}
+	if target == local {
+		return f.result(fmt.Sprintf("%s satisfies %s (go %s)", local, filepath.Base(mod.path), orDash(goLine)))
 	}
 	why := fmt.Sprintf("GOTOOLCHAIN=%s", tv.Value)
 	if target != sel.min {

@@ -108,9 +108,9 @@ type Options struct {
 	// the deadline are reported as errors.
 	Timeout time.Duration
 
-	// ModFile is the go.mod file (or the directory holding it) whose go,
-	// toolchain and require lines are checked. Empty means the go command's
-	// choice: the nearest go.mod in the current directory or above it.
+	// ModFile is the go.mod file whose go, toolchain and require lines are
+	// checked, or a directory to look for it in and above, as the go command
+	// does when run there. Empty means the current directory.
 	ModFile string
 
 	// LookupHost resolves host names for every probe; nil uses

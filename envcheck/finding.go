@@ -145,8 +145,11 @@ func shellQuote(s string) string {
 
 // origin describes where a value came from, for details lines.
 func origin(v modnet.Value) string {
-	if v.Layer == modnet.LayerUnset {
+	switch v.Layer {
+	case modnet.LayerUnset:
 		return v.Name + " is not set"
+	case modnet.LayerDefault:
+		return fmt.Sprintf("%s=%s (%s)", v.Name, redactSetting(v.Value), v.Where())
 	}
 	return fmt.Sprintf("%s=%s (from %s)", v.Name, redactSetting(v.Value), v.Where())
 }

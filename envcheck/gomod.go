@@ -22,9 +22,10 @@ type gomod struct {
 	summed map[string]bool
 }
 
-// findGoMod locates and parses the go.mod named by spec (a file or a
-// directory), or, for an empty spec, the nearest go.mod in the current
-// directory or above it, as cmd/go/internal/modload.findModuleRoot does.
+// findGoMod locates and parses the go.mod named by spec: a go.mod file, or
+// the nearest go.mod in the directory spec (the current directory when
+// spec is empty) or above it, as cmd/go/internal/modload.findModuleRoot
+// does.
 // No go.mod at all is not an error: it returns nil.
 func findGoMod(spec string) (*gomod, error) {
 	path, err := locateGoMod(spec)
@@ -35,10 +36,9 @@ func findGoMod(spec string) (*gomod, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Lax parsing: a go.mod from a newer go may hold directives this
-	// version of x/mod does not know; the checks only need go, toolchain
-	// and require.
-	f, err := modfile.ParseLax(path, data, nil)
+	// Strict parsing, as the go command parses its main module: lax parsing
+	// drops the toolchain and replace lines the checks need.
+	f, err := modfile.Parse(path, data, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -55,22 +55,21 @@ func findGoMod(spec string) (*gomod, error) {
 }
 
 func locateGoMod(spec string) (string, error) {
-	if spec != "" {
+	dir := spec
+	if spec == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		dir = wd
+	} else {
 		fi, err := os.Stat(spec)
 		if err != nil {
 			return "", err
 		}
-		if fi.IsDir() {
-			spec = filepath.Join(spec, "go.mod")
-			if _, err := os.Stat(spec); err != nil {
-				return "", err
-			}
+		if !fi.IsDir() {
+			return spec, nil
 		}
-		return spec, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
 	}
 	for {
 		p := filepath.Join(dir, "go.mod")
