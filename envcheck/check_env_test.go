@@ -144,4 +144,3 @@ func FuzzJoinFlagValues(f *testing.F) {
 		}
 	})
 }
-

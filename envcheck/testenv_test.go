@@ -22,15 +22,15 @@ const testGoVersion = "go1.26.1"
 // environment, files and go.mod, and what the check must report. In vars
 // and file contents, $DIR stands for the case's temporary directory.
 type staticCase struct {
-	name    string
-	vars    map[string]string // process environment; GOENV=off unless goenv is set
-	goenv   string            // GOENV file content
-	goroot  string            // $GOROOT/go.env content; "" means testGoEnv, "-" means no go.env
-	gomod   string            // go.mod content; "" means none (and no go.mod above)
-	gosum   string
-	files   map[string]string // extra files, relative to $DIR
-	setup   func(t *testing.T, dir string)
-	opts    Options
+	name   string
+	vars   map[string]string // process environment; GOENV=off unless goenv is set
+	goenv  string            // GOENV file content
+	goroot string            // $GOROOT/go.env content; "" means testGoEnv, "-" means no go.env
+	gomod  string            // go.mod content; "" means none (and no go.mod above)
+	gosum  string
+	files  map[string]string // extra files, relative to $DIR
+	setup  func(t *testing.T, dir string)
+	opts   Options
 
 	status  Status
 	summary string // substring of Summary
@@ -109,6 +109,7 @@ func runCases(t *testing.T, id string, cases []staticCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			opts, dir := c.machine(t)
 			res := runOne(t, id, opts)
 			c.assert(t, res, dir)
