@@ -3,8 +3,11 @@ package envcheck
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 
@@ -60,6 +63,18 @@ func probeGOPROXY(ctx context.Context, r *runner) Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if dir, err := fileProxyDir(list[i]); err != nil {
+				fetches[i] = &fetch{url: list[i].Redacted(), err: err, phases: &phases{}}
+				return
+			} else if dir != "" {
+				if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+					if err == nil {
+						err = fmt.Errorf("%s is not a directory", dir)
+					}
+					fetches[i] = &fetch{url: list[i].Redacted(), err: fmt.Errorf("%w: %w", errFileProxy, err), phases: &phases{}}
+					return
+				}
+			}
 			u, err := list[i].ListURL(mod)
 			if err != nil {
 				fetches[i] = &fetch{url: list[i].Redacted(), err: err, phases: &phases{}}
@@ -85,6 +100,21 @@ func probeGOPROXY(ctx context.Context, r *runner) Result {
 	return f.result(fmt.Sprintf("%d of %s answer for %s", answered, plural(len(proxies), "proxy", "proxies"), mod))
 }
 
+// errFileProxy marks a file:// proxy whose directory is unusable.
+var errFileProxy = errors.New("file proxy")
+
+// fileProxyDir returns the directory of a file:// proxy, or "".
+func fileProxyDir(s modnet.Source) (string, error) {
+	if !strings.HasPrefix(s.URL, "file:") {
+		return "", nil
+	}
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		return "", err
+	}
+	return fileURLPath(u)
+}
+
 // reportProxyAnswer turns one proxy's answer into findings; it reports
 // whether the proxy answered usefully.
 func reportProxyAnswer(ctx context.Context, f *findings, s modnet.Source, next *modnet.Source, fe *fetch, mod string) bool {
@@ -92,6 +122,10 @@ func reportProxyAnswer(ctx context.Context, f *findings, s modnet.Source, next *
 	via := ""
 	if fe.proxy != nil {
 		via = " via " + redactURL(fe.proxy.String())
+	}
+	if errors.Is(fe.err, errFileProxy) {
+		f.add(StatusError, "create the directory, or fix the file:// entry in GOPROXY", "%s: %v", name, fe.err)
+		return false
 	}
 	if fe.err != nil || fe.resp == nil {
 		class, summary, fix := explain(ctx, fe.err, nil)
