@@ -248,7 +248,7 @@ func checkNetrc(ctx context.Context, r *runner) Result {
 }
 
 // needAuthHosts are hosts that may want credentials: private module hosts
-// (reached directly) and GOPROXY hosts that are not loopback.
+// (reached directly) and GOPROXY hosts that look private.
 func needAuthHosts(env *modnet.Env) []string {
 	var out []string
 	for _, h := range privateHosts(env) {

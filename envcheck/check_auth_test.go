@@ -45,7 +45,7 @@ func TestCheckNetrc(t *testing.T) {
 	if runtime.GOOS != "windows" {
 		cases = append(cases,
 			staticCase{name: "custom command present", vars: map[string]string{"GOAUTH": "helper --go;netrc"},
-				setup: func(t *testing.T, dir string) { writeScript(t, filepath.Join(dir, "bin", "helper"), "exit 0") }, status: StatusOK},
+				setup: writeScript(t, "helper", "exit 0"), status: StatusOK},
 			staticCase{name: "readable by others", files: map[string]string{"home/.netrc": good}, setup: chmod(0o644), status: StatusWarn,
 				summary: "$DIR/home/.netrc has mode -rw-r--r--: other users can read your passwords", fix: "chmod 600 $DIR/home/.netrc"})
 	}

@@ -1,7 +1,6 @@
 package envcheck
 
 import (
-	"path/filepath"
 	"runtime"
 	"testing"
 )
@@ -10,9 +9,7 @@ func TestCheckGit(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("fake git is a shell script")
 	}
-	fakeGit := func(t *testing.T, dir string) {
-		writeScript(t, filepath.Join(dir, "bin", "git"), `echo "git version 2.99.0"`)
-	}
+	fakeGit := writeScript(t, "git", `echo "git version 2.99.0"`)
 	runCases(t, "direct.git", []staticCase{
 		{name: "never direct", vars: map[string]string{"GOPROXY": "https://a.example.com"}, status: StatusSkip, summary: "direct mode is never used"},
 		{name: "fallback without git", status: StatusWarn,
@@ -22,7 +19,7 @@ func TestCheckGit(t *testing.T) {
 			summary: "but GONOPROXY/GOPRIVATE paths are fetched direct"},
 		{name: "git present", setup: fakeGit, vars: map[string]string{"GOPRIVATE": "git.corp.example.com"}, status: StatusOK,
 			summary: "$DIR/bin/git: git version 2.99.0"},
-		{name: "git broken", setup: func(t *testing.T, dir string) { writeScript(t, filepath.Join(dir, "bin", "git"), "exit 3") },
+		{name: "git broken", setup: writeScript(t, "git", "exit 3"),
 			status: StatusWarn, summary: "--version failed"},
 		{name: "GOVCS malformed", setup: fakeGit, vars: map[string]string{"GOVCS": "private"}, status: StatusError,
 			summary: `GOVCS: malformed entry in GOVCS (missing colon): "private": every direct fetch fails`},

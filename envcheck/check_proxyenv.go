@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/http/httpproxy"
@@ -147,31 +148,34 @@ func appendList(list, item string) string {
 	return list + "," + item
 }
 
-// privateHosts returns the literal hosts of GONOPROXY patterns (private
-// modules fetched direct), with "*.example.com" written ".example.com" as
-// NO_PROXY writes "every subdomain", and GOPROXY hosts that look private.
-func privateHosts(env *modnet.Env) []string {
+// patternHosts returns the literal hosts of GONOPROXY patterns: private
+// modules fetched direct. "*.example.com" is written ".example.com", as
+// NO_PROXY writes "every subdomain".
+func patternHosts(env *modnet.Env) []string {
 	var hosts []string
 	seen := map[string]bool{}
-	add := func(h string) {
-		if h != "" && !seen[h] {
-			seen[h] = true
-			hosts = append(hosts, h)
-		}
-	}
 	for _, p := range splitPatterns(env.Get("GONOPROXY")) {
 		host, _, _ := strings.Cut(strings.TrimSpace(p), "/")
 		if strings.HasPrefix(host, "*.") {
 			host = host[1:]
 		}
-		if !strings.ContainsAny(host, "*?[\\") && strings.Contains(host, ".") {
-			add(host)
+		if !strings.ContainsAny(host, "*?[\\") && strings.Contains(host, ".") && !seen[host] {
+			seen[host] = true
+			hosts = append(hosts, host)
 		}
 	}
+	return hosts
+}
+
+// privateHosts returns patternHosts and the GOPROXY hosts that look
+// private: hosts a corporate HTTPS proxy may be unable to reach.
+func privateHosts(env *modnet.Env) []string {
+	hosts := patternHosts(env)
 	if list, err := env.ProxyList(); err == nil {
 		for _, s := range list {
-			if u, err := url.Parse(s.URL); err == nil && s.Kind == modnet.KindProxy && u.Host != "" && hostKind(u.Hostname()) == "private" && !isLoopbackHost(u.Hostname()) {
-				add(u.Host)
+			if u, err := url.Parse(s.URL); err == nil && s.Kind == modnet.KindProxy && u.Host != "" &&
+				hostKind(u.Hostname()) == "private" && !isLoopbackHost(u.Hostname()) && !slices.Contains(hosts, u.Host) {
+				hosts = append(hosts, u.Host)
 			}
 		}
 	}

@@ -34,7 +34,7 @@ func TestCheckGoVersion(t *testing.T) {
 		{name: "path mode missing", gomod: "module m\ngo 1.27\n", vars: map[string]string{"GOTOOLCHAIN": "path"},
 			status: StatusError, summary: `cannot find "go1.27.0" in PATH`, fix: "go install golang.org/dl/go1.27.0@latest"},
 		{name: "path mode found", gomod: "module m\ngo 1.27\n", vars: map[string]string{"GOTOOLCHAIN": "path"},
-			setup:  func(t *testing.T, dir string) { writeScript(t, filepath.Join(dir, "bin", "go1.27.0"), "exit 0") },
+			setup:  writeScript(t, "go1.27.0", "exit 0"),
 			status: StatusInfo, summary: "runs go1.27.0 from $DIR/bin/go1.27.0"},
 		{name: "cached toolchain", gomod: "module m\ngo 1.27\n",
 			setup: func(t *testing.T, dir string) {

@@ -68,7 +68,7 @@ func (r *runner) endpoints() []endpoint {
 	if db, err := modnet.ParseGOSUMDB(r.env.Lookup("GOSUMDB")); err == nil && db.URL != "" && (db.Explicit || proxies == 0) {
 		add("checksum database", db.URL)
 	}
-	for _, h := range privateHosts(r.env) {
+	for _, h := range patternHosts(r.env) {
 		if !strings.HasPrefix(h, ".") {
 			add("private host", "https://"+h)
 		}
@@ -381,11 +381,13 @@ func (r *runner) connectVia(ctx context.Context, p *url.URL, addr string) (net.C
 		conn.Close()
 		return nil, nil, err
 	}
-	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		conn.Close()
+		conn.Close() // first: a body without a length would be read to EOF
+		resp.Body.Close()
 		return nil, resp, nil
 	}
+	// The body of a 200 answer to CONNECT is the tunnel: leave it alone,
+	// as net/http's Transport does.
 	if br.Buffered() > 0 {
 		conn.Close()
 		return nil, nil, fmt.Errorf("proxy %s sent data after its CONNECT answer", redactURL(p.String()))

@@ -41,7 +41,9 @@ func TestProbeGOPROXY(t *testing.T) {
 		}, tweak: func(n *netFixture, o *Options) { o.CheckTimeout = 300 * time.Millisecond },
 			status: StatusError, summary: "no answer in time (connected, then the TLS handshake got no answer) [timeout]", fix: "firewall",
 			check: func(t *testing.T, n *netFixture, res Result) {
-				if res.Duration > 300*time.Millisecond+lateGrace {
+				// The timeout plus scheduling slack on a loaded CI machine; the
+				// point is that a silent endpoint does not hold the run.
+				if res.Duration > 300*time.Millisecond+time.Second {
 					t.Errorf("probe of a silent endpoint took %v, more than its timeout", res.Duration)
 				}
 			}},

@@ -160,12 +160,22 @@ func writeFile(t testing.TB, path, content string) {
 	}
 }
 
-// writeScript writes an executable shell script, such as a fake git.
-func writeScript(t testing.TB, path, body string) {
+// writeScript writes an executable shell script, such as a fake git, and
+// returns a function that links it into a case's directory. The script is
+// written once, before parallel subtests start: writing an executable while
+// another goroutine forks can leave the write descriptor open in the child,
+// and executing the file then fails with "text file busy".
+func writeScript(t testing.TB, name, body string) func(t *testing.T, dir string) {
 	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
 	writeFile(t, path, "#!/bin/sh\n"+body+"\n")
 	if err := os.Chmod(path, 0o755); err != nil {
 		t.Fatal(err)
+	}
+	return func(t *testing.T, dir string) {
+		if err := os.Symlink(path, filepath.Join(dir, "bin", name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
