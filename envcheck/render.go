@@ -130,7 +130,7 @@ func (r *Report) summaryLine() string {
 	}
 	s := plural(len(r.Checks), "check", "checks") + ": " + strings.Join(parts, ", ")
 	if r.Duration > 0 {
-		s += fmt.Sprintf(" (%v)", r.Duration.Round(10*time.Millisecond))
+		s += fmt.Sprintf(" (%v)", roundDuration(r.Duration))
 	}
 	return s
 }
