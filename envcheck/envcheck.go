@@ -158,6 +158,7 @@ func run(ctx context.Context, opts Options, reg []*check) Report {
 	selected, unknown := selectChecks(reg, opts.Checks)
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
+	r.stopped = ctx
 
 	results := make([]Result, len(selected))
 	var wg sync.WaitGroup
@@ -273,6 +274,11 @@ func (r *runner) runOne(ctx context.Context, c *check) (res Result) {
 // A runner holds what checks share during one Run: the environment and
 // lazily computed, concurrency-safe views of it.
 type runner struct {
+	// stopped is the run's context. Its end means the caller or the overall
+	// deadline stopped the run; a check's own deadline ending is a probe
+	// timeout, and failures are classified accordingly.
+	stopped context.Context
+
 	opts         Options
 	env          *modnet.Env
 	envErr       error // loading the environment (an unreadable GOENV file)

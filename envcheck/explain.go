@@ -7,19 +7,24 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+
+	"github.com/modkit/modkit/retry"
 )
 
 // explain turns a probe's failure (or unwanted answer) into the shared
-// error class name (retry's stable identifiers: "refused", "reset",
+// error class ([retry.Classify]'s stable identifiers: "refused", "reset",
 // "timeout", "dns-notfound", "tls", ...), a short summary and a fix aimed
-// at module downloads. The class comes from the shared classifier; the
-// fix texts are envcheck's own, because a doctor knows which setting to
-// change.
+// at module downloads. The class is retry's, so the doctor and the
+// downloader agree on what a failure is; the texts are envcheck's own,
+// because a doctor knows which setting to change.
 func explain(ctx context.Context, err error, resp *http.Response) (class, summary, fix string) {
-	class = classify(ctx, err, resp)
+	c := retry.Classify(ctx, err, resp)
+	class = c.String()
 	e, ok := classTexts[class]
 	if !ok {
-		e = classTexts["unknown"]
+		// A class no probe is expected to meet (truncated, http2, ...):
+		// retry's own explanation says what it is and what to do.
+		e.summary = c.Explain()
 	}
 	summary, fix = e.summary, e.fix
 	if class == "tls" {

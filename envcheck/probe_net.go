@@ -158,7 +158,7 @@ func probeDNS(ctx context.Context, r *runner) Result {
 	var f findings
 	for _, a := range answers {
 		if a.err != nil {
-			class, summary, fix := explain(ctx, a.err, nil)
+			class, summary, fix := explain(r.stopped, a.err, nil)
 			f.add(StatusError, fix, "%s: %s [%s]", a.t.describe(), summary, class)
 			f.note("%s: %v", a.host, a.err)
 			continue
@@ -200,9 +200,9 @@ func probeTCP(ctx context.Context, r *runner) Result {
 	for i, a := range answers {
 		t := ts[i]
 		if a.err != nil {
-			class, summary, fix := explain(ctx, a.err, nil)
+			class, summary, fix := explain(r.stopped, a.err, nil)
 			if t.via != nil {
-				fix = "the proxy in HTTPS_PROXY/HTTP_PROXY does not accept connections: check its host and port, or whether it is running\n" + fix
+				fix = "the proxy in HTTPS_PROXY/HTTP_PROXY does not accept connections: check its host and port, and that it is running"
 			}
 			f.add(StatusError, fix, "%s: %s [%s]", t.describe(), summary, class)
 			f.note("%s: %v", t.addr, a.err)
@@ -278,7 +278,7 @@ func probeTLS(ctx context.Context, r *runner) Result {
 			via = " through proxy " + redactURL(a.via.String())
 		}
 		if a.hsErr != nil {
-			class, summary, fix := explain(ctx, a.hsErr, nil)
+			class, summary, fix := explain(r.stopped, a.hsErr, nil)
 			f.add(StatusError, fix, "%s%s: %s [%s]", name, via, summary, class)
 			f.note("%s: %v", name, a.hsErr)
 			continue
@@ -438,14 +438,18 @@ func probeProxyEnv(ctx context.Context, r *runner) Result {
 		case a.err != nil && strings.Contains(a.err.Error(), "are not probed"):
 			f.note("%s: %v", proxy, a.err)
 		case a.err != nil:
-			class, summary, fix := explain(ctx, a.err, nil)
+			class, summary, fix := explain(r.stopped, a.err, nil)
 			if class == "timeout" {
 				if st := a.p.stalledAfter(); st != "" {
 					summary += " (" + st + ")"
 				}
 			}
-			f.add(StatusError, "check HTTPS_PROXY's host and port, and that the proxy is running\n"+fix,
-				"proxy %s (for %s): %s [%s]", proxy, dest, summary, class)
+			// The class's generic fix would suggest setting a proxy; this is one.
+			proxyFix := "check HTTPS_PROXY's host and port, and that the proxy is running"
+			if class == "tls" || class == "auth" {
+				proxyFix += "\n" + fix
+			}
+			f.add(StatusError, proxyFix, "proxy %s (for %s): %s [%s]", proxy, dest, summary, class)
 			f.note("%v", a.err)
 		case a.resp.StatusCode == http.StatusOK:
 			f.note("proxy %s: CONNECT %s ok (%s)", proxy, dest, a.p)
@@ -494,7 +498,7 @@ func probeClock(ctx context.Context, r *runner) Result {
 		after := r.now()
 		cancel()
 		if err != nil {
-			_, summary, _ := explain(ctx, err, nil)
+			_, summary, _ := explain(r.stopped, err, nil)
 			f.note("%s: %s", redactURL(ep.u.String()), summary)
 			continue
 		}

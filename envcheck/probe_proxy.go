@@ -93,7 +93,7 @@ func probeGOPROXY(ctx context.Context, r *runner) Result {
 		if i+1 < len(list) {
 			next = &list[i+1]
 		}
-		if reportProxyAnswer(ctx, &f, s, next, fe, mod) {
+		if reportProxyAnswer(r.stopped, &f, s, next, fe, mod) {
 			answered++
 		}
 	}
@@ -116,7 +116,8 @@ func fileProxyDir(s modnet.Source) (string, error) {
 }
 
 // reportProxyAnswer turns one proxy's answer into findings; it reports
-// whether the proxy answered usefully.
+// whether the proxy answered usefully. ctx is the run's context, for
+// telling a stopped run from a probe timeout.
 func reportProxyAnswer(ctx context.Context, f *findings, s modnet.Source, next *modnet.Source, fe *fetch, mod string) bool {
 	name := s.Redacted()
 	via := ""
@@ -230,10 +231,10 @@ func probeSumDB(ctx context.Context, r *runner) Result {
 			case fe.err == nil && (fe.resp.StatusCode == http.StatusNotFound || fe.resp.StatusCode == http.StatusGone):
 				f.note("%s does not proxy the checksum database (%s)", s.Redacted(), fe.resp.Status)
 			case s.Fallback == modnet.FallbackAny && i+1 < len(route.Sources):
-				_, summary, _ := explain(ctx, fe.err, fe.resp)
+				_, summary, _ := explain(r.stopped, fe.err, fe.resp)
 				f.note("%s: %s; '|' moves on", s.Redacted(), summary)
 			default:
-				class, summary, fix := explain(ctx, fe.err, fe.resp)
+				class, summary, fix := explain(r.stopped, fe.err, fe.resp)
 				f.add(StatusError, fix, "checksum database unavailable: %s failed %s/sumdb/%s/supported: %s [%s]; the go command stops there",
 					s.Redacted(), s.Redacted(), db.Name, summary, class)
 				if fe.err != nil {
@@ -246,7 +247,7 @@ func probeSumDB(ctx context.Context, r *runner) Result {
 
 	fe := r.get(ctx, base+"/latest")
 	if fe.err != nil || fe.resp.StatusCode != http.StatusOK {
-		class, summary, fix := explain(ctx, fe.err, fe.resp)
+		class, summary, fix := explain(r.stopped, fe.err, fe.resp)
 		f.add(StatusError, fix, "checksum database %s %s: /latest failed: %s [%s]", db.Name, via, summary, class)
 		if fe.err != nil {
 			f.note("%v", fe.err)

@@ -39,7 +39,8 @@ func TestProbeGOPROXY(t *testing.T) {
 			n.hosts["hole.example.test"] = []string{"127.0.0.1"}
 			return vars("GOPROXY", "https://hole.example.test:"+portOf(n.t, blackHole(n.t)))
 		}, tweak: func(n *netFixture, o *Options) { o.CheckTimeout = 300 * time.Millisecond },
-			status: StatusError, summary: "no answer in time (connected, then the TLS handshake got no answer) [timeout]", fix: "firewall",
+			// The phase reached depends on the machine's load; the class does not.
+			status: StatusError, summary: "[timeout]", fix: "firewall", details: "context deadline exceeded",
 			check: func(t *testing.T, n *netFixture, res Result) {
 				// The timeout plus scheduling slack on a loaded CI machine; the
 				// point is that a silent endpoint does not hold the run.
