@@ -64,7 +64,7 @@ func checkGoVersion(ctx context.Context, r *runner) Result {
 		// (cmd/go/internal/modload: "go.mod requires go >= ...").
 		if goLine != "" && version.Compare("go"+goLine, sel.min) > 0 {
 			f.add(StatusError, setFix(r.env, "GOTOOLCHAIN", "auto")+"\n# or install go"+goLine+" or newer",
-				"go.mod requires go >= %s (running %s; GOTOOLCHAIN=%s)", goLine, sel.min, tv.Value)
+				"go.mod requires go >= %s (running go %s; GOTOOLCHAIN=%s)", goLine, strings.TrimPrefix(toolchainVersion(sel.min), "go"), tv.Value)
 			return f.result("")
 		}
 	}

@@ -160,16 +160,7 @@ func run(ctx context.Context, opts Options, reg []*check) Report {
 	defer cancel()
 	r.stopped = ctx
 
-	results := make([]Result, len(selected))
-	var wg sync.WaitGroup
-	for i, c := range selected {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = r.runOne(ctx, c)
-		}()
-	}
-	wg.Wait()
+	results := forEach(selected, func(c *check) Result { return r.runOne(ctx, c) })
 	for _, name := range unknown {
 		results = append(results, Result{ID: name, Status: StatusError,
 			Summary: fmt.Sprintf("unknown check %q", name),
@@ -186,6 +177,22 @@ func run(ctx context.Context, opts Options, reg []*check) Report {
 		}
 	}
 	return rep
+}
+
+// forEach runs fn for every item concurrently and returns the results in
+// order.
+func forEach[T, R any](items []T, fn func(T) R) []R {
+	out := make([]R, len(items))
+	var wg sync.WaitGroup
+	for i, it := range items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = fn(it)
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // selectChecks returns the checks named by sel (all when sel is empty), in

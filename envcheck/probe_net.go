@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/modkit/modkit/modnet"
@@ -110,22 +109,6 @@ func (t *target) describe() string {
 		return fmt.Sprintf("proxy %s (for %s)", redactURL(t.via.String()), strings.Join(t.roles, ", "))
 	}
 	return fmt.Sprintf("%s (%s)", t.addr, strings.Join(t.roles, ", "))
-}
-
-// forEach runs fn for every item concurrently and returns the results in
-// order.
-func forEach[T, R any](items []T, fn func(T) R) []R {
-	out := make([]R, len(items))
-	var wg sync.WaitGroup
-	for i, it := range items {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = fn(it)
-		}()
-	}
-	wg.Wait()
-	return out
 }
 
 // probeDNS resolves every host the go command (or its proxy) would dial.
