@@ -107,3 +107,17 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://proxy.example.com/golang.org/x/mod/@v/list": "https://proxy.example.com/golang.org/x/mod/@v/list",
+		"https://me:secret@proxy.example.com/x/@v/list":      "https://me:xxxxx@proxy.example.com/x/@v/list",
+		"https://me:se%zzcret@proxy.example.com/@v":          "https://xxxxx@proxy.example.com/@v",
+		"http://proxy.example.com:3128":                      "http://proxy.example.com:3128",
+		"no-at-sign":                                         "no-at-sign",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

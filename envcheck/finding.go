@@ -176,12 +176,20 @@ func redactURL(s string) string {
 	if !strings.Contains(s, "@") {
 		return s
 	}
-	if u, err := url.Parse(strings.TrimSpace(s)); err == nil && u.User != nil {
-		return u.Redacted()
+	if u, err := url.Parse(strings.TrimSpace(s)); err == nil {
+		if u.User != nil {
+			return u.Redacted()
+		}
+		return s // an '@' in the path, such as .../@v/list
 	}
+	// Unparsable: hide any userinfo in the authority part.
 	if i := strings.Index(s, "://"); i >= 0 {
-		if j := strings.LastIndex(s, "@"); j > i {
-			return s[:i+3] + "xxxxx" + s[j:]
+		auth := s[i+3:]
+		if k := strings.IndexAny(auth, "/?#"); k >= 0 {
+			auth = auth[:k]
+		}
+		if j := strings.LastIndex(auth, "@"); j >= 0 {
+			return s[:i+3] + "xxxxx" + s[i+3+j:]
 		}
 	}
 	return s

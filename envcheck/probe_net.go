@@ -184,6 +184,11 @@ func probeTCP(ctx context.Context, r *runner) Result {
 		t := ts[i]
 		if a.err != nil {
 			class, summary, fix := explain(r.stopped, a.err, nil)
+			if strings.HasPrefix(class, "dns-") {
+				// One cause, one error: dns.resolve reports it.
+				f.add(StatusInfo, "", "%s: not tried, the name does not resolve (see dns.resolve)", t.describe())
+				continue
+			}
 			if t.via != nil {
 				fix = "the proxy in HTTPS_PROXY/HTTP_PROXY does not accept connections: check its host and port, and that it is running"
 			}
@@ -216,13 +221,14 @@ func probeTLS(ctx context.Context, r *runner) Result {
 		return skip("no https endpoints")
 	}
 	type answer struct {
-		ep     endpoint
-		via    *url.URL
-		certs  []*x509.Certificate
-		hsErr  error // handshake
-		vErr   error // verification
-		took   time.Duration
-		cipher string
+		ep      endpoint
+		via     *url.URL
+		certs   []*x509.Certificate
+		connErr error // connecting (or tunnelling) before TLS
+		hsErr   error // handshake
+		vErr    error // verification
+		took    time.Duration
+		cipher  string
 	}
 	answers := forEach(eps, func(ep endpoint) answer {
 		a := answer{ep: ep}
@@ -232,7 +238,7 @@ func probeTLS(ctx context.Context, r *runner) Result {
 		conn, via, err := r.connect(octx, ep.u)
 		a.via = via
 		if err != nil {
-			a.hsErr = err
+			a.connErr = err
 			return a
 		}
 		defer conn.Close()
@@ -259,6 +265,13 @@ func probeTLS(ctx context.Context, r *runner) Result {
 		via := ""
 		if a.via != nil {
 			via = " through proxy " + redactURL(a.via.String())
+		}
+		if a.connErr != nil {
+			// One cause, one error: dns.resolve, tcp.connect or proxyenv.reach reports it.
+			_, summary, _ := explain(r.stopped, a.connErr, nil)
+			f.add(StatusInfo, "", "%s%s: not verified, cannot connect: %s (see tcp.connect)", name, via, summary)
+			f.note("%s: %v", name, a.connErr)
+			continue
 		}
 		if a.hsErr != nil {
 			class, summary, fix := explain(r.stopped, a.hsErr, nil)

@@ -3,11 +3,9 @@ package envcheck
 import (
 	"context"
 	"net"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -43,13 +41,6 @@ func TestProbeDNS(t *testing.T) {
 	})
 }
 
-// dialErr is a dialer that fails every connection with err.
-func dialErr(err error) func(context.Context, string, string) (net.Conn, error) {
-	return func(_ context.Context, network, addr string) (net.Conn, error) {
-		return nil, &net.OpError{Op: "dial", Net: network, Err: os.NewSyscallError("connect", err)}
-	}
-}
-
 func TestProbeTCP(t *testing.T) {
 	runLive(t, "tcp.connect", []liveCase{
 		{name: "connects", vars: func(n *netFixture) map[string]string {
@@ -59,6 +50,8 @@ func TestProbeTCP(t *testing.T) {
 			n.hosts["closed.example.test"] = []string{"127.0.0.1"}
 			return vars("GOPROXY", "https://closed.example.test:"+portOf(n.t, closedPort(n.t)))
 		}, status: StatusError, summary: "[refused]"},
+		{name: "name does not resolve", vars: func(n *netFixture) map[string]string { return vars("GOPROXY", "https://typo.example.test") },
+			status: StatusInfo, summary: "typo.example.test:443 (GOPROXY entry https://typo.example.test): not tried, the name does not resolve (see dns.resolve)"},
 		{name: "dial never completes", vars: func(n *netFixture) map[string]string {
 			n.hosts["proxy.example.test"] = []string{"127.0.0.1"}
 			return vars("GOPROXY", "https://proxy.example.test")
@@ -69,17 +62,6 @@ func TestProbeTCP(t *testing.T) {
 				return nil, &net.OpError{Op: "dial", Net: network, Err: ctx.Err()}
 			}
 		}, status: StatusError, summary: "no answer in time [timeout]"},
-		{name: "socket is not connected", vars: func(n *netFixture) map[string]string {
-			n.hosts["proxy.example.test"] = []string{"127.0.0.1"}
-			return vars("GOPROXY", "https://proxy.example.test")
-		}, tweak: func(n *netFixture, o *Options) { o.DialContext = dialErr(syscall.ENOTCONN) },
-			status: StatusError, summary: `("socket is not connected", reset by peer, EOF before an answer) [reset]`, fix: "set HTTPS_PROXY",
-			details: "not connected"}, // "socket is not connected" on BSDs, "transport endpoint is not connected" on Linux
-		{name: "unreachable", vars: func(n *netFixture) map[string]string {
-			n.hosts["proxy.example.test"] = []string{"127.0.0.1"}
-			return vars("GOPROXY", "https://proxy.example.test")
-		}, tweak: func(n *netFixture, o *Options) { o.DialContext = dialErr(syscall.EHOSTUNREACH) },
-			status: StatusError, summary: "network or host unreachable: no route [unreachable]", fix: "VPN"},
 		{name: "proxy refused", vars: func(n *netFixture) map[string]string {
 			return vars("GOPROXY", "https://proxy.example.test", "HTTPS_PROXY", "http://"+closedPort(n.t))
 		}, status: StatusError, summary: "proxy http://127.0.0.1:", fix: "the proxy in HTTPS_PROXY/HTTP_PROXY does not accept connections"},
@@ -133,6 +115,13 @@ func TestProbeTLS(t *testing.T) {
 			return vars("GOPROXY", "https://hole.example.test:"+portOf(n.t, blackHole(n.t)))
 		}, tweak: func(n *netFixture, o *Options) { o.CheckTimeout = 300 * time.Millisecond },
 			status: StatusError, summary: "[timeout]"},
+		{name: "cannot connect", vars: func(n *netFixture) map[string]string {
+			n.hosts["closed.example.test"] = []string{"127.0.0.1"}
+			return vars("GOPROXY", "https://closed.example.test:"+portOf(n.t, closedPort(n.t)))
+		}, status: StatusInfo, summary: "not verified, cannot connect: connection refused: nothing listens on that host and port (see tcp.connect)"},
+		{name: "proxy refuses the tunnel", vars: func(n *netFixture) map[string]string {
+			return vars("GOPROXY", "https://proxy.example.test", "HTTPS_PROXY", n.connectProxy(403, "").url)
+		}, status: StatusInfo, summary: "not verified, cannot connect", details: "answered CONNECT proxy.example.test:443 with 403 Forbidden"},
 		{name: "no https", vars: func(n *netFixture) map[string]string {
 			return vars("GOPROXY", "http://a.example.test", "GOSUMDB", "off")
 		}, status: StatusSkip},
