@@ -249,7 +249,7 @@ func (r *runner) runOne(ctx context.Context, c *check) (res Result) {
 			if p := recover(); p != nil {
 				done <- Result{Status: StatusError,
 					Summary: fmt.Sprintf("check failed: panic: %v", p),
-					Details: strings.Split(strings.TrimSpace(string(debug.Stack())), "\n"),
+					Details: firstN(strings.Split(strings.TrimSpace(string(debug.Stack())), "\n"), 24),
 					Fix:     "this is a bug in moddoctor; please report it with the details above"}
 			}
 		}()
