@@ -45,7 +45,7 @@ func checkGOFLAGS(ctx context.Context, r *runner) Result {
 				f.add(StatusError, setFix(r.env, "GOFLAGS", replaceFlag(v.Value, fl, "-mod=readonly")),
 					"GOFLAGS has %s: -mod must be mod, readonly or vendor", fl)
 			}
-		case "modcacherw", "insecure", "trimpath", "buildvcs":
+		case "modcacherw", "trimpath", "buildvcs":
 			if hasVal {
 				if _, err := strconv.ParseBool(val); err != nil && !(name == "buildvcs" && val == "auto") {
 					f.add(StatusError, setFix(r.env, "GOFLAGS", replaceFlag(v.Value, fl, "-"+name)),
