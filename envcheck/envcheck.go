@@ -102,7 +102,8 @@ type Options struct {
 	Checks []string
 
 	// CheckTimeout bounds each check; 0 means 2s. A probe of an endpoint
-	// that accepts connections and never answers costs at most this long.
+	// that accepts connections and never answers costs at most this long;
+	// a check that ignores its deadline is abandoned 100ms later.
 	CheckTimeout time.Duration
 	// Timeout bounds the whole run; 0 means 5s. Checks still running at
 	// the deadline are reported as errors.
