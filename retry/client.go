@@ -192,14 +192,45 @@ func (c *Client) init() {
 }
 
 func defaultTransport(dial, handshake time.Duration) http.RoundTripper {
+	if t := NewTransport(dial, handshake); t != nil {
+		return t
+	}
+	return http.DefaultTransport
+}
+
+// NewTransport returns the Transport a Client uses when its Transport field
+// is nil: a clone of http.DefaultTransport (proxies from the environment,
+// HTTP/2, connection pooling) with the given dial and TLS handshake
+// timeouts; 0 means the Client defaults of 30s and 10s. It returns nil if
+// http.DefaultTransport has been replaced by something other than an
+// *http.Transport. Callers wrap it to add behaviour below the retry loop,
+// such as credentials that must be applied to every attempt.
+func NewTransport(dialTimeout, tlsHandshakeTimeout time.Duration) *http.Transport {
 	dt, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {
-		return http.DefaultTransport
+		return nil
 	}
 	t := dt.Clone()
-	t.DialContext = (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = handshake
+	t.DialContext = (&net.Dialer{Timeout: durationOr(dialTimeout, 30*time.Second), KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = durationOr(tlsHandshakeTimeout, 10*time.Second)
 	return t
+}
+
+// Clone returns a new Client with the same knobs, hooks, Budget and Rand
+// as c but none of its state (connections, latency estimates), for a
+// caller that needs to adjust a knob such as Transport or CheckRedirect on
+// a Client it was given.
+func (c *Client) Clone() *Client {
+	return &Client{
+		Transport: c.Transport, CheckRedirect: c.CheckRedirect, Disabled: c.Disabled,
+		MaxAttempts: c.MaxAttempts, BaseDelay: c.BaseDelay, MaxDelay: c.MaxDelay,
+		ThrottleBaseDelay: c.ThrottleBaseDelay, RetryAfterMax: c.RetryAfterMax, Budget: c.Budget,
+		DialTimeout: c.DialTimeout, TLSHandshakeTimeout: c.TLSHandshakeTimeout,
+		ResponseHeaderTimeout: c.ResponseHeaderTimeout, StallTimeout: c.StallTimeout,
+		MaxResumes: c.MaxResumes, HedgeDisabled: c.HedgeDisabled, HedgeMinDelay: c.HedgeMinDelay,
+		Rand: c.Rand, OnAttempt: c.OnAttempt, OnRetry: c.OnRetry, OnResume: c.OnResume,
+		OnHedge: c.OnHedge, OnGiveUp: c.OnGiveUp, Logger: c.Logger,
+	}
 }
 
 // checkRedirect applies the caller's policy (or http.Client's default of

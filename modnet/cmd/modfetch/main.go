@@ -3,10 +3,17 @@
 // Usage:
 //
 //	modfetch route [-json] MODULE...
+//	modfetch download [-json] [-x] [-noretry] MODULE@VERSION...
 //
 // route prints, for each module path, the sources the go command would try
 // in order (GOPROXY entries with their fallback rule, direct, off), the
 // checksum database decision, and whether GOINSECURE and GOPRIVATE apply.
+//
+// download fetches module versions into the module cache like
+// 'go mod download', verifying them against the go.sum of the enclosing
+// module or the checksum database, and prints the same JSON with -json.
+// Unlike the go command it retries transient failures and resumes cut
+// downloads; -noretry turns that off. -x prints each request.
 //
 // Exit status: 0 on success, 1 when something failed (such as a malformed
 // environment), 2 on a usage error.
@@ -31,6 +38,7 @@ type command struct {
 
 var commands = []command{
 	{"route", "route [-json] MODULE...", runRoute},
+	{"download", "download [-json] [-x] [-noretry] MODULE@VERSION...", runDownload},
 }
 
 func main() {
@@ -51,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
 				fmt.Fprintf(stderr, "usage: modfetch %s\n", c.usage)
 				return 2
+			case errors.As(err, new(errSilent)):
+				return 1
 			default:
 				fmt.Fprintf(stderr, "modfetch %s: %v\n", c.name, err)
 				return 1

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const gomodFixture = `module example.com/g
+
+go 1.22
+
+require example.com/a v1.0.0
+
+replace example.com/a => example.com/afork v1.0.0
+
+replace example.com/a v1.0.0 => example.com/a v1.0.0
+`
+
+func runGoModIn(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	t.Chdir(dir)
+	var out, errb bytes.Buffer
+	code = runGoMod(append([]string{"-gomod"}, args...), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func TestGoModText(t *testing.T) {
+	dir := writeModule(t, map[string]string{"go.mod": gomodFixture, "sub/x.txt": ""})
+	stdout, stderr, code := runGoModIn(t, dir)
+	want := "go.mod:7:1: [fork] example.com/a is replaced by a different module, example.com/afork v1.0.0: "
+	if code != 3 || !strings.HasPrefix(stdout, want) || stderr != "" {
+		t.Errorf("modreplace -gomod: exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 3 and a first line starting %q", code, stdout, stderr, want)
+	}
+	lines := regexp.MustCompile(`(?m)^go\.mod:\d+:\d+: \[[a-z-]+\]`).FindAllString(stdout, -1)
+	if got := strings.Join(lines, "\n"); got != "go.mod:7:1: [fork]\ngo.mod:7:1: [wildcard]\ngo.mod:9:1: [duplicate]\ngo.mod:9:1: [noop]" {
+		t.Errorf("findings:\n%s", got)
+	}
+	if !strings.Contains(stdout, "\n\tgo.mod:7:1: replace of every version\n") {
+		t.Errorf("related position of the overlap missing:\n%s", stdout)
+	}
+
+	// From a subdirectory, the go.mod above is checked and named relatively.
+	stdout, _, code = runGoModIn(t, filepath.Join(dir, "sub"))
+	if code != 3 || !strings.HasPrefix(stdout, "../go.mod:7:1: [fork]") {
+		t.Errorf("from a subdirectory: exit %d, stdout:\n%s", code, stdout)
+	}
+
+	// Arguments may be directories; -disable applies.
+	stdout, _, code = runGoModIn(t, t.TempDir(), "-disable=fork,wildcard,duplicate,noop", dir)
+	if code != 0 || stdout != "" {
+		t.Errorf("all checks disabled: exit %d, stdout:\n%s", code, stdout)
+	}
+}
+
+func TestGoModErrors(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"go.mod":        gomodFixture,
+		"broken/go.mod": "module example.com/b\n\nrequire example.com/a\n",
+	})
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		wantErr string
+	}{
+		{"broken go.mod", []string{"broken/go.mod"}, 1, "broken/go.mod:3: usage: require module/path v1.2.3"},
+		{"missing go.mod", []string{"nowhere/go.mod"}, 1, "no such file or directory"},
+		{"diff without fix", []string{"-diff"}, 2, "-diff requires -fix"},
+		{"unknown check", []string{"-enable=nope"}, 2, `unknown check "nope"`},
+		{"unknown flag", []string{"-bogus"}, 2, "flag provided but not defined: -bogus"},
+	}
+	for _, tt := range tests {
+		_, stderr, code := runGoModIn(t, dir, tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.wantErr) {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d and %q", tt.name, code, stderr, tt.code, tt.wantErr)
+		}
+	}
+	// Findings in one file still print when another fails; as with the
+	// x/tools drivers, the highest exit code wins.
+	stdout, _, code := runGoModIn(t, dir, "broken", ".")
+	if code != 3 || !strings.Contains(stdout, "go.mod:7:1: [fork]") {
+		t.Errorf("mixed: exit %d, stdout:\n%s", code, stdout)
+	}
+}
+
+func TestGoModJSON(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"go.mod":        gomodFixture,
+		"broken/go.mod": "modul example.com/b\n",
+	})
+	stdout, stderr, code := runGoModIn(t, dir, "-json", ".", "broken")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var tree map[string]map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(stdout), &tree); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	var diags []jsonDiagnostic
+	if err := json.Unmarshal(tree["go.mod"]["modreplace"], &diags); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if len(diags) != 4 || diags[0].Category != "fork" || diags[0].Posn != "go.mod:7:1" {
+		t.Fatalf("diagnostics %+v", diags)
+	}
+	noop := diags[3]
+	if noop.Category != "noop" || len(noop.SuggestedFixes) != 1 || len(noop.SuggestedFixes[0].Edits) != 1 {
+		t.Fatalf("noop diagnostic %+v", noop)
+	}
+	// The deletion takes the line and the blank line before it.
+	e := noop.SuggestedFixes[0].Edits[0]
+	if want := (jsonEdit{"go.mod", strings.Index(gomodFixture, "\nreplace example.com/a v1.0.0"), len(gomodFixture), ""}); e != want {
+		t.Errorf("noop edit %+v; want %+v", e, want)
+	}
+	var errObj struct{ Error string }
+	if err := json.Unmarshal(tree[filepath.Join("broken", "go.mod")]["modreplace"], &errObj); err != nil || !strings.Contains(errObj.Error, "unknown directive: modul") {
+		t.Errorf("broken go.mod: %q, %v\n%s", errObj.Error, err, stdout)
+	}
+}
+
+func TestGoModFix(t *testing.T) {
+	dir := writeModule(t, map[string]string{"go.mod": gomodFixture})
+	gomod := filepath.Join(dir, "go.mod")
+	stdout, stderr, code := runGoModIn(t, dir, "-fix", "-diff")
+	wantDiff := `--- go.mod (old)
++++ go.mod (new)
+@@ -5,5 +5,3 @@
+ require example.com/a v1.0.0
+ 
+ replace example.com/a => example.com/afork v1.0.0
+-
+-replace example.com/a v1.0.0 => example.com/a v1.0.0
+`
+	if code != 0 || stdout != wantDiff {
+		t.Errorf("-fix -diff: exit %d, stderr %s, diff:\n%s\nwant:\n%s", code, stderr, stdout, wantDiff)
+	}
+	if data, _ := os.ReadFile(gomod); string(data) != gomodFixture {
+		t.Errorf("-diff changed go.mod")
+	}
+
+	// The pin waits while a replace of the pinned version exists; a second
+	// -fix, like the x/tools drivers' "re-run to apply more", pins.
+	want := strings.Replace(gomodFixture, "\nreplace example.com/a v1.0.0 => example.com/a v1.0.0\n", "", 1)
+	for _, w := range []string{want, strings.Replace(want, "replace example.com/a =>", "replace example.com/a v1.0.0 =>", 1)} {
+		if _, stderr, code := runGoModIn(t, dir, "-fix"); code != 0 {
+			t.Fatalf("-fix: exit %d\n%s", code, stderr)
+		}
+		if fixed, _ := os.ReadFile(gomod); string(fixed) != w {
+			t.Errorf("-fix wrote:\n%s\nwant:\n%s", fixed, w)
+		}
+	}
+	if stdout, _, code := runGoModIn(t, dir); code != 3 || !strings.HasPrefix(stdout, "go.mod:7:1: [fork]") || strings.Count(stdout, "go.mod:") != 1 {
+		t.Errorf("after -fix: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestGoModMode(t *testing.T) {
+	for args, want := range map[string]bool{
+		"-gomod":              true,
+		"--gomod go.mod":      true,
+		"-json -gomod=true":   true,
+		"./...":               false,
+		"-gomod=false ./...":  false,
+		"-- -gomod":           false,
+		"-json ./gomod":       false,
+		"-allow=gomod ./...":  false,
+		"-V=full":             false,
+		"-fix -diff -gomod=1": true,
+	} {
+		if got := goModMode(strings.Fields(args)); got != want {
+			t.Errorf("goModMode(%q) = %v; want %v", args, got, want)
+		}
+	}
+}
+
+// TestVersion checks the -V=full answer go vet keys its cache on.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	dir := writeModule(t, map[string]string{"go.mod": gomodFixture, "g.go": "package g\n"})
+	answer := func() string {
+		stdout, stderr, code := run(t, dir, modreplace, "-V=full")
+		if code != 0 || !regexp.MustCompile(`^modreplace version devel \S+ buildID=[0-9a-f]{64}\n$`).MatchString(stdout) {
+			t.Fatalf("-V=full: exit %d, %q %s", code, stdout, stderr)
+		}
+		return stdout
+	}
+	first := answer()
+	if again := answer(); again != first {
+		t.Errorf("-V=full is not stable: %q then %q", first, again)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomodFixture+"\nreplace example.com/b => ../b\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if edited := answer(); edited == first {
+		t.Errorf("-V=full did not change with go.mod")
+	}
+}
+
+func TestAnswerFactsOnly(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, cfg vetConfig) string {
+		p := filepath.Join(dir, name)
+		data, _ := json.Marshal(cfg)
+		os.WriteFile(p, data, 0o666)
+		return p
+	}
+	vetx, stdout := filepath.Join(dir, "vet.out"), filepath.Join(dir, "vet.stdout")
+	cfg := write("deps.cfg", vetConfig{VetxOnly: true, VetxOutput: vetx, Stdout: stdout})
+	if handled, code := answerFactsOnly([]string{"-json", cfg}); !handled || code != 0 {
+		t.Fatalf("VetxOnly config: handled %v, code %d", handled, code)
+	}
+	for _, f := range []string{vetx, stdout} {
+		if fi, err := os.Stat(f); err != nil || fi.Size() != 0 {
+			t.Errorf("%s: %v; want an empty file", f, err)
+		}
+	}
+	for _, args := range [][]string{
+		{write("pkg.cfg", vetConfig{VetxOutput: vetx})},
+		{"./..."},
+		{filepath.Join(dir, "missing.cfg")},
+		nil,
+	} {
+		if handled, _ := answerFactsOnly(args); handled {
+			t.Errorf("answerFactsOnly(%q) handled it", args)
+		}
+	}
+}
+
+// TestGoModRetracted runs the opt-in retracted check end to end: GOPROXY
+// comes from the environment through "go env", the proxy is a loopback
+// server.
+func TestGoModRetracted(t *testing.T) {
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/example.com/a/@v/list":
+			io.WriteString(w, "v1.0.0\nv1.0.1\nv1.1.0\n")
+		case "/example.com/a/@v/v1.1.0.mod":
+			io.WriteString(w, "// Deprecated: use example.com/a/v2\nmodule example.com/a\n\nretract v1.0.1 // loses data\n")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer proxy.Close()
+	t.Setenv("GOPROXY", proxy.URL)
+	t.Setenv("GONOPROXY", "")
+	t.Setenv("GOPRIVATE", "")
+	dir := writeModule(t, map[string]string{"go.mod": "module example.com/r\n\ngo 1.22\n\nrequire example.com/a v1.0.0\n\nreplace example.com/a v1.0.0 => example.com/a v1.0.1\n"})
+	stdout, stderr, code := runGoModIn(t, dir, "-enable=retracted")
+	want := "go.mod:7:1: [retracted] replacement example.com/a v1.0.1 is retracted by its authors (loses data): it has a known problem; replace with a version that is not retracted\n" +
+		"go.mod:7:1: [retracted] replacement module example.com/a is deprecated: use example.com/a/v2; move to what the deprecation recommends\n"
+	if code != 3 || stdout != want {
+		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant:\n%s", code, stdout, stderr, want)
+	}
+}

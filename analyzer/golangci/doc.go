@@ -1,0 +1,34 @@
+// Package golangci registers the modreplace analyzer of
+// [github.com/modkit/modkit/analyzer] as a golangci-lint v2 module plugin
+// named "modreplace".
+//
+// golangci-lint builds module plugins into a custom binary with
+// "golangci-lint custom", driven by a .custom-gcl.yml:
+//
+//	version: v2.5.0
+//	plugins:
+//	  - module: github.com/modkit/modkit
+//	    import: github.com/modkit/modkit/analyzer/golangci
+//	    version: v0.1.0
+//
+// and enabled in .golangci.yml, where "settings" are decoded into
+// [Settings]:
+//
+//	version: "2"
+//	linters:
+//	  enable:
+//	    - modreplace
+//	  settings:
+//	    custom:
+//	      modreplace:
+//	        type: module
+//	        description: risky replace directives in go.mod
+//	        settings:
+//	          allow: ["github.com/myorg/*"]
+//	          enable: [undocumented]
+//	          disable: [pseudo-version]
+//
+// Then "./custom-gcl run ./..." reports modreplace's findings at their
+// go.mod lines, once per module (see the analyzer's package documentation
+// for which package reports them).
+package golangci

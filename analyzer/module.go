@@ -1,0 +1,261 @@
+package analyzer
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"go/build"
+	"hash"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+)
+
+// A modState is a snapshot of everything the checks read from the file
+// system for one module: its go.mod, the repository around it, the go.work
+// above it and the directories its local replacements point to. The checks
+// look at nothing else (apart from the network for the opt-in retracted
+// check), which is what lets [Fingerprint] decide when go vet's cached
+// results are stale.
+type modState struct {
+	path    string        // absolute path of go.mod
+	dir     string        // module root: the directory holding go.mod
+	data    []byte        // content of go.mod
+	file    *modfile.File // go.mod, parsed strictly as the go command does for a main module
+	vcsRoot string        // innermost directory above dir holding a VCS checkout; "" if none
+
+	work    *workState              // go.work above the module; nil if none
+	targets map[string]*localTarget // local replacement directories, keyed by the path as written
+}
+
+// A workState is the go.work file found above a module.
+type workState struct {
+	path string
+	data []byte
+	file *modfile.WorkFile
+
+	// usesModule reports whether a use directive names the module's
+	// directory, that is, whether the workspace governs the module's builds.
+	usesModule bool
+	// useByPath maps the module path declared by each used directory's
+	// go.mod to its use directive.
+	useByPath map[string]*modfile.Use
+}
+
+// A localTarget describes the directory a local replacement points to.
+type localTarget struct {
+	dir     string // absolute and clean
+	exists  bool
+	isDir   bool
+	hasMod  bool   // dir/go.mod exists
+	modPath string // module path declared by dir/go.mod; "" if none
+}
+
+// loadModule reads the module whose go.mod is at gomod.
+func loadModule(gomod string) (*modState, error) {
+	abs, err := filepath.Abs(gomod)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, err
+	}
+	return loadModuleData(abs, data)
+}
+
+// loadModuleData is loadModule for go.mod content already in hand.
+// The file name of parse errors is the absolute path.
+func loadModuleData(abs string, data []byte) (*modState, error) {
+	f, err := modfile.Parse(abs, data, nil)
+	if err != nil {
+		return nil, err
+	}
+	m := &modState{
+		path:    abs,
+		dir:     filepath.Dir(abs),
+		data:    data,
+		file:    f,
+		targets: make(map[string]*localTarget),
+	}
+	m.vcsRoot = findVCSRoot(m.dir)
+	m.work = loadWork(m.dir)
+	for _, r := range f.Replace {
+		if r.New.Version != "" {
+			continue // a module, not a directory
+		}
+		if _, ok := m.targets[r.New.Path]; !ok {
+			m.targets[r.New.Path] = inspectTarget(m.dir, r.New.Path)
+		}
+	}
+	return m, nil
+}
+
+// inspectTarget looks at the directory a local replacement names.
+// Relative paths are relative to the module root, as in cmd/go's
+// modload.fetch (modload/import.go) outside workspace mode; modload.MakeMainModules
+// (modload/init.go) joins them with the module root in workspace mode too.
+func inspectTarget(modDir, p string) *localTarget {
+	dir := filepath.FromSlash(p)
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(modDir, dir)
+	}
+	t := &localTarget{dir: filepath.Clean(dir)}
+	fi, err := os.Stat(t.dir)
+	if err != nil {
+		return t
+	}
+	t.exists, t.isDir = true, fi.IsDir()
+	if !t.isDir {
+		return t
+	}
+	if data, err := os.ReadFile(filepath.Join(t.dir, "go.mod")); err == nil {
+		t.hasMod = true
+		t.modPath = modfile.ModulePath(data)
+	}
+	return t
+}
+
+// vcsRootNames are the names whose presence marks the root of a checkout, as
+// in the RootNames of cmd/go's vcs.vcsList (cmd/go/internal/vcs/vcs.go). A
+// .git may be a file (worktrees, submodules), so any kind of entry counts.
+var vcsRootNames = []string{".git", ".hg", ".svn", ".bzr", ".fslckout", "_FOSSIL_"}
+
+// findVCSRoot returns the innermost directory at or above dir that holds a
+// version control checkout, or "" if there is none. Like cmd/go's vcs.FromDir
+// it takes the first match walking up.
+func findVCSRoot(dir string) string {
+	for {
+		for _, name := range vcsRootNames {
+			if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+				return dir
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// findWorkFile returns the go.work at or above dir the way cmd/go's
+// modload.findWorkspaceFile (modload/init.go) finds it when GOWORK is unset:
+// walking up, never crossing into GOROOT's parent. The GOWORK variable is
+// deliberately ignored: the gowork-shadow check is about the files in the
+// tree, which other developers' builds see whatever this machine's GOWORK says.
+func findWorkFile(dir string) string {
+	goroot := filepath.Clean(build.Default.GOROOT)
+	for {
+		f := filepath.Join(dir, "go.work")
+		if fi, err := os.Stat(f); err == nil && !fi.IsDir() {
+			return f
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir || parent == goroot {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// loadWork reads the go.work above modDir, if any. A go.work that cannot be
+// read or parsed is treated as absent: the go command reports it loudly.
+func loadWork(modDir string) *workState {
+	path := findWorkFile(modDir)
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	wf, err := modfile.ParseWork(path, data, nil)
+	if err != nil {
+		return nil
+	}
+	w := &workState{path: path, data: data, file: wf, useByPath: make(map[string]*modfile.Use)}
+	for _, u := range wf.Use {
+		dir := useDir(path, u)
+		if dir == modDir {
+			w.usesModule = true
+		}
+		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
+			if p := modfile.ModulePath(data); p != "" {
+				w.useByPath[p] = u
+			}
+		}
+	}
+	return w
+}
+
+// useDir returns the directory a go.work use directive names; relative
+// paths are relative to the go.work file.
+func useDir(workFile string, u *modfile.Use) string {
+	dir := filepath.FromSlash(u.Path)
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(filepath.Dir(workFile), dir)
+	}
+	return filepath.Clean(dir)
+}
+
+// writeInputs writes to h a description of every input in the snapshot, so
+// that two snapshots with the same inputs hash alike.
+func (m *modState) writeInputs(h hash.Hash) {
+	fmt.Fprintf(h, "go.mod %q %x\n", m.path, sha256.Sum256(m.data))
+	fmt.Fprintf(h, "vcs %q\n", m.vcsRoot)
+	if w := m.work; w != nil {
+		fmt.Fprintf(h, "go.work %q %x %v\n", w.path, sha256.Sum256(w.data), w.usesModule)
+		for _, p := range sortedKeys(w.useByPath) {
+			fmt.Fprintf(h, "use %q %q\n", w.useByPath[p].Path, p)
+		}
+	}
+	for _, p := range sortedKeys(m.targets) {
+		t := m.targets[p]
+		fmt.Fprintf(h, "target %q %q %v %v %v %q\n", p, t.dir, t.exists, t.isDir, t.hasMod, t.modPath)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// findModFile returns the go.mod at or above dir, as cmd/go's
+// modload.findModuleRoot (modload/init.go) finds the main module.
+func findModFile(dir string) string {
+	for {
+		f := filepath.Join(dir, "go.mod")
+		if fi, err := os.Stat(f); err == nil && !fi.IsDir() {
+			return f
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// within reports whether target is root or inside it. Both are compared
+// after resolving symbolic links where possible, because a link inside the
+// repository that points out of it escapes just the same.
+func within(root, target string) bool {
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		root = r
+	}
+	if t, err := filepath.EvalSymlinks(target); err == nil {
+		target = t
+	}
+	rel, err := filepath.Rel(root, target)
+	if err != nil {
+		return false
+	}
+	return rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}

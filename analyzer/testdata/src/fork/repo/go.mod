@@ -1,0 +1,12 @@
+module example.com/fork
+
+go 1.22
+
+require (
+	example.com/lib v1.0.0
+	example.com/lib2 v1.0.0
+)
+
+replace example.com/lib v1.0.0 => github.com/someone/lib v1.0.1 // want fork "example.com/lib is replaced by a different module, github.com/someone/lib v1.0.1"
+
+replace example.com/lib2 v1.0.0 => example.com/trusted/lib2 v1.0.1

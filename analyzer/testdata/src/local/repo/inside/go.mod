@@ -1,0 +1,3 @@
+module example.com/inside
+
+go 1.22

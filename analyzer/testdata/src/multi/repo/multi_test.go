@@ -1,0 +1,1 @@
+package multi_test

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/retry"
+)
+
+// moduleJSON is one result, with the field names of 'go mod download -json'.
+type moduleJSON struct {
+	Path     string `json:",omitempty"`
+	Version  string `json:",omitempty"`
+	Query    string `json:",omitempty"`
+	Error    string `json:",omitempty"`
+	Info     string `json:",omitempty"`
+	GoMod    string `json:",omitempty"`
+	Zip      string `json:",omitempty"`
+	Dir      string `json:",omitempty"`
+	Sum      string `json:",omitempty"`
+	GoModSum string `json:",omitempty"`
+}
+
+// downloadConcurrency bounds parallel downloads; the network, not the CPU,
+// is the limit.
+const downloadConcurrency = 16
+
+func runDownload(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("download", stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object per module, like go mod download -json")
+	trace := fs.Bool("x", false, "print each request and its outcome")
+	noRetry := fs.Bool("noretry", false, "behave exactly like the go command: no retries, no resume")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() == 0 {
+		return errUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	env, err := modnet.LoadEnv()
+	if err != nil {
+		return err
+	}
+	client := &modnet.Client{Env: env, NoRetry: *noRetry}
+	if sum, err := enclosingGoSum(); err != nil {
+		return err
+	} else if sum != nil {
+		client.GoSum = sum
+	}
+	if *trace {
+		var mu sync.Mutex
+		client.OnFetch = func(ev modnet.FetchEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			outcome := ev.Status
+			if ev.Err != nil && outcome == "" {
+				outcome = firstLine(ev.Err.Error())
+			}
+			fmt.Fprintf(stderr, "# get %s: %s (%.3fs)\n", ev.URL, outcome, ev.Elapsed.Seconds())
+		}
+		client.HTTP = &retry.Client{
+			OnRetry: func(ev retry.Event) {
+				mu.Lock()
+				defer mu.Unlock()
+				why := ev.Class.String()
+				if ev.StatusCode != 0 {
+					why = fmt.Sprintf("%s, status %d", why, ev.StatusCode)
+				}
+				fmt.Fprintf(stderr, "# retry %s: %s; attempt %d in %s\n", ev.URL, why, ev.Attempt+1, ev.Delay.Round(time.Millisecond))
+			},
+			OnResume: func(ev retry.Event) {
+				mu.Lock()
+				defer mu.Unlock()
+				fmt.Fprintf(stderr, "# resume %s at byte %d\n", ev.URL, ev.Offset)
+			},
+		}
+	}
+	defer client.Close()
+
+	results := make([]moduleJSON, fs.NArg())
+	sem := make(chan struct{}, downloadConcurrency)
+	var wg sync.WaitGroup
+	for i, arg := range fs.Args() {
+		path, query, ok := strings.Cut(arg, "@")
+		if !ok {
+			query = "latest"
+		}
+		results[i] = moduleJSON{Path: path, Version: query}
+		if !ok || query != canonicalOrEmpty(query) {
+			results[i].Query = query
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			m, err := client.Download(ctx, path, query)
+			r := &results[i]
+			if err != nil {
+				r.Error = explain(err)
+				return
+			}
+			r.Version, r.Info, r.GoMod, r.Zip, r.Dir, r.Sum, r.GoModSum = m.Version, m.Info, m.GoMod, m.Zip, m.Dir, m.Sum, m.GoModSum
+		}()
+	}
+	wg.Wait()
+
+	failed := 0
+	for _, r := range results {
+		if r.Error != "" {
+			failed++
+		}
+		if *asJSON {
+			js, _ := json.MarshalIndent(r, "", "\t")
+			fmt.Fprintf(stdout, "%s\n", js)
+		} else if r.Error != "" {
+			fmt.Fprintf(stderr, "modfetch: %s\n", r.Error)
+		}
+	}
+	if failed > 0 {
+		return errSilent{fmt.Errorf("%d of %d modules failed", failed, len(results))}
+	}
+	return nil
+}
+
+// explain renders an error with what modkit tried, when it tried several
+// sources.
+func explain(err error) string {
+	var me *modnet.ModuleError
+	if errors.As(err, &me) {
+		return me.Explain()
+	}
+	return err.Error()
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func canonicalOrEmpty(v string) string {
+	if strings.HasPrefix(v, "v") && strings.Count(v, ".") >= 2 {
+		return v
+	}
+	return ""
+}
+
+// enclosingGoSum reads the go.sum beside the go.mod of the module containing
+// the current directory, as 'go mod download' does; nil outside a module.
+func enclosingGoSum() (*modnet.GoSum, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return modnet.ReadModuleGoSum(dir)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return nil, nil
+		}
+		dir = parent
+	}
+}
+
+// errSilent is a failure already reported on the output: exit 1 without
+// another message.
+type errSilent struct{ error }

@@ -1,0 +1,81 @@
+package modnettest
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestGenerateGraphDeterministic(t *testing.T) {
+	cfg := GraphConfig{Seed: 7, Modules: 10, ZipBytes: 200 << 10}
+	a, err := GenerateGraph(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := GenerateGraph(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Error("two graphs from one config differ")
+	}
+	cfg.Seed = 8
+	c, err := GenerateGraph(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.GoSum == c.GoSum {
+		t.Error("graphs from different seeds have the same go.sum")
+	}
+	if len(a.BuildList) != cfg.Modules {
+		t.Errorf("build list has %d modules, want %d", len(a.BuildList), cfg.Modules)
+	}
+	if a.ZipBytes < cfg.ZipBytes*9/10 {
+		t.Errorf("zips total %d bytes, want about %d: content is not incompressible", a.ZipBytes, cfg.ZipBytes)
+	}
+}
+
+// TestGraphGoModDownloadAll runs "go mod download all" on a generated graph
+// and checks that "go mod tidy" finds nothing to change: the graph, its
+// go.mod and its go.sum are what the go command itself would produce.
+func TestGraphGoModDownloadAll(t *testing.T) {
+	g, err := GenerateGraph(GraphConfig{Seed: 1, Modules: 16, ZipBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(g.Modules...)
+	defer srv.Close()
+
+	gc := newGoCmd(t, "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB())
+	if err := g.WriteMain(gc.dir); err != nil {
+		t.Fatal(err)
+	}
+	gc.mustRun("mod", "download", "all")
+	for _, r := range srv.Requests() {
+		if r.Kind == KindSumDB {
+			t.Errorf("go consulted the checksum database although go.sum is complete: %s", r)
+		}
+	}
+	gc.mustRun("mod", "verify")
+	gc.mustRun("mod", "tidy")
+	for name, want := range map[string]string{"go.mod": g.GoMod, "go.sum": g.GoSum} {
+		got, err := os.ReadFile(filepath.Join(gc.dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != want {
+			t.Errorf("go mod tidy changed %s:\n%s\nwant:\n%s", name, got, want)
+		}
+	}
+	list := gc.mustRun("list", "-m", "all")
+	var want []string
+	want = append(want, g.Path)
+	for _, m := range g.BuildList {
+		want = append(want, m.Path+" "+m.Version)
+	}
+	if got := strings.TrimSpace(list); got != strings.Join(want, "\n") {
+		t.Errorf("go list -m all:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}
