@@ -177,9 +177,9 @@ func checkNetrc(ctx context.Context, r *runner) Result {
 		case words[0] == "git":
 			if len(words) != 2 || !filepath.IsAbs(words[1]) {
 				f.add(StatusError, setFix(r.env, "GOAUTH", "git /abs/path/to/a/git/checkout"),
-					"GOAUTH %q: the git method requires an absolute path to a git working directory", c)
+					"GOAUTH %q: GOAUTH=git dir method requires an absolute path to the git working directory", c)
 			} else if fi, err := os.Stat(words[1]); err != nil || !fi.IsDir() {
-				f.add(StatusError, "", "GOAUTH %q: %s is not a directory", c, words[1])
+				f.add(StatusError, "point GOAUTH=git at an existing git work tree", "GOAUTH %q: %s is not a directory", c, words[1])
 			}
 		case words[0] == "netrc":
 		default:

@@ -24,52 +24,10 @@ func TestCheckGit(t *testing.T) {
 		{name: "GOVCS malformed", setup: fakeGit, vars: map[string]string{"GOVCS": "private"}, status: StatusError,
 			summary: `GOVCS: malformed entry in GOVCS (missing colon): "private": every direct fetch fails`},
 		{name: "GOVCS forbids git for private", setup: fakeGit, vars: map[string]string{"GOVCS": "private:hg", "GOPRIVATE": "git.corp.example.com"}, status: StatusError,
-			summary: "GOVCS=private:hg does not allow git for git.corp.example.com"},
+			summary: "GOVCS disallows using git for private git.corp.example.com; see 'go help vcs' (GOVCS=private:hg from environment)", fix: "unset GOVCS"},
 		{name: "GOVCS forbids git for public", setup: fakeGit, vars: map[string]string{"GOVCS": "public:off"}, status: StatusWarn,
-			summary: "does not allow git for public modules"},
+			summary: "GOVCS disallows using git for public example.com/m; see 'go help vcs' (GOVCS=public:off from environment): fetching public modules direct fails"},
 		{name: "GOVCS by pattern", setup: fakeGit, vars: map[string]string{"GOVCS": "git.corp.example.com:git,*:off", "GOPRIVATE": "git.corp.example.com"}, status: StatusWarn,
-			summary: "does not allow git for public modules"},
-	})
-}
-
-func TestParseGOVCS(t *testing.T) {
-	for _, tc := range []struct {
-		govcs, path string
-		private     bool
-		want        bool
-		bad         bool
-	}{
-		{"", "github.com/a/b", false, true, false},
-		{"", "corp.example.com/x", true, true, false},
-		{"public:hg", "github.com/a/b", false, false, false},
-		{"github.com:git,*:off", "github.com/a/b", false, true, false},
-		{"github.com:git,*:off", "gitlab.com/a/b", false, false, false},
-		{"private:all", "corp.example.com/x", true, true, false},
-		{"a:git,a:hg", "", false, false, true},
-		{"./x:git", "", false, false, true},
-		{"a:", "", false, false, true},
-		{"a:git|", "", false, false, true},
-		{",", "", false, false, true},
-	} {
-		rules, err := parseGOVCS(tc.govcs)
-		if (err != nil) != tc.bad {
-			t.Errorf("parseGOVCS(%q) error = %v, want bad %v", tc.govcs, err, tc.bad)
-			continue
-		}
-		if err == nil && rules.allow(tc.path, tc.private, "git") != tc.want {
-			t.Errorf("GOVCS=%q allows git for %s = %v, want %v", tc.govcs, tc.path, !tc.want, tc.want)
-		}
-	}
-}
-
-func FuzzParseGOVCS(f *testing.F) {
-	f.Add("private:all,public:git|hg", "example.com/m")
-	f.Fuzz(func(t *testing.T, govcs, path string) {
-		rules, err := parseGOVCS(govcs)
-		if err != nil {
-			return
-		}
-		rules.allow(path, false, "git")
-		rules.allow(path, true, "git")
+			summary: "fetching public modules direct fails"},
 	})
 }
