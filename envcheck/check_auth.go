@@ -21,45 +21,18 @@ type netrcFile struct {
 	fromVar  bool // NETRC named it
 	exists   bool
 	mode     fs.FileMode
-	entries  []netrcEntry
+	entries  []modnet.NetrcEntry
 	afterDef int // machine entries after "default", which the go command never reads
 }
 
-type netrcEntry struct {
-	machine, login, password string
-	line                     int
-}
-
-func (e netrcEntry) complete() bool { return e.machine != "" && e.login != "" && e.password != "" }
-
-// netrcPath finds the file as cmd/go/internal/auth.netrcPath does: $NETRC,
-// else ~/.netrc (on Windows ~/_netrc if it exists).
-func netrcPath(env *modnet.Env) (path string, fromVar bool, err error) {
-	if p := env.OS("NETRC"); p != "" {
-		return p, true, nil
-	}
-	home := env.OS("HOME")
-	if runtime.GOOS == "windows" {
-		home = env.OS("USERPROFILE")
-	}
-	if home == "" {
-		return "", false, errors.New("no home directory (HOME is not set)")
-	}
-	if runtime.GOOS == "windows" {
-		legacy := filepath.Join(home, "_netrc")
-		if _, err := os.Stat(legacy); err == nil {
-			return legacy, false, nil
-		}
-	}
-	return filepath.Join(home, ".netrc"), false, nil
-}
-
+// readNetrc reads the netrc file the go command reads, with modnet's
+// parser, which follows the go command's rules.
 func readNetrc(env *modnet.Env) (*netrcFile, error) {
-	path, fromVar, err := netrcPath(env)
+	path, err := env.NetrcPath()
 	if err != nil {
 		return nil, err
 	}
-	nf := &netrcFile{path: path, fromVar: fromVar}
+	nf := &netrcFile{path: path, fromVar: env.OS("NETRC") != ""}
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nf, nil
@@ -72,55 +45,8 @@ func readNetrc(env *modnet.Env) (*netrcFile, error) {
 	if err != nil {
 		return nf, err
 	}
-	parseNetrcInto(nf, string(data))
+	nf.entries, nf.afterDef = modnet.ParseNetrc(string(data))
 	return nf, nil
-}
-
-// parseNetrcInto reads tokens in pairs per line, as
-// cmd/go/internal/auth.parseNetrc does (a machine's tokens may span lines;
-// macdef bodies run to the next empty line; a "default" token left over at
-// the end of a line's pairs ends the file), but keeps incomplete entries so
-// they can be reported.
-func parseNetrcInto(nf *netrcFile, data string) {
-	var cur *netrcEntry
-	inMacro := false
-	lines := strings.Split(data, "\n")
-	for n, line := range lines {
-		if inMacro {
-			if line == "" {
-				inMacro = false
-			}
-			continue
-		}
-		f := strings.Fields(line)
-		i := 0
-		for ; i < len(f)-1; i += 2 {
-			switch f[i] {
-			case "machine":
-				nf.entries = append(nf.entries, netrcEntry{machine: f[i+1], line: n + 1})
-				cur = &nf.entries[len(nf.entries)-1]
-			case "login":
-				if cur != nil {
-					cur.login = f[i+1]
-				}
-			case "password":
-				if cur != nil {
-					cur.password = f[i+1]
-				}
-			case "macdef":
-				inMacro = true
-			}
-			if cur != nil && cur.complete() {
-				cur = nil // the go command starts afresh after a complete entry
-			}
-		}
-		if i < len(f) && f[i] == "default" {
-			for _, rest := range lines[n+1:] {
-				nf.afterDef += strings.Count(" "+strings.Join(strings.Fields(rest), " ")+" ", " machine ")
-			}
-			return
-		}
-	}
 }
 
 // credentials returns the login and password the go command would send to
@@ -130,8 +56,8 @@ func (nf *netrcFile) credentials(u *url.URL) (login, password string, ok bool) {
 		return "", "", false
 	}
 	for _, e := range nf.entries {
-		if e.complete() && e.machine == u.Host {
-			return e.login, e.password, true
+		if e.Complete() && e.Machine == u.Host {
+			return e.Login, e.Password, true
 		}
 	}
 	return "", "", false
@@ -213,15 +139,15 @@ func checkNetrc(ctx context.Context, r *runner) Result {
 	f.note("netrc file %s, %d machine entries", nf.path, len(nf.entries))
 	for _, e := range nf.entries {
 		var missing []string
-		if e.login == "" {
+		if e.Login == "" {
 			missing = append(missing, "login")
 		}
-		if e.password == "" {
+		if e.Password == "" {
 			missing = append(missing, "password")
 		}
 		if len(missing) > 0 {
-			f.add(StatusWarn, fmt.Sprintf("edit %s line %d: machine %s login USER password TOKEN", nf.path, e.line, e.machine),
-				"%s:%d: machine %s has no %s: the go command ignores the entry", nf.path, e.line, e.machine, strings.Join(missing, " or "))
+			f.add(StatusWarn, fmt.Sprintf("edit %s line %d: machine %s login USER password TOKEN", nf.path, e.Line, e.Machine),
+				"%s:%d: machine %s has no %s: the go command ignores the entry", nf.path, e.Line, e.Machine, strings.Join(missing, " or "))
 		}
 	}
 	if nf.afterDef > 0 {
@@ -234,7 +160,7 @@ func checkNetrc(ctx context.Context, r *runner) Result {
 	for _, h := range needAuthHosts(r.env) {
 		found := false
 		for _, e := range nf.entries {
-			if e.complete() && e.machine == h {
+			if e.Complete() && e.Machine == h {
 				found = true
 			}
 		}
