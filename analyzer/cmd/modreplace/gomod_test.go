@@ -251,6 +251,7 @@ func TestGoModRetracted(t *testing.T) {
 	t.Setenv("GOENV", "off")
 	t.Setenv("GOFLAGS", "-modcacherw")
 	t.Setenv("GOMODCACHE", filepath.Join(t.TempDir(), "mod"))
+	t.Setenv("GOPATH", t.TempDir()) // the checksum database's tree head lives in GOPATH
 	dir := writeModule(t, map[string]string{"go.mod": "module example.com/r\n\ngo 1.22\n\nrequire example.com/a v1.0.0\n\nreplace example.com/a v1.0.0 => example.com/a v1.0.1\n"})
 	stdout, stderr, code := runGoModIn(t, dir, "-enable=retracted")
 	want := "go.mod:7:1: [retracted] replacement example.com/a v1.0.1 is retracted by its authors (loses data): it has a known problem; replace with a version that is not retracted\n" +
