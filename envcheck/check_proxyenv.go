@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/net/http/httpproxy"
-
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -27,18 +25,11 @@ func getEnvAny(env *modnet.Env, names ...string) (name, value string) {
 	return names[0], ""
 }
 
-func proxyConfig(env *modnet.Env) *httpproxy.Config {
-	_, h := getEnvAny(env, "HTTP_PROXY", "http_proxy")
-	_, hs := getEnvAny(env, "HTTPS_PROXY", "https_proxy")
-	_, no := getEnvAny(env, "NO_PROXY", "no_proxy")
-	return &httpproxy.Config{HTTPProxy: h, HTTPSProxy: hs, NoProxy: no, CGI: env.OS("REQUEST_METHOD") != ""}
-}
-
 // envProxyFunc chooses proxies the way the go command's HTTP client does
 // (net/http.ProxyFromEnvironment), but from env's variables and afresh for
 // each Run instead of from net/http's once-per-process cache.
 func envProxyFunc(env *modnet.Env) func(*http.Request) (*url.URL, error) {
-	fn := proxyConfig(env).ProxyFunc()
+	fn := env.ProxyConfig().ProxyFunc()
 	return func(req *http.Request) (*url.URL, error) { return fn(req.URL) }
 }
 
@@ -95,7 +86,7 @@ func checkProxyVars(ctx context.Context, r *runner) Result {
 
 	// Private hosts reached through the proxy: a corporate proxy often
 	// cannot (or must not) reach internal servers.
-	cfg := proxyConfig(r.env)
+	cfg := r.env.ProxyConfig()
 	fn := cfg.ProxyFunc()
 	var through []string
 	for _, h := range privateHosts(r.env) {

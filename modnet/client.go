@@ -196,6 +196,7 @@ func (c *Client) init() error {
 		base := c.http.Transport
 		if base == nil {
 			if t := retry.NewTransport(c.http.DialTimeout, c.http.TLSHandshakeTimeout); t != nil {
+				t.Proxy = c.env.proxyFunc()
 				base = t
 			} else {
 				base = http.DefaultTransport

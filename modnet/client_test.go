@@ -10,11 +10,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -619,5 +622,36 @@ func TestInfoFromCache(t *testing.T) {
 	mod := module.Version{Path: lib.Path, Version: lib.Version}
 	if dir, err := c2.cache.ModuleDir(mod); err != nil || dir == "" {
 		t.Errorf("ModuleDir = %q, %v", dir, err)
+	}
+}
+
+// TestClientUsesEnvProxy checks that the Client's requests go through the
+// HTTP proxy its Env names, not the process's: the proxy here forwards to a
+// modnettest server standing for a mirror host that has no DNS entry.
+func TestClientUsesEnvProxy(t *testing.T) {
+	lib := libModule("127.0.0.1/proxied/m", "v1.0.0")
+	srv := modnettest.NewServer(lib)
+	defer srv.Close()
+	target, _ := url.Parse(srv.URL)
+	var proxied atomic.Int32
+	rp := httputil.NewSingleHostReverseProxy(target)
+	fwd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Host != "mirror.modkit.test" {
+			http.Error(w, "unexpected host "+r.URL.Host, http.StatusBadGateway)
+			return
+		}
+		proxied.Add(1)
+		r.Host = target.Host
+		rp.ServeHTTP(w, r)
+	}))
+	defer fwd.Close()
+	env, _ := clientEnv(t, "GOPROXY", "http://mirror.modkit.test", "GOSUMDB", "off", "HTTP_PROXY", fwd.URL)
+	c := &Client{Env: env, HTTP: fastRetry()}
+	defer c.Close()
+	if _, err := c.Download(context.Background(), lib.Path, lib.Version); err != nil {
+		t.Fatalf("Download through HTTP_PROXY: %v", err)
+	}
+	if proxied.Load() < 3 {
+		t.Errorf("%d requests went through the proxy, want info, mod and zip", proxied.Load())
 	}
 }
