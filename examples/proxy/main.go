@@ -165,6 +165,9 @@ func newServer(cfg *config, environ map[string]string, logger *slog.Logger, hc *
 	}
 	sources, err := env.ProxyList()
 	if err != nil {
+		if cfg.upstream != "" {
+			err = fmt.Errorf("-upstream: %w", err)
+		}
 		return nil, nil, err
 	}
 	var upstream []string
@@ -175,6 +178,8 @@ func newServer(cfg *config, environ map[string]string, logger *slog.Logger, hc *
 	sumdbs := make(map[string]ChecksumDB)
 	db, err := modnet.ParseGOSUMDB(env.Lookup("GOSUMDB"))
 	switch {
+	case err != nil && cfg.gosumdb != "":
+		return nil, nil, fmt.Errorf("-gosumdb: %w", err)
 	case err != nil:
 		return nil, nil, err
 	case db.Name != "":

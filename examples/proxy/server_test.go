@@ -72,11 +72,20 @@ func fastRetries() *retry.Client {
 
 func newTestProxy(t *testing.T, upstream *modnettest.Server, hc *retry.Client) *testProxy {
 	t.Helper()
+	return newTestProxyConfig(t, upstream, hc, nil)
+}
+
+// newTestProxyConfig is newTestProxy with flags changed by edit.
+func newTestProxyConfig(t *testing.T, upstream *modnettest.Server, hc *retry.Client, edit func(*config)) *testProxy {
+	t.Helper()
 	if hc == nil {
 		hc = fastRetries()
 	}
 	p := &testProxy{t: t, upstream: upstream, cacheDir: t.TempDir(), logs: new(syncBuffer)}
 	cfg := &config{cacheDir: p.cacheDir, upstream: upstream.URL, gosumdb: upstream.SumDB().GOSUMDB(), latestMaxAge: time.Minute}
+	if edit != nil {
+		edit(cfg)
+	}
 	logger := slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, client, err := newServer(cfg, testEnviron(t), logger, hc)
 	if err != nil {
@@ -212,6 +221,12 @@ func TestProtocol(t *testing.T) {
 	stored, err := os.ReadFile(filepath.Join(p.cacheDir, "store", "example.com", "!upper", "@v", "v0.1.0.zip"))
 	if err != nil || !bytes.Equal(stored, zip) {
 		t.Errorf("stored zip: %d bytes, %v; want the module zip", len(stored), err)
+	}
+	// On one disk, the store's zip is the module cache's, linked.
+	inStore, err1 := os.Stat(filepath.Join(p.cacheDir, "store", "example.com", "!upper", "@v", "v0.1.0.zip"))
+	inCache, err2 := os.Stat(filepath.Join(p.cacheDir, "modcache", "cache", "download", "example.com", "!upper", "@v", "v0.1.0.zip"))
+	if err1 != nil || err2 != nil || !os.SameFile(inStore, inCache) {
+		t.Errorf("the zip is kept twice (%v, %v)", err1, err2)
 	}
 	upstream.ResetRequests()
 	for _, ext := range []string{".info", ".mod", ".zip"} {
