@@ -321,11 +321,8 @@ func (s *Server) serveVolatile(w http.ResponseWriter, r *http.Request, key, ctyp
 // serveStale answers with the last good answer stored under key, marked
 // stale, and reports whether there was one.
 func (s *Server) serveStale(w http.ResponseWriter, r *http.Request, key, ctype string, cause error) bool {
-	f, oi, err := s.Store.Get(r.Context(), key)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			s.logger().Error("reading store", "key", key, "error", err)
-		}
+	f, oi, ok := s.stored(r.Context(), key)
+	if !ok {
 		return false
 	}
 	defer f.Close()
@@ -343,15 +340,24 @@ func (s *Server) serveStale(w http.ResponseWriter, r *http.Request, key, ctype s
 	return true
 }
 
-// serveStored answers from the store and reports whether key was there.
-// A store failure other than a missing key is logged and treated as a
-// miss, so that the proxy keeps working from upstream.
-func (s *Server) serveStored(w http.ResponseWriter, r *http.Request, key, ctype, cacheControl string) bool {
-	f, oi, err := s.Store.Get(r.Context(), key)
+// stored opens the object under key. A store failure other than a missing
+// key is logged and treated as a miss, so that the proxy keeps working
+// from upstream.
+func (s *Server) stored(ctx context.Context, key string) (io.ReadSeekCloser, ObjectInfo, bool) {
+	f, oi, err := s.Store.Get(ctx, key)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			s.logger().Error("reading store", "key", key, "error", err)
 		}
+		return nil, ObjectInfo{}, false
+	}
+	return f, oi, true
+}
+
+// serveStored answers from the store and reports whether key was there.
+func (s *Server) serveStored(w http.ResponseWriter, r *http.Request, key, ctype, cacheControl string) bool {
+	f, oi, ok := s.stored(r.Context(), key)
+	if !ok {
 		return false
 	}
 	defer f.Close()

@@ -367,27 +367,7 @@ func TestIdenticalRequestsShareOneFetch(t *testing.T) {
 	// A zip: after the first fetch, it is stored, so later requests never
 	// reach upstream whatever the timing.
 	p := newTestProxy(t, upstream, nil)
-	zip := mustZip(t, testModules[4])
-	var wg sync.WaitGroup
-	var bad atomic.Int32
-	for range n {
-		wg.Go(func() {
-			resp, err := http.Get(p.URL + "/example.com/!upper/@v/v0.1.0.zip")
-			if err != nil {
-				bad.Add(1)
-				return
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 || !bytes.Equal(b, zip) {
-				bad.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if bad.Load() != 0 {
-		t.Errorf("%d of %d requests failed", bad.Load(), n)
-	}
+	getConcurrently(t, n, p.URL+"/example.com/!upper/@v/v0.1.0.zip", mustZip(t, testModules[4]))
 	got := upstreamFiles(upstream)
 	if got[modnettest.KindInfo] != 1 || got[modnettest.KindMod] != 1 || got[modnettest.KindZip] != 1 {
 		t.Errorf("upstream requests %v, want one .info, .mod and .zip\n%s", got, upstream.Requests())
@@ -413,27 +393,36 @@ func TestIdenticalRequestsShareOneFetch(t *testing.T) {
 			close(gate)
 		}
 	}
+	getConcurrently(t, n, p.URL+"/example.com/m/@v/list", []byte("v1.0.0\nv1.2.0\nv1.3.0-beta.1\n"))
+	// The list, and the latest go.mod for its retractions.
+	if got := upstreamFiles(upstream); got[modnettest.KindList] != 1 || got[modnettest.KindMod] != 1 || len(got) != 2 {
+		t.Errorf("upstream requests %v, want one list and one .mod\n%s", got, upstream.Requests())
+	}
+}
+
+// getConcurrently sends n GET requests for url at once and checks that
+// each is answered 200 with want.
+func getConcurrently(t *testing.T, n int, url string, want []byte) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var bad atomic.Int32
 	for range n {
 		wg.Go(func() {
-			resp, err := http.Get(p.URL + "/example.com/m/@v/list")
+			resp, err := http.Get(url)
 			if err != nil {
 				bad.Add(1)
 				return
 			}
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != 200 || string(b) != "v1.0.0\nv1.2.0\nv1.3.0-beta.1\n" {
+			if resp.StatusCode != 200 || !bytes.Equal(b, want) {
 				bad.Add(1)
 			}
 		})
 	}
 	wg.Wait()
 	if bad.Load() != 0 {
-		t.Errorf("%d of %d list requests failed", bad.Load(), n)
-	}
-	// The list, and the latest go.mod for its retractions.
-	if got := upstreamFiles(upstream); got[modnettest.KindList] != 1 || got[modnettest.KindMod] != 1 || len(got) != 2 {
-		t.Errorf("upstream requests %v, want one list and one .mod\n%s", got, upstream.Requests())
+		t.Errorf("%d of %d requests for %s failed", bad.Load(), n, url)
 	}
 }
 

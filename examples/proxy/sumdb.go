@@ -104,7 +104,7 @@ func (s *Server) serveSumDBLatest(w http.ResponseWriter, r *http.Request, db Che
 	if maxAge <= 0 {
 		maxAge = time.Minute
 	}
-	if f, oi, err := s.Store.Get(r.Context(), key); err == nil {
+	if f, oi, ok := s.stored(r.Context(), key); ok {
 		// Read rather than served as a stored file: the key's content
 		// changes, so only the content can name it in an ETag.
 		data, err := io.ReadAll(f)
