@@ -86,7 +86,9 @@ func TestGoCommandThroughProxy(t *testing.T) {
 		ResponseHeaderTimeout: 500 * time.Millisecond, StallTimeout: 500 * time.Millisecond}
 	// The proxy finds the checksum database through its upstream's
 	// /sumdb/<name>/supported, as the go command would.
-	p := newTestProxyConfig(t, upstream, hc, func(c *config) { c.gosumdb = upstream.SumDB().Key() })
+	p := newTestProxyConfig(t, upstream, hc, func(c *config, _ map[string]string) {
+		c.gosumdb = upstream.SumDB().Key()
+	})
 
 	work := t.TempDir()
 	if err := graph.WriteMain(work); err != nil {

@@ -75,19 +75,21 @@ func newTestProxy(t *testing.T, upstream *modnettest.Server, hc *retry.Client) *
 	return newTestProxyConfig(t, upstream, hc, nil)
 }
 
-// newTestProxyConfig is newTestProxy with flags changed by edit.
-func newTestProxyConfig(t *testing.T, upstream *modnettest.Server, hc *retry.Client, edit func(*config)) *testProxy {
+// newTestProxyConfig is newTestProxy with the flags and environment
+// changed by edit.
+func newTestProxyConfig(t *testing.T, upstream *modnettest.Server, hc *retry.Client, edit func(*config, map[string]string)) *testProxy {
 	t.Helper()
 	if hc == nil {
 		hc = fastRetries()
 	}
 	p := &testProxy{t: t, upstream: upstream, cacheDir: t.TempDir(), logs: new(syncBuffer)}
 	cfg := &config{cacheDir: p.cacheDir, upstream: upstream.URL, gosumdb: upstream.SumDB().GOSUMDB(), latestMaxAge: time.Minute}
+	environ := testEnviron(t)
 	if edit != nil {
-		edit(cfg)
+		edit(cfg, environ)
 	}
 	logger := slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, client, err := newServer(cfg, testEnviron(t), logger, hc)
+	s, client, err := newServer(cfg, environ, logger, hc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,5 +444,29 @@ func TestRequestLog(t *testing.T) {
 	}
 	if strings.Contains(logs, "c2VjcmV0") || strings.Contains(logs, "Authorization") {
 		t.Errorf("credentials logged:\n%s", logs)
+	}
+}
+
+// TestNoProxyPathsGoDirect: a path matched by GONOPROXY never reaches the
+// upstream proxy; the proxy's Client fetches it direct (loopback here, so
+// that nothing leaves the machine).
+func TestNoProxyPathsGoDirect(t *testing.T) {
+	upstream := modnettest.NewServer(testModules...)
+	defer upstream.Close()
+	p := newTestProxyConfig(t, upstream, nil, func(_ *config, environ map[string]string) {
+		environ["GONOPROXY"] = "127.0.0.1/private"
+	})
+
+	resp, body := p.get("/127.0.0.1/private/m/@v/list")
+	if resp.StatusCode == 200 || !strings.Contains(string(body), "127.0.0.1/private/m") {
+		t.Errorf("private path: %d %q; want a failure naming the path", resp.StatusCode, body)
+	}
+	for _, r := range upstream.Requests() {
+		if strings.Contains(r.Path, "private") {
+			t.Errorf("private path reached the upstream proxy: %s", r)
+		}
+	}
+	if resp, _ := p.get("/example.com/m/@v/list"); resp.StatusCode != 200 {
+		t.Errorf("public path: %d, want 200", resp.StatusCode)
 	}
 }
