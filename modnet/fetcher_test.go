@@ -171,7 +171,7 @@ func TestFetcherErrors(t *testing.T) {
 		msg  string // a part of the message
 	}{
 		{"unknown module", func() error { _, _, err := f.Query(ctx, "example.com/missing", "latest"); return err },
-			notFound, "example.com/missing@latest: reading " + srv.URL + "/example.com/missing/@v/list: 404 Not Found"},
+			notFound, "module example.com/missing: reading " + srv.URL + "/example.com/missing/@v/list: 404 Not Found"},
 		{"unknown version", func() error { _, _, _, err := f.Download(ctx, "example.com/m", "v1.9.9"); return err },
 			notFound, "example.com/m@v1.9.9: reading " + srv.URL + "/example.com/m/@v/v1.9.9.info: 404 Not Found"},
 		{"version invalid for the path", func() error { _, _, _, err := f.Download(ctx, "example.com/m", "v2.0.0"); return err },
@@ -179,7 +179,7 @@ func TestFetcherErrors(t *testing.T) {
 		{"list of unknown module", func() error { _, err := f.List(ctx, "example.com/missing"); return err },
 			notFound, "404 Not Found"},
 		{"no matching version", func() error { _, _, err := f.Query(ctx, "example.com/m", "v2"); return err },
-			notFound, `example.com/m@v2: no matching versions for query "v2"`},
+			notFound, `module example.com/m: no matching versions for query "v2"`},
 		{"invalid path", func() error { _, err := f.List(ctx, "not/a path"); return err },
 			notFound, "malformed module path"},
 		{"invalid query", func() error { _, _, err := f.Query(ctx, "example.com/m", "<=v1.x"); return err },

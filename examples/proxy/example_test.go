@@ -66,6 +66,6 @@ func ExampleServer() {
 	// /example.com/hello/@v/v1.1.0.mod 200 public, max-age=604800
 	// module example.com/hello
 	// /example.com/nope/@latest 404 public, max-age=60
-	// not found: example.com/nope@latest: reading $UPSTREAM/example.com/nope/@v/list: 404 Not Found
+	// not found: module example.com/nope: reading $UPSTREAM/example.com/nope/@v/list: 404 Not Found
 	// 	server response: not found: unknown module example.com/nope
 }

@@ -179,7 +179,7 @@ func TestProtocol(t *testing.T) {
 			"not found: example.com/m@v1.9.9: reading " + upstream.URL + "/example.com/m/@v/v1.9.9.info: 404 Not Found\n" +
 				"\tserver response: not found: example.com/m@v1.9.9: unknown version\n", ""},
 		{"GET", "/example.com/missing/@v/list", 404, typeText, cacheNotFound,
-			"not found: example.com/missing: reading " + upstream.URL + "/example.com/missing/@v/list: 404 Not Found\n" +
+			"not found: module example.com/missing: reading " + upstream.URL + "/example.com/missing/@v/list: 404 Not Found\n" +
 				"\tserver response: not found: unknown module example.com/missing\n", ""},
 		{"GET", "/example.com/Upper/@v/list", 404, typeText, cacheNotFound, "", "invalid escaped module path"},
 		{"GET", "/example.com/m", 404, typeText, cacheNotFound, "not found: missing /@v/ or /@latest\n", ""},
@@ -337,7 +337,7 @@ func TestStaleOnError(t *testing.T) {
 	// Nothing to fall back on: the upstream's failure, for the go command
 	// to print.
 	resp, body := p.get("/example.com/other/@v/list")
-	if resp.StatusCode != http.StatusBadGateway || !strings.HasPrefix(string(body), "bad gateway: example.com/other: Get \""+p.upstream.URL+"/example.com/other/@v/list\": ") ||
+	if resp.StatusCode != http.StatusBadGateway || !strings.HasPrefix(string(body), "bad gateway: module example.com/other: Get \""+p.upstream.URL+"/example.com/other/@v/list\": ") ||
 		!strings.Contains(string(body), "connection refused") {
 		t.Errorf("list never fetched, upstream down: %d %q; want 502 with the cause", resp.StatusCode, body)
 	}
