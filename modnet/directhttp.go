@@ -18,8 +18,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/modkit/modkit/retry"
 )
 
 // A goGetResponse is an answer to a discovery GET: the URL fetched (with
@@ -113,34 +113,7 @@ func (c *errorDetailCapture) Close() error { return c.r.Close() }
 // if it is not clean UTF-8 text (no terminal escapes from a server), up to
 // the first blank line, at most 8 lines and 648 bytes, tab-indented.
 func (c *errorDetailCapture) format() string {
-	s := c.buf.String()
-	if !utf8.ValidString(s) {
-		return ""
-	}
-	for _, r := range s {
-		if !unicode.IsGraphic(r) && !unicode.IsSpace(r) {
-			return ""
-		}
-	}
-	var b strings.Builder
-	for i, line := range strings.Split(s, "\n") {
-		if strings.TrimSpace(line) == "" {
-			break
-		}
-		if i > 0 {
-			b.WriteString("\n\t")
-		}
-		if i >= errorDetailMaxLines {
-			b.WriteString("[Truncated: too many lines.]")
-			break
-		}
-		if b.Len()+len(line) > errorDetailMaxBytes {
-			b.WriteString("[Truncated: too long.]")
-			break
-		}
-		b.WriteString(line)
-	}
-	return b.String()
+	return retry.FormatDetail(c.buf.String())
 }
 
 // goGetFetch GETs u as cmd/go/internal/web.Get does. A URL without scheme
