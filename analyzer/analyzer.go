@@ -34,7 +34,7 @@ func New(cfg Config) *analysis.Analyzer {
 	if src == nil {
 		// One source per analyzer, so that a driver run asks about each
 		// module once.
-		src = &ProxySource{}
+		src = &ModnetSource{}
 	}
 	st := &runner{
 		cfg: Config{

@@ -357,7 +357,7 @@ func (c *modChecker) remote(r *modfile.Replace) {
 func (c *modChecker) retracted(r *modfile.Replace) {
 	src := c.cfg.Source
 	if src == nil {
-		src = &ProxySource{} // callers that check many modules pass a shared Source
+		src = &ModnetSource{} // callers that check many modules pass a shared Source
 	}
 	yes, why, err := src.Retraction(c.ctx, r.New.Path, r.New.Version)
 	if err != nil {

@@ -72,7 +72,7 @@ type Config struct {
 	// comma-separated glob patterns (path.Match) matching a path prefix,
 	// such as "github.com/myorg/*,example.com/mirror".
 	Allow []string
-	// Source answers the retracted check. Nil means a new [ProxySource]
+	// Source answers the retracted check. Nil means a new [ModnetSource]
 	// with default fields: one per analyzer made by [New], one per call
 	// of [CheckModFile].
 	Source ModuleInfoSource

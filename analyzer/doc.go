@@ -67,7 +67,7 @@
 //   - retracted: a replacement version retracted by its authors, or a
 //     deprecated replacement module, as the go.mod of the module's latest
 //     version says. It asks the module proxy ([ModuleInfoSource]; by
-//     default [ProxySource]), and reports a diagnostic when it cannot.
+//     default [ModnetSource]), and reports a diagnostic when it cannot.
 //   - library: every replace in a module without a main package. Such a
 //     module is only built as a dependency, and then its replaces are
 //     ignored: consumers never get them.

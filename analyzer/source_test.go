@@ -2,43 +2,32 @@ package analyzer
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
+
+	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/modnet/modnettest"
 )
 
-// fakeProxy serves one module's GOPROXY answers from a map of paths below
-// the module (such as "@v/list"); anything else is 404. status, if set,
-// overrides every answer.
-type fakeProxy struct {
-	*httptest.Server
-	hits atomic.Int32
-}
-
-func newFakeProxy(t *testing.T, module string, files map[string]string, status int) *fakeProxy {
+// testSource returns a ModnetSource whose Client sees only the given
+// variables and an empty module cache.
+func testSource(t *testing.T, kv ...string) *ModnetSource {
 	t.Helper()
-	p := &fakeProxy{}
-	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.hits.Add(1)
-		if status != 0 {
-			http.Error(w, "injected", status)
-			return
-		}
-		body, ok := files[strings.TrimPrefix(r.URL.Path, "/"+module+"/")]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Write([]byte(body))
-	}))
-	t.Cleanup(p.Close)
-	return p
-}
-
-func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
+	m := map[string]string{"GOENV": "off", "GOROOT": t.TempDir(), "HOME": t.TempDir(),
+		"GOMODCACHE": filepath.Join(t.TempDir(), "mod"), "GOFLAGS": "-modcacherw", "GOSUMDB": "off",
+		"PATH": os.Getenv("PATH")}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	env, err := modnet.LoadEnvFrom(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &modnet.Client{Env: env}
+	t.Cleanup(func() { c.Close() })
+	return &ModnetSource{Client: c}
 }
 
 const latestMod = `// Deprecated: use example.com/lib/v2
@@ -52,13 +41,17 @@ retract (
 )
 `
 
-func TestProxySource(t *testing.T) {
-	files := map[string]string{
-		"@v/list":       "v1.0.0\nv1.2.0 2024-01-01T00:00:00Z\nv1.3.0-rc.1\nv1.4.0-0.20240101000000-abcdefabcdef\n",
-		"@v/v1.2.0.mod": latestMod,
+func TestModnetSource(t *testing.T) {
+	lib := func(v, gomod string) modnettest.Module {
+		return modnettest.Module{Path: "example.com/lib", Version: v, GoMod: gomod, Files: map[string]string{"lib.go": "package lib\n"}}
 	}
-	p := newFakeProxy(t, "example.com/lib", files, 0)
-	s := &ProxySource{Getenv: env(map[string]string{"GOPROXY": p.URL})}
+	srv := modnettest.NewServer(
+		lib("v1.0.0", "module example.com/lib\n"),
+		lib("v1.2.0", latestMod),
+		lib("v1.3.0-rc.1", "module example.com/lib\n"),
+	)
+	defer srv.Close()
+	s := testSource(t, "GOPROXY", srv.URL)
 	ctx := context.Background()
 	tests := []struct {
 		version   string
@@ -82,57 +75,35 @@ func TestProxySource(t *testing.T) {
 	if err != nil || dep != "use example.com/lib/v2" {
 		t.Errorf("Deprecation = %q, %v; want %q", dep, err, "use example.com/lib/v2")
 	}
-	if n := p.hits.Load(); n != 2 {
-		t.Errorf("proxy got %d requests; want 2 (list and go.mod, once)", n)
+	// The latest release's go.mod is read once: list, then v1.2.0.mod.
+	var files []string
+	for _, r := range srv.Requests() {
+		files = append(files, string(r.Kind))
+	}
+	if got := strings.Join(files, " "); got != "list mod" {
+		t.Errorf("requests: %s; want the list and the latest go.mod, once", got)
 	}
 }
 
-func TestProxySourceLatestEndpoint(t *testing.T) {
-	files := map[string]string{
-		"@v/list": "",
-		"@latest": `{"Version":"v0.0.0-20240101000000-abcdefabcdef"}`,
-		"@v/v0.0.0-20240101000000-abcdefabcdef.mod": "module example.com/lib\n\nretract v0.0.0-20230101000000-abcdefabcdef // lost commit\n",
-	}
-	p := newFakeProxy(t, "example.com/lib", files, 0)
-	s := &ProxySource{Getenv: env(map[string]string{"GOPROXY": p.URL})}
-	got, why, err := s.Retraction(context.Background(), "example.com/lib", "v0.0.0-20230101000000-abcdefabcdef")
-	if err != nil || !got || why != "lost commit" {
-		t.Errorf("Retraction = %v, %q, %v; want true, %q", got, why, err, "lost commit")
-	}
-}
-
-func TestProxySourceFallback(t *testing.T) {
-	files := map[string]string{"@v/list": "v1.0.0\n", "@v/v1.0.0.mod": "module example.com/lib\n\nretract v1.0.0 // bad\n"}
-	good := newFakeProxy(t, "example.com/lib", files, 0).URL
-	missing := newFakeProxy(t, "example.com/lib", nil, 0).URL
-	broken := newFakeProxy(t, "example.com/lib", nil, http.StatusInternalServerError).URL
-	withCreds := strings.Replace(broken, "http://", "http://user:secret@", 1)
-	tests := []struct {
+func TestModnetSourceErrors(t *testing.T) {
+	srv := modnettest.NewServer()
+	defer srv.Close()
+	broken := modnettest.NewServer()
+	defer broken.Close()
+	broken.SetFaults(modnettest.Faults{Rules: []modnettest.Rule{{Module: "example.com", Fault: modnettest.Status(403)}}})
+	for _, tt := range []struct {
 		name    string
-		vars    map[string]string
-		wantErr string // "" means the good proxy answers
+		kv      []string
+		wantErr string
 	}{
-		{"comma falls back after not found", map[string]string{"GOPROXY": missing + "," + good}, ""},
-		{"comma stops at other errors", map[string]string{"GOPROXY": broken + "," + good}, "500 Internal Server Error"},
-		{"pipe falls back after any error", map[string]string{"GOPROXY": broken + "|" + good}, ""},
-		{"off ends the list", map[string]string{"GOPROXY": "off," + good}, "disabled by GOPROXY=off"},
-		{"direct ends the list", map[string]string{"GOPROXY": "direct"}, `reached "direct"`},
-		{"not found beats the end of the list", map[string]string{"GOPROXY": missing + ",direct"}, "404 Not Found"},
-		{"GONOPROXY goes direct", map[string]string{"GOPROXY": good, "GONOPROXY": "example.com"}, "matches GONOPROXY/GOPRIVATE"},
-		{"GOPRIVATE goes direct", map[string]string{"GOPROXY": good, "GOPRIVATE": "example.com/*"}, "matches GONOPROXY/GOPRIVATE"},
-		{"credentials are redacted", map[string]string{"GOPROXY": withCreds}, "user:xxxxx@"},
-		{"empty list", map[string]string{"GOPROXY": " , "}, "GOPROXY lists no proxy"},
-	}
-	for _, tt := range tests {
+		{"not found", []string{"GOPROXY", srv.URL}, "404 Not Found"},
+		{"forbidden stops a comma list", []string{"GOPROXY", broken.URL + "," + srv.URL}, "403 Forbidden"},
+		{"off", []string{"GOPROXY", "off"}, "module lookup disabled by GOPROXY=off"},
+		{"credentials redacted", []string{"GOPROXY", strings.Replace(broken.URL, "http://", "http://user:secret@", 1)}, "xxxxx"},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &ProxySource{Getenv: env(tt.vars)}
-			got, why, err := s.Retraction(context.Background(), "example.com/lib", "v1.0.0")
-			if tt.wantErr == "" {
-				if err != nil || !got || why != "bad" {
-					t.Errorf("Retraction = %v, %q, %v; want true, \"bad\"", got, why, err)
-				}
-				return
-			}
+			s := testSource(t, tt.kv...)
+			_, _, err := s.Retraction(context.Background(), "example.com/lib", "v1.0.0")
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("Retraction error = %v; want it to contain %q", err, tt.wantErr)
 			}
@@ -140,24 +111,5 @@ func TestProxySourceFallback(t *testing.T) {
 				t.Errorf("error leaks credentials: %v", err)
 			}
 		})
-	}
-}
-
-func TestLatestFromList(t *testing.T) {
-	tests := []struct {
-		list string
-		want string
-	}{
-		{"v1.0.0\nv1.10.0\nv1.9.0\n", "v1.10.0"},
-		{"v1.0.0\nv2.0.0-beta.1\n", "v1.0.0"},
-		{"v2.0.0-beta.1\nv2.0.0-alpha\n", "v2.0.0-beta.1"},
-		{"v0.0.0-20240101000000-abcdefabcdef\n", ""},
-		{"garbage\n\n  v1.2.3  2024-01-01T00:00:00Z\n", "v1.2.3"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := latestFromList(strings.Split(tt.list, "\n")); got != tt.want {
-			t.Errorf("latestFromList(%q) = %q; want %q", tt.list, got, tt.want)
-		}
 	}
 }

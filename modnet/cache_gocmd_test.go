@@ -24,14 +24,6 @@ import (
 // writes, the other must read as complete, and both must be able to fill
 // one cache at the same time.
 
-var hostGOCACHE = sync.OnceValue(func() string {
-	out, err := exec.Command("go", "env", "GOCACHE").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-})
-
 // needGo skips the test if there is no go command.
 func needGo(t *testing.T) {
 	t.Helper()

@@ -57,7 +57,7 @@ func (t *ZipTemp) Check() error {
 		return err
 	}
 	if _, err := zip.NewReader(t.f, fi.Size()); err != nil {
-		return module.VersionError(t.mod, fmt.Errorf("%w: %d bytes: %w", ErrCorruptZip, fi.Size(), err))
+		return fmt.Errorf("%w: %d bytes: %w", ErrCorruptZip, fi.Size(), err)
 	}
 	return nil
 }

@@ -84,6 +84,7 @@ type Client struct {
 	authMu  sync.Mutex
 	sumdbs  sumDBSet
 	routes  sync.Map // module path → *Route
+	direct  sync.Map // module path → *directEntry
 	flight  singleflight.Group
 }
 
@@ -101,7 +102,7 @@ type FetchEvent struct {
 // and Tried lists what every source answered, in order.
 type ModuleError struct {
 	Path    string
-	Version string // empty for list and latest queries
+	Version string // empty for list-based queries such as latest
 	// Source names the source whose error is reported: a proxy URL with any
 	// password redacted, "direct" or "off".
 	Source string
@@ -116,9 +117,19 @@ type SourceError struct {
 	Err    error
 }
 
+// Error formats the error as golang.org/x/mod/module.ModuleError does,
+// which is how the go command reports it: "path@version: err", or
+// "module path: err" for list-based queries such as latest.
 func (e *ModuleError) Error() string {
+	// An error that already names the module version, such as a checksum
+	// failure from verification, is not prefixed twice.
+	var xe *module.ModuleError
+	var ce *ChecksumError
+	if errors.As(e.Err, &ce) || (errors.As(e.Err, &xe) && xe.Path == e.Path) {
+		return e.Err.Error()
+	}
 	if e.Version == "" {
-		return e.Path + ": " + e.Err.Error()
+		return "module " + e.Path + ": " + e.Err.Error()
 	}
 	return e.Path + "@" + e.Version + ": " + e.Err.Error()
 }
@@ -185,6 +196,7 @@ func (c *Client) init() error {
 		base := c.http.Transport
 		if base == nil {
 			if t := retry.NewTransport(c.http.DialTimeout, c.http.TLSHandshakeTimeout); t != nil {
+				t.Proxy = c.env.proxyFunc()
 				base = t
 			} else {
 				base = http.DefaultTransport
@@ -335,12 +347,51 @@ type repo interface {
 	Zip(ctx context.Context, dst io.Writer, version string) error
 }
 
-// errNoDirect is the answer of direct mode until a version control
-// implementation is wired in.
-var errNoDirect = errors.New("direct mode: fetching from version control is not supported here; use the go command or a proxy")
+// directTTL is how long a direct-mode repository's view of its tags is
+// reused, so that a long-running Client (a proxy) sees new tags.
+const directTTL = 5 * time.Minute
 
+type directEntry struct {
+	once    sync.Once
+	repo    repo
+	err     error
+	created time.Time
+}
+
+// directRepo returns the version control repository for a module, found by
+// go-get discovery as the go command does (modfetch.lookupDirect). One
+// repository serves every request for the module for directTTL. A go-import
+// tag naming a module proxy ("mod") turns into that proxy.
 func (c *Client) directRepo(ctx context.Context, r *Route) (repo, error) {
-	return nil, errNoDirect
+	now := time.Now()
+	v, _ := c.direct.LoadOrStore(r.Module, &directEntry{created: now})
+	e := v.(*directEntry)
+	if now.Sub(e.created) > directTTL {
+		fresh := &directEntry{created: now}
+		if c.direct.CompareAndSwap(r.Module, e, fresh) {
+			e = fresh
+		} else if v, ok := c.direct.Load(r.Module); ok {
+			e = v.(*directEntry)
+		}
+	}
+	e.once.Do(func() {
+		dopts := DiscoverOptions{Do: c.http.Do}
+		var rp directRepo
+		rp, e.err = newDirectRepo(ctx, c.env, r, r.Module, dopts, c.cache.Dir)
+		var pe *directProxyError
+		if errors.As(e.err, &pe) {
+			e.repo, e.err = &proxyRepo{c: c, src: Source{Kind: KindProxy, URL: pe.URL, Entry: pe.URL}, path: r.Module}, nil
+			return
+		}
+		if e.err == nil {
+			e.repo = rp
+		}
+	})
+	if e.err != nil && ctx.Err() == nil && errors.Is(e.err, context.Canceled) {
+		// The first caller gave up; let the next one try again.
+		c.direct.CompareAndDelete(r.Module, e)
+	}
+	return e.repo, e.err
 }
 
 // checkVersion reports whether version is a canonical semantic version

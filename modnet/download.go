@@ -166,11 +166,7 @@ func (c *Client) zip(ctx context.Context, path, version string, acquire func(con
 		return nil
 	})
 	if err != nil {
-		var me *ModuleError
-		if !errors.As(err, &me) {
-			err = &ModuleError{Path: path, Version: version, Err: err}
-		}
-		return "", "", err
+		return "", "", versionError(path, version, err)
 	}
 	return zip, sum, nil
 }
@@ -224,12 +220,24 @@ func (c *Client) download(ctx context.Context, path, version string) (*ModuleFil
 		return nil, err
 	}
 	if m.Sum, err = c.cache.ZipHash(ctx, mod); err != nil {
-		return nil, &ModuleError{Path: path, Version: version, Err: err}
+		return nil, versionError(path, version, err)
 	}
 	if m.Dir, err = c.cache.Extract(ctx, mod); err != nil {
-		return nil, &ModuleError{Path: path, Version: version, Err: err}
+		return nil, versionError(path, version, err)
 	}
 	return m, nil
+}
+
+// versionError wraps err in a *ModuleError unless it already names the
+// module version.
+func versionError(path, version string, err error) error {
+	var me *ModuleError
+	var xe *module.ModuleError
+	var ce *ChecksumError
+	if errors.As(err, &me) || errors.As(err, &ce) || (errors.As(err, &xe) && xe.Path == path) {
+		return err
+	}
+	return &ModuleError{Path: path, Version: version, Err: err}
 }
 
 // checker returns the verifier for a module's downloads: GoSum first, then

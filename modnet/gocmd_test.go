@@ -1,8 +1,11 @@
 package modnet
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -17,12 +20,23 @@ func goHome(t testing.TB) string {
 }
 
 // goEnviron is a minimal, isolated environment for the go command: no GOENV
-// file, no toolchain switching, caches under home, module cache writable so
-// that the test can remove it.
+// file, no toolchain switching, module cache and GOPATH under home, module
+// cache writable so that the test can remove it. The build cache is the
+// host's, which is safe to share and spares compiling the runtime for every
+// 'go build' a test runs.
 func goEnviron(home string) []string {
 	return []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "GOENV=off", "GOTOOLCHAIN=local",
 		"GOPATH=" + filepath.Join(home, "gopath"), "GOMODCACHE=" + filepath.Join(home, "modcache"),
-		"GOCACHE=" + filepath.Join(home, "cache"), "GOFLAGS=-modcacherw", "GIT_TERMINAL_PROMPT=0",
+		"GOCACHE=" + hostGOCACHE(), "GOFLAGS=-modcacherw", "GIT_TERMINAL_PROMPT=0",
 	}
 }
+
+// hostGOCACHE is the build cache of the user running the tests.
+var hostGOCACHE = sync.OnceValue(func() string {
+	out, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil || len(bytes.TrimSpace(out)) == 0 {
+		return filepath.Join(os.TempDir(), "modkit-test-gocache")
+	}
+	return string(bytes.TrimSpace(out))
+})

@@ -11,27 +11,9 @@ import (
 // or double quotes (no escapes inside). Every field must look like -x, --x,
 // -x=value or --x=value; anything else is an error naming the field.
 func SplitGOFLAGS(s string) ([]string, error) {
-	var flags []string
-	for {
-		s = strings.TrimLeft(s, " \t\n\r")
-		if s == "" {
-			break
-		}
-		if q := s[0]; q == '"' || q == '\'' {
-			end := strings.IndexByte(s[1:], q)
-			if end < 0 {
-				return nil, fmt.Errorf("parsing $GOFLAGS: unterminated %c string", q)
-			}
-			flags = append(flags, s[1:1+end])
-			s = s[2+end:]
-			continue
-		}
-		end := strings.IndexAny(s, " \t\n\r")
-		if end < 0 {
-			end = len(s)
-		}
-		flags = append(flags, s[:end])
-		s = s[end:]
+	flags, err := splitQuoted(s)
+	if err != nil {
+		return nil, fmt.Errorf("parsing $GOFLAGS: %w", err)
 	}
 	for _, f := range flags {
 		if !strings.HasPrefix(f, "-") || f == "-" || f == "--" || strings.HasPrefix(f, "---") ||

@@ -138,6 +138,12 @@ func FuzzParseNetrc(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data string) {
+		all, _ := ParseNetrc(data)
+		for _, e := range all {
+			if e.Machine == "" || e.Line < 1 || e.Line > strings.Count(data, "\n")+1 {
+				t.Fatalf("ParseNetrc(%q) returned entry %+v", data, e)
+			}
+		}
 		for _, e := range parseNetrc(data) {
 			for _, v := range []string{e.machine, e.login, e.password} {
 				if v == "" || strings.ContainsFunc(v, isNetrcSpace) || !strings.Contains(data, v) {
@@ -169,7 +175,7 @@ func TestNetrcPath(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := testEnv(t, tt.environ...)
-			got, err := netrcPath(env)
+			got, err := env.NetrcPath()
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("netrcPath = %q, %v; want error containing %q", got, err, tt.wantErr)
@@ -198,5 +204,41 @@ func TestReadNetrc(t *testing.T) {
 	got, err := readNetrc(env)
 	if want := []netrcEntry{{"a.test", "u", "p"}}; err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("readNetrc = %v, %v; want %v", got, err, want)
+	}
+}
+
+func TestParseNetrcEntriesAndLines(t *testing.T) {
+	entries, afterDef := ParseNetrc(`machine a.example.com login a password pa
+machine b.example.com
+	login b
+	password pb
+macdef init
+	machine evil.example.com login x password y
+
+machine c.example.com login c
+password pc login again
+machine d.example.com login d password pd default
+machine e.example.com login e password pe
+default
+machine f.example.com login f password pf
+`)
+	want := []NetrcEntry{
+		{"a.example.com", "a", "pa", 1},
+		{"b.example.com", "b", "pb", 2},
+		{"c.example.com", "c", "pc", 8},
+		{"d.example.com", "d", "pd", 10},
+		// "default" left over after the pairs of line 10 ends the file for
+		// the go command: e and f are never read.
+	}
+	if len(entries) != len(want) {
+		t.Fatalf("entries = %+v, want %+v", entries, want)
+	}
+	for i := range want {
+		if entries[i] != want[i] {
+			t.Errorf("entry %d = %+v, want %+v", i, entries[i], want[i])
+		}
+	}
+	if afterDef != 2 {
+		t.Errorf("afterDef = %d, want 2", afterDef)
 	}
 }

@@ -206,7 +206,7 @@ func (p *prefetcher) extractZip(ctx context.Context, pm *pmod) (string, error) {
 	defer p.extract.release()
 	dir, err := p.c.cache.Extract(ctx, m)
 	if err != nil {
-		return "", &ModuleError{Path: m.Path, Version: m.Version, Err: err}
+		return "", versionError(m.Path, m.Version, err)
 	}
 	return dir, nil
 }

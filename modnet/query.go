@@ -58,7 +58,7 @@ func (c *Client) Query(ctx context.Context, path, query string) (*Info, error) {
 		return c.Info(ctx, path, query)
 	}
 	var info *Info
-	err = c.walk(ctx, path, query, func(r repo) error {
+	err = c.walk(ctx, path, "", func(r repo) error {
 		var err error
 		info, err = c.queryRepo(ctx, r, path, qm)
 		return err
@@ -281,7 +281,7 @@ func (c *Client) Retractions(ctx context.Context, path string) (*Retractions, er
 	}
 	qm := &queryMatcher{mayUseLatest: true}
 	var latest *Info
-	err := c.walk(ctx, path, "latest", func(r repo) error {
+	err := c.walk(ctx, path, "", func(r repo) error {
 		versions, err := r.Versions(ctx)
 		if err != nil {
 			return err

@@ -56,6 +56,9 @@ type SumDB struct {
 	client   *sumdb.Client
 	ops      *sumdbOps
 	security *ChecksumError // sticky: the database misbehaved
+
+	baseMu sync.Mutex
+	base   *url.URL // where ReadRemote reaches the database, once found
 }
 
 // NewSumDB returns a client for the checksum database db, as decided by
@@ -139,6 +142,31 @@ func (d *SumDB) Lookup(ctx context.Context, path, version string) ([]string, err
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
 	}
+}
+
+// ReadRemote returns the database's raw answer for path, such as "/latest",
+// "/lookup/<path>@<version>" or "/tile/8/0/001", fetched from where the go
+// command would reach the database (see [SumDB]) but not verified: it is
+// for module proxies that serve the database to go commands under
+// /sumdb/<name>/, which verify what they receive. Answers that mean "not
+// found" match [fs.ErrNotExist].
+//
+// Where the database is reached is decided on the first success and kept,
+// as the go command decides once per process; a failure to decide is not
+// remembered.
+func (d *SumDB) ReadRemote(ctx context.Context, path string) ([]byte, error) {
+	d.baseMu.Lock()
+	base := d.base
+	if base == nil {
+		var err error
+		if base, err = d.findBase(ctx); err != nil {
+			d.baseMu.Unlock()
+			return nil, err
+		}
+		d.base = base
+	}
+	d.baseMu.Unlock()
+	return d.read(ctx, joinURL(base, path))
 }
 
 // classify turns a sumdb.Client error, whose text is all that is left of

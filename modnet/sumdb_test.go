@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/mod/module"
@@ -642,5 +643,53 @@ func TestSumDBNeedsGOPATH(t *testing.T) {
 	var ce *ChecksumError
 	if err == nil || errors.As(err, &ce) || !strings.Contains(err.Error(), "missing $GOPATH") {
 		t.Errorf("Lookup without GOPATH = %v", err)
+	}
+}
+
+// TestSumDBReadRemote: a proxy serving the database reads it raw, from where
+// the go command would reach it, and a failure to find that place is not
+// remembered.
+func TestSumDBReadRemote(t *testing.T) {
+	ctx := context.Background()
+	m := newFixtureModule(t, "example.com/db/raw", "v1.0.0")
+	w := newSumdbWorld(t, m)
+	A := w.proxy("A", http.StatusOK)
+	env, cache := w.env("GOPROXY", A)
+	r, err := env.Route(m.mod.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	flaky := func(ctx context.Context, u string) ([]byte, error) {
+		if calls.Add(1) == 1 {
+			return nil, errors.New("connection refused")
+		}
+		return w.get(ctx, u)
+	}
+	d, err := NewSumDB(env, cache, r.ChecksumDB, flaky)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := d.ReadRemote(ctx, "/latest"); err == nil || err.Error() != "checksum database sum.example.test unavailable: connection refused" {
+		t.Fatalf("ReadRemote while the proxy is unreachable: %v, want unavailable", err)
+	}
+	w.takeRequests()
+	latest, err := d.ReadRemote(ctx, "/latest")
+	if err != nil || !strings.HasPrefix(string(latest), "go.sum database tree\n") {
+		t.Fatalf("ReadRemote(/latest) = %q, %v", latest, err)
+	}
+	lookup, err := d.ReadRemote(ctx, "/lookup/example.com/db/raw@v1.0.0")
+	if err != nil || !strings.Contains(string(lookup), m.sum) {
+		t.Errorf("ReadRemote(lookup) = %q, %v; want the record with %s", lookup, err, m.sum)
+	}
+	if _, err := d.ReadRemote(ctx, "/lookup/example.com/db/raw@v9.0.0"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ReadRemote of a missing record: %v, want fs.ErrNotExist", err)
+	}
+	// After the first success, supported is not asked again.
+	want := []string{"A /sumdb/sum.example.test/supported", "A /sumdb/sum.example.test/latest",
+		"A /sumdb/sum.example.test/lookup/example.com/db/raw@v1.0.0", "A /sumdb/sum.example.test/lookup/example.com/db/raw@v9.0.0"}
+	if got := w.takeRequests(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

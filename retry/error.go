@@ -168,8 +168,7 @@ const (
 
 // readDetail reads a short plain-text explanation from an error response,
 // as the go command shows under "server response:" (cmd/go/internal/web,
-// Response.formatErrorDetail): only text/plain in ASCII or UTF-8, only up
-// to the first blank line, only printable text, and truncated.
+// Response.formatErrorDetail): only text/plain in ASCII or UTF-8.
 func readDetail(resp *http.Response) string {
 	mt, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt != "text/plain" {
@@ -182,8 +181,28 @@ func readDetail(resp *http.Response) string {
 	}
 	// One byte past the limit, so that an overlong body is detected below.
 	buf, _ := io.ReadAll(io.LimitReader(resp.Body, maxDetailBytes+1))
+	return FormatDetail(string(buf))
+}
+
+// FormatDetail formats the start of a plain-text error body the way the go
+// command shows it under "server response:" (cmd/go/internal/web,
+// Response.formatErrorDetail): lines up to the first blank one, joined with
+// "\n\t", at most 8 lines and about 650 bytes with a "[Truncated: ...]"
+// note, and nothing at all if the text is not valid UTF-8 or holds control
+// characters, which would let a server write to the user's terminal.
+func FormatDetail(text string) string {
+	if !utf8.ValidString(text) {
+		return ""
+	}
+	for _, r := range text {
+		if !unicode.IsGraphic(r) && !unicode.IsSpace(r) {
+			return ""
+		}
+	}
 	var b strings.Builder
-	for i, line := range strings.Split(string(buf), "\n") {
+	for i, line := range strings.Split(text, "\n") {
+		// Unlike the go command, drop the '\r' of CRLF lines, which would
+		// return the terminal's cursor mid-message.
 		line = strings.TrimSuffix(line, "\r")
 		if strings.TrimSpace(line) == "" {
 			break
@@ -198,15 +217,6 @@ func readDetail(resp *http.Response) string {
 		if b.Len()+len(line) > maxDetailBytes {
 			b.WriteString("[Truncated: too long.]")
 			break
-		}
-		if !utf8.ValidString(line) {
-			return ""
-		}
-		for _, r := range line {
-			// Keep the server from sending escape sequences to the terminal.
-			if !unicode.IsGraphic(r) && !unicode.IsSpace(r) {
-				return ""
-			}
 		}
 		b.WriteString(line)
 	}

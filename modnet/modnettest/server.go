@@ -37,7 +37,7 @@ type Server struct {
 	// requested, as the go command reads a file:// proxy.
 	Dir string
 	// SumDBName names the checksum database; by default it is a name unique
-	// in the process, ending in ".modnettest.test".
+	// to the server and the process, ending in ".modnettest.test".
 	SumDBName string
 
 	hs       *httptest.Server

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -58,6 +59,16 @@ func (m SumDBMode) String() string {
 // databases with one name but different keys would trip each other up.
 var sumDBCount atomic.Int64
 
+// processTag distinguishes this process's database names from those of
+// earlier runs: a client that keeps the go command's state
+// ($GOPATH/pkg/sumdb/<name>/latest) would otherwise meet a tree head signed
+// by another run's key under the same name and refuse it.
+var processTag = func() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}()
+
 // A SumDB is the checksum database a [Server] hosts for the modules it
 // serves, built on golang.org/x/mod/sumdb's server and a tlog tree signed
 // with a key generated for this server.
@@ -85,7 +96,7 @@ type SumDB struct {
 
 func newSumDB(name, url string, gosum func(path, version string) ([]byte, error)) (*SumDB, error) {
 	if name == "" {
-		name = fmt.Sprintf("sum%d.modnettest.test", sumDBCount.Add(1))
+		name = fmt.Sprintf("sum%d-%s.modnettest.test", sumDBCount.Add(1), processTag)
 	}
 	skey, vkey, err := note.GenerateKey(rand.Reader, name)
 	if err != nil {

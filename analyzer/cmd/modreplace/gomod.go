@@ -41,7 +41,7 @@ func runGoMod(args []string, stdout, stderr io.Writer) int {
 	fix := fs.Bool("fix", false, "apply the first suggested fix of each finding")
 	diff := fs.Bool("diff", false, "with -fix, print the changes as a unified diff instead of writing them")
 	// One source for all files, so that each module is asked about once.
-	cfg := analyzer.Config{Source: &analyzer.ProxySource{}}
+	cfg := analyzer.Config{Source: &analyzer.ModnetSource{}}
 	cfg.RegisterFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: modreplace -gomod [flags] [go.mod | dir]...\n\nFlags:\n")

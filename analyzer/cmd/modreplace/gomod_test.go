@@ -3,14 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/modnet/modnettest"
 )
 
 const gomodFixture = `module example.com/g
@@ -235,23 +234,24 @@ func TestAnswerFactsOnly(t *testing.T) {
 }
 
 // TestGoModRetracted runs the opt-in retracted check end to end: GOPROXY
-// comes from the environment through "go env", the proxy is a loopback
-// server.
+// and GOSUMDB come from the environment, the proxy and its checksum
+// database are a loopback modnettest server, and the module cache is empty.
 func TestGoModRetracted(t *testing.T) {
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/example.com/a/@v/list":
-			io.WriteString(w, "v1.0.0\nv1.0.1\nv1.1.0\n")
-		case "/example.com/a/@v/v1.1.0.mod":
-			io.WriteString(w, "// Deprecated: use example.com/a/v2\nmodule example.com/a\n\nretract v1.0.1 // loses data\n")
-		default:
-			http.NotFound(w, r)
-		}
-	}))
+	a := func(v, gomod string) modnettest.Module {
+		return modnettest.Module{Path: "example.com/a", Version: v, GoMod: gomod, Files: map[string]string{"a.go": "package a\n"}}
+	}
+	proxy := modnettest.NewServer(a("v1.0.0", ""), a("v1.0.1", ""),
+		a("v1.1.0", "// Deprecated: use example.com/a/v2\nmodule example.com/a\n\nretract v1.0.1 // loses data\n"))
 	defer proxy.Close()
 	t.Setenv("GOPROXY", proxy.URL)
+	t.Setenv("GOSUMDB", proxy.SumDB().GOSUMDB())
 	t.Setenv("GONOPROXY", "")
+	t.Setenv("GONOSUMDB", "")
 	t.Setenv("GOPRIVATE", "")
+	t.Setenv("GOENV", "off")
+	t.Setenv("GOFLAGS", "-modcacherw")
+	t.Setenv("GOMODCACHE", filepath.Join(t.TempDir(), "mod"))
+	t.Setenv("GOPATH", t.TempDir()) // the checksum database's tree head lives in GOPATH
 	dir := writeModule(t, map[string]string{"go.mod": "module example.com/r\n\ngo 1.22\n\nrequire example.com/a v1.0.0\n\nreplace example.com/a v1.0.0 => example.com/a v1.0.1\n"})
 	stdout, stderr, code := runGoModIn(t, dir, "-enable=retracted")
 	want := "go.mod:7:1: [retracted] replacement example.com/a v1.0.1 is retracted by its authors (loses data): it has a known problem; replace with a version that is not retracted\n" +

@@ -1,0 +1,87 @@
+package envcheck
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// goCommand returns a command running the installed go in an isolated
+// environment (no GOENV file, no toolchain download, telemetry off) in an
+// empty directory, or skips the test without a go command.
+func goCommand(t *testing.T, extraEnv []string, args ...string) *exec.Cmd {
+	t.Helper()
+	goroot := realGOROOT()
+	if goroot == "" {
+		t.Skip("no go command")
+	}
+	home := t.TempDir()
+	writeFile(t, filepath.Join(home, ".config", "go", "telemetry", "mode"), "off")
+	cmd := exec.Command(filepath.Join(goroot, "bin", "go"), args...)
+	cmd.Dir = home
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "GOENV=off", "GOFLAGS=", "GOROOT=" + goroot,
+		"GOCACHE=" + filepath.Join(home, "cache"), "GOPATH=" + filepath.Join(home, "gopath")}, extraEnv...)
+	return cmd
+}
+
+// TestGOTOOLCHAINAgainstGo compares which GOTOOLCHAIN values the go
+// command rejects, and with what words, with parseGOTOOLCHAIN. Only values
+// that never select another toolchain are tried: anything else would
+// download one.
+func TestGOTOOLCHAINAgainstGo(t *testing.T) {
+	for _, v := range []string{"local", "auto", "path", "local+auto", "local+path", "bash", "local+foo", "auto+auto", "Auto", "go1.x+auto", "go1.2.3+"} {
+		out, err := goCommand(t, []string{"GOTOOLCHAIN=" + v}, "version").CombinedOutput()
+		goErr := ""
+		if err != nil {
+			goErr = strings.TrimPrefix(strings.TrimSpace(string(out)), "go: ")
+		}
+		_, ourErr := parseGOTOOLCHAIN(v, "go1.26.1")
+		switch {
+		case goErr == "" && ourErr != nil:
+			t.Errorf("GOTOOLCHAIN=%q: the go command accepts it, parseGOTOOLCHAIN says %v", v, ourErr)
+		case goErr != "" && ourErr == nil:
+			t.Errorf("GOTOOLCHAIN=%q: the go command says %q, parseGOTOOLCHAIN accepts it", v, goErr)
+		case goErr != "" && goErr != ourErr.Error():
+			t.Errorf("GOTOOLCHAIN=%q: the go command says %q, parseGOTOOLCHAIN %q", v, goErr, ourErr)
+		}
+	}
+}
+
+// TestKnownVarsAgainstGo checks that every variable 'go env' reports is
+// known, so env.unknown-vars never flags a real one.
+func TestKnownVarsAgainstGo(t *testing.T) {
+	out, err := goCommand(t, nil, "env", "-json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vars map[string]any
+	if err := json.Unmarshal(out, &vars); err != nil {
+		t.Fatal(err)
+	}
+	for name := range vars {
+		if !knownVars[name] {
+			t.Errorf("go env reports %s, which knownVars lacks", name)
+		}
+		if suggestVar(name) != "" && !knownVars[name] {
+			t.Errorf("%s would be reported as a typo", name)
+		}
+	}
+}
+
+// TestGoLineAgainstGo compares go.version's complaint about a go line
+// newer than the local toolchain with the go command's own.
+func TestGoLineAgainstGo(t *testing.T) {
+	cmd := goCommand(t, []string{"GOTOOLCHAIN=local"}, "list", "-m")
+	writeFile(t, filepath.Join(cmd.Dir, "go.mod"), "module m\n\ngo 1.99\n")
+	out, _ := cmd.CombinedOutput()
+	want := strings.TrimPrefix(strings.TrimSpace(string(out)), "go: ")
+
+	env, _ := probeEnv(t, vars("GOROOT", realGOROOT(), "GOTOOLCHAIN", "local"))
+	res := runOne(t, "go.version", Options{Env: env, Offline: true, ModFile: cmd.Dir})
+	if res.Status != StatusError || res.Summary != want {
+		t.Errorf("go.version = %s %q\nthe go command: %q", res.Status, res.Summary, want)
+	}
+}

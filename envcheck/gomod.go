@@ -1,0 +1,87 @@
+package envcheck
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+)
+
+// gomod is the main module's go.mod, as far as the checks need it.
+type gomod struct {
+	path string
+	file *modfile.File
+	// summed holds module paths that have at least one line in go.sum:
+	// those downloads are verified locally, without the checksum database.
+	summed map[string]bool
+}
+
+// findGoMod locates and parses the go.mod named by spec: a go.mod file, or
+// the nearest go.mod in the directory spec (the current directory when
+// spec is empty) or above it, as cmd/go/internal/modload.findModuleRoot
+// does.
+// No go.mod at all is not an error: it returns nil.
+func findGoMod(spec string) (*gomod, error) {
+	path, err := locateGoMod(spec)
+	if err != nil || path == "" {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	// Strict parsing, as the go command parses its main module: lax parsing
+	// drops the toolchain and replace lines the checks need.
+	f, err := modfile.Parse(path, data, nil)
+	if err != nil {
+		return nil, err
+	}
+	m := &gomod{path: path, file: f, summed: map[string]bool{}}
+	if sum, err := os.ReadFile(filepath.Join(filepath.Dir(path), "go.sum")); err == nil {
+		sc := bufio.NewScanner(bytes.NewReader(sum))
+		for sc.Scan() {
+			if f := strings.Fields(sc.Text()); len(f) == 3 {
+				m.summed[f[0]] = true
+			}
+		}
+	}
+	return m, nil
+}
+
+func locateGoMod(spec string) (string, error) {
+	dir := spec
+	if spec == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", err
+		}
+		dir = wd
+	} else {
+		fi, err := os.Stat(spec)
+		if err != nil {
+			return "", err
+		}
+		if !fi.IsDir() {
+			return spec, nil
+		}
+	}
+	for {
+		p := filepath.Join(dir, "go.mod")
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p, nil
+		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("looking for go.mod: %w", err)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
+}

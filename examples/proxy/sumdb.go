@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// serveSumDB answers /sumdb/<name>/<path> for the checksum databases the
+// proxy serves, as the go command asks them of a GOPROXY entry
+// (cmd/go/internal/modfetch/sumdb.go: dbClient.initBase asks
+// <proxy>/sumdb/<name>/supported, then ReadRemote reads the rest there).
+// The go command verifies every answer, so the proxy passes them through;
+// it only caches them: tiles for ever (a tile's content never changes),
+// lookups for ever (a record never changes; its signed tree head merely
+// ages), and the signed tree head for SumDBLatestMaxAge.
+func (s *Server) serveSumDB(w http.ResponseWriter, r *http.Request, target string) {
+	name, rest, _ := strings.Cut(target, "/")
+	db := s.SumDBs[name]
+	if db == nil {
+		respond(w, r, http.StatusNotFound, cacheNotFound, fmt.Sprintf("not found: checksum database %q is not proxied here", name))
+		return
+	}
+	key := "sumdb/" + name + "/" + rest
+	switch {
+	case rest == "supported":
+		respond(w, r, http.StatusOK, cacheLookup, "")
+	case rest == "latest":
+		s.serveSumDBLatest(w, r, db, key)
+	case strings.HasPrefix(rest, "lookup/"):
+		escPath, escVersion, ok := strings.Cut(strings.TrimPrefix(rest, "lookup/"), "@")
+		if ok {
+			_, err1 := module.UnescapePath(escPath)
+			_, err2 := module.UnescapeVersion(escVersion)
+			ok = err1 == nil && err2 == nil
+		}
+		if !ok {
+			respond(w, r, http.StatusNotFound, cacheNotFound, "not found: malformed lookup")
+			return
+		}
+		s.serveSumDBFile(w, r, db, key, "/"+rest, typeText, cacheLookup, nil)
+	case strings.HasPrefix(rest, "tile/"):
+		tile, err := tlog.ParseTilePath(rest)
+		if err != nil {
+			respond(w, r, http.StatusNotFound, cacheNotFound, "not found: "+err.Error())
+			return
+		}
+		s.serveSumDBFile(w, r, db, key, "/"+rest, typeBinary, cacheImmutable, func(data []byte) error {
+			// A hash tile holds W hashes; a data tile holds W records of
+			// any length. A cut answer must not be kept for ever.
+			if tile.L >= 0 && len(data) != tile.W*tlog.HashSize {
+				return fmt.Errorf("checksum database %s: %s has %d bytes, want %d", name, rest, len(data), tile.W*tlog.HashSize)
+			}
+			return nil
+		})
+	default:
+		respond(w, r, http.StatusNotFound, cacheNotFound, "not found: unknown checksum database request")
+	}
+}
+
+// serveSumDBFile answers a lookup or tile from the store, fetching and
+// storing it on a miss.
+func (s *Server) serveSumDBFile(w http.ResponseWriter, r *http.Request, db ChecksumDB, key, remote, ctype, cacheControl string, check func([]byte) error) {
+	if s.serveStored(w, r, key, ctype, cacheControl) {
+		return
+	}
+	v, err := s.fill(r.Context(), "sumdb\x00"+key, func(ctx context.Context) (any, error) {
+		data, err := db.ReadRemote(ctx, remote)
+		if err != nil {
+			return nil, err
+		}
+		if check != nil {
+			if err := check(data); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.put(ctx, key, bytes.NewReader(data)); err != nil {
+			s.logger().Error("storing checksum database answer", "key", key, "error", err)
+		}
+		return data, nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	serveBytes(w, r, v.([]byte), ctype, cacheControl)
+}
+
+// serveSumDBLatest answers the database's signed tree head: the stored one
+// while it is younger than SumDBLatestMaxAge, else a fresh one, else (when
+// upstream fails) the stored one however old. An old tree head is safe:
+// the go command checks that every tree it sees is consistent with the
+// newest it knows, and merely proves less with an older one.
+func (s *Server) serveSumDBLatest(w http.ResponseWriter, r *http.Request, db ChecksumDB, key string) {
+	maxAge := s.SumDBLatestMaxAge
+	if maxAge <= 0 {
+		maxAge = time.Minute
+	}
+	if f, oi, ok := s.stored(r.Context(), key); ok {
+		// Read rather than served as a stored file: the key's content
+		// changes, so only the content can name it in an ETag.
+		data, err := io.ReadAll(f)
+		f.Close()
+		if left := maxAge - s.clock().Sub(oi.ModTime); err == nil && left > 0 {
+			serveBytes(w, r, data, typeText, "public, max-age="+strconv.Itoa(int(left/time.Second)))
+			return
+		}
+	}
+	s.serveVolatile(w, r, key, typeText, "public, max-age="+strconv.Itoa(int(maxAge/time.Second)), func(ctx context.Context) ([]byte, error) {
+		return db.ReadRemote(ctx, "/latest")
+	})
+}

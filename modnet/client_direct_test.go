@@ -1,0 +1,53 @@
+package modnet
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestClientDirectMatchesGoCommand downloads modules from git repositories
+// through go-get discovery with the Client, and with the go command into
+// another cache, and compares the files both leave: .info, .mod, .ziphash
+// and the list of extracted files.
+func TestClientDirectMatchesGoCommand(t *testing.T) {
+	f := newDirectFixture(t)
+	g := newGoCmd(t, f)
+	queries := []string{fixturePlain + "@v1.0.0", fixturePlain + "@dev", fixtureMajor + "/v2@latest", fixtureMajor + "/sub@v1.2.0", fixtureUntagged + "@latest"}
+	for _, q := range queries {
+		t.Run(strings.ReplaceAll(q, "/", "_"), func(t *testing.T) {
+			path, query, _ := strings.Cut(q, "@")
+			env := f.env(t)
+			hc := fastRetry()
+			hc.Transport = f.net.client().Transport
+			c := &Client{Env: env, HTTP: hc}
+			defer c.Close()
+			m, err := c.Download(context.Background(), path, query)
+			if err != nil {
+				t.Fatalf("Client.Download(%s): %v", q, err)
+			}
+
+			goCache := filepath.Join(t.TempDir(), "gocache")
+			g2 := *g
+			g2.env = append(append([]string(nil), g.env...), "GOMODCACHE="+goCache)
+			out, stderr, err := g2.run(t, "mod", "download", "-json", q)
+			if err != nil {
+				t.Fatalf("go mod download %s: %v\n%s%s", q, err, out, stderr)
+			}
+			res := decodeAll[struct{ Version, Info, GoMod, Zip, Sum, GoModSum string }](t, out)[0]
+			if res.Version != m.Version || res.Sum != m.Sum || res.GoModSum != m.GoModSum {
+				t.Errorf("go: %s %s %s\nmodkit: %s %s %s", res.Version, res.Sum, res.GoModSum, m.Version, m.Sum, m.GoModSum)
+			}
+			for _, pair := range [][2]string{{res.Info, m.Info}, {res.GoMod, m.GoMod}} {
+				want, _ := os.ReadFile(pair[0])
+				got, _ := os.ReadFile(pair[1])
+				if !bytes.Equal(want, got) {
+					t.Errorf("%s differs:\ngo:     %s\nmodkit: %s", filepath.Base(pair[1]), want, got)
+				}
+			}
+		})
+	}
+}

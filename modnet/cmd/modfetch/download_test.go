@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modkit/modkit/modnet/modnettest"
+)
+
+// setDownloadEnv isolates a download: the given proxy, no checksum
+// database, an empty module cache, and a working directory outside any
+// module.
+func setDownloadEnv(t *testing.T, proxy string) string {
+	t.Helper()
+	setEnv(t, "GOPROXY", proxy, "GOSUMDB", "off")
+	cache := filepath.Join(t.TempDir(), "mod")
+	t.Setenv("GOMODCACHE", cache)
+	t.Setenv("GOPATH", t.TempDir())
+	t.Setenv("GOFLAGS", "-modcacherw")
+	t.Setenv("HOME", t.TempDir())
+	t.Chdir(t.TempDir())
+	return cache
+}
+
+func TestDownloadJSON(t *testing.T) {
+	mod := modnettest.Module{Path: "127.0.0.1/cli/m", Version: "v1.2.3", Files: map[string]string{"m.go": "package m\n"}}
+	srv := modnettest.NewServer(mod)
+	defer srv.Close()
+	cache := setDownloadEnv(t, srv.URL)
+
+	code, stdout, stderr := runCmd("download", "-json", mod.Path+"@"+mod.Version, mod.Path+"@latest", "127.0.0.1/cli/none@v1.0.0")
+	if code != 1 {
+		t.Errorf("exit %d with one failing module, want 1\nstderr: %s", code, stderr)
+	}
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	var got []moduleJSON
+	for dec.More() {
+		var m moduleJSON
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("decoding %q: %v", stdout, err)
+		}
+		got = append(got, m)
+	}
+	if len(got) != 3 {
+		t.Fatalf("got %d objects, want 3:\n%s", len(got), stdout)
+	}
+	sums, _ := mod.GoSum()
+	for _, m := range got[:2] {
+		if m.Error != "" || m.Version != "v1.2.3" || !strings.HasPrefix(m.Dir, cache) || !strings.Contains(sums, m.Sum) || !strings.Contains(sums, m.GoModSum) {
+			t.Errorf("result %+v", m)
+		}
+		for _, f := range []string{m.Info, m.GoMod, m.Zip, m.Dir} {
+			if _, err := os.Stat(f); err != nil {
+				t.Errorf("%v", err)
+			}
+		}
+	}
+	if got[1].Query != "latest" || got[0].Query != "" {
+		t.Errorf("Query fields = %q, %q; want \"\" and latest", got[0].Query, got[1].Query)
+	}
+	if e := got[2].Error; !strings.Contains(e, "127.0.0.1/cli/none@v1.0.0: reading "+srv.URL) || !strings.Contains(e, "404 Not Found") {
+		t.Errorf("error for a missing module = %q", e)
+	}
+	for _, key := range []string{`"Path"`, `"Version"`, `"Info"`, `"GoMod"`, `"Zip"`, `"Dir"`, `"Sum"`, `"GoModSum"`, `"Error"`} {
+		if !strings.Contains(stdout, key) {
+			t.Errorf("output lacks the go command's field %s", key)
+		}
+	}
+}
+
+func TestDownloadTraceAndRetries(t *testing.T) {
+	mod := modnettest.Module{Path: "127.0.0.1/cli/flaky", Version: "v1.0.0", Files: map[string]string{"m.go": "package m\n"}}
+	srv := modnettest.NewServer(mod)
+	defer srv.Close()
+	srv.SetFaults(modnettest.Faults{Rules: []modnettest.Rule{{Kind: modnettest.KindInfo, First: 1, Fault: modnettest.RetryAfter(503, 0)}}})
+	setDownloadEnv(t, srv.URL)
+
+	code, _, stderr := runCmd("download", "-x", mod.Path+"@"+mod.Version)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"# retry " + srv.URL, "throttled, status 503", "# get " + srv.URL + "/127.0.0.1/cli/flaky/@v/v1.0.0.zip: 200 OK"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("-x output lacks %q:\n%s", want, stderr)
+		}
+	}
+
+	// The same fault without retries fails, as the go command would.
+	srv.SetFaults(modnettest.Faults{Rules: []modnettest.Rule{{Kind: modnettest.KindInfo, Fault: modnettest.Status(503)}}})
+	setDownloadEnv(t, srv.URL)
+	code, _, stderr = runCmd("download", "-noretry", mod.Path+"@"+mod.Version)
+	if code != 1 || !strings.Contains(stderr, "503 Service Unavailable") {
+		t.Errorf("-noretry against a 503: exit %d\n%s", code, stderr)
+	}
+}
+
+func TestDownloadUsage(t *testing.T) {
+	for _, args := range [][]string{{"download"}, {"download", "-nosuchflag", "m@v1.0.0"}} {
+		if code, _, _ := runCmd(args...); code != 2 {
+			t.Errorf("modfetch %q: exit %d, want 2", args, code)
+		}
+	}
+}
