@@ -223,7 +223,10 @@ func (e *PrefetchError) Unwrap() []error {
 //
 // Requests go through a retry.Client derived from c.HTTP and tuned so
 // that a stalled or slow answer cannot hold the whole prefetch hostage:
-// unless set there, MaxAttempts is 10, BaseDelay 100ms, HedgeMinDelay
+// unless set there, MaxAttempts is 10, BaseDelay 100ms, ThrottleBaseDelay
+// 250ms (for a 429 or 503 without Retry-After; one with Retry-After waits
+// as long as the server asks, and the per-host retry budget still bounds
+// the extra load), HedgeMinDelay
 // 250ms (a GET whose headers are late compared with the host's observed
 // latency is hedged), StallTimeoutMin 2s (the stall timeout adapts to the
 // host's observed throughput, up to StallTimeout) and
@@ -280,8 +283,11 @@ type prefetcher struct {
 
 // pmod is the state of one module version.
 type pmod struct {
-	mod     module.Version
-	full    bool // in the build list (or requested): download in full
+	mod  module.Version
+	full bool // in the build list (or requested): download in full
+	// needed is set once the graph walk or the request needs the module;
+	// until then its go.mod may be being fetched ahead, from go.sum.
+	needed  bool
 	start   time.Time
 	started atomic.Bool
 	bytes   atomic.Int64
@@ -300,6 +306,7 @@ const (
 	defaultPerHost       = 32
 	prefetchMaxAttempts  = 10
 	prefetchBaseDelay    = 100 * time.Millisecond
+	prefetchThrottleBase = 250 * time.Millisecond
 	prefetchHedgeMin     = 250 * time.Millisecond
 	prefetchStallMin     = 2 * time.Second
 	prefetchHeaderTimout = 30 * time.Second
@@ -436,6 +443,9 @@ func (p *prefetcher) tunedHTTP(base *retry.Client) *retry.Client {
 	if h.BaseDelay == 0 {
 		h.BaseDelay = prefetchBaseDelay
 	}
+	if h.ThrottleBaseDelay == 0 {
+		h.ThrottleBaseDelay = prefetchThrottleBase
+	}
 	if h.HedgeMinDelay == 0 {
 		h.HedgeMinDelay = prefetchHedgeMin
 	}
@@ -492,6 +502,7 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 				}
 			}
 		}
+		p.fetchGoModsAhead(ctx, p.c.GoSum)
 		p.loadGraph(ctx)
 		for _, m := range p.buildList() {
 			if actual := p.replacement(m); actual.Version != "" {
@@ -503,7 +514,7 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 		p.mu.Lock()
 		var goModOnly []*pmod
 		for _, pm := range p.mods {
-			if !pm.full {
+			if pm.needed && !pm.full {
 				goModOnly = append(goModOnly, pm)
 			}
 		}
@@ -522,6 +533,9 @@ func (p *prefetcher) result(elapsed time.Duration) (*PrefetchResult, error) {
 	defer p.mu.Unlock()
 	r := &PrefetchResult{Main: p.mainPath, Retries: int(p.retries.Load()), Elapsed: elapsed}
 	for _, pm := range p.mods {
+		if !pm.needed {
+			continue // a go.mod fetched ahead that the graph did not need
+		}
 		r.Modules = append(r.Modules, pm.res)
 		r.Bytes += pm.res.Bytes
 	}
@@ -580,13 +594,7 @@ func (p *prefetcher) emit(ev PrefetchEvent) {
 	p.req.OnEvent(ev)
 }
 
-// module returns the state of m, creating it.
-func (p *prefetcher) module(m module.Version) *pmod {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.moduleLocked(m)
-}
-
+// moduleLocked returns the state of m, creating it; p.mu is held.
 func (p *prefetcher) moduleLocked(m module.Version) *pmod {
 	pm := p.mods[m]
 	if pm == nil {
@@ -597,7 +605,8 @@ func (p *prefetcher) moduleLocked(m module.Version) *pmod {
 	return pm
 }
 
-// started marks the module's first transfer.
+// started marks the module's first transfer, and reports it once the
+// module is needed.
 func (p *prefetcher) started(pm *pmod, file string) {
 	p.mu.Lock()
 	first := !pm.started.Load()
@@ -605,9 +614,52 @@ func (p *prefetcher) started(pm *pmod, file string) {
 		pm.start = time.Now()
 		pm.started.Store(true)
 	}
+	report := first && pm.needed
 	p.mu.Unlock()
-	if first {
+	if report {
 		p.emit(PrefetchEvent{Kind: PrefetchStart, Path: pm.mod.Path, Version: pm.mod.Version, File: file})
+	}
+}
+
+// need marks m as needed and returns its state. A go.mod fetched ahead of
+// the walk is reported as started only now that it is known to be needed.
+func (p *prefetcher) need(m module.Version) *pmod {
+	p.mu.Lock()
+	pm, reportStart := p.needLocked(m)
+	p.mu.Unlock()
+	if reportStart {
+		p.emit(PrefetchEvent{Kind: PrefetchStart, Path: m.Path, Version: m.Version, File: "mod"})
+	}
+	return pm
+}
+
+// needLocked is need with p.mu held; the caller reports the start if told.
+func (p *prefetcher) needLocked(m module.Version) (pm *pmod, reportStart bool) {
+	pm = p.moduleLocked(m)
+	if !pm.needed {
+		pm.needed = true
+		reportStart = pm.started.Load()
+	}
+	return pm, reportStart
+}
+
+// fetchGoModsAhead starts fetching the go.mod of every "/go.mod" line of
+// go.sum at once. The graph walk needs them a level at a time, so a slow
+// or throttled answer near the root would otherwise hold up everything
+// below it; fetched ahead, a go.mod is ready when the walk gets there. A
+// go.mod fetched ahead is verified but not stored, and not reported, until
+// the walk needs it: a go.sum line for a module outside the graph (kept by
+// 'go mod tidy -compat', or stale) leaves no trace in the cache, so the
+// end state stays that of 'go mod download all'.
+func (p *prefetcher) fetchGoModsAhead(ctx context.Context, sum *GoSum) {
+	for _, m := range sum.goModVersions() {
+		if m.Path == p.mainPath || checkVersion(m.Path, m.Version) != nil {
+			continue
+		}
+		p.mu.Lock()
+		pm := p.moduleLocked(m)
+		p.mu.Unlock()
+		p.work.Go(func() { p.goMod(ctx, pm) })
 	}
 }
 

@@ -78,13 +78,16 @@ func (p *prefetcher) commitGoMod(ctx context.Context, pm *pmod, r *goModResult) 
 // fetchFull starts downloading m in full, unless it already is.
 func (p *prefetcher) fetchFull(ctx context.Context, m module.Version) {
 	p.mu.Lock()
-	pm := p.moduleLocked(m)
+	pm, reportStart := p.needLocked(m)
 	if pm.full {
 		p.mu.Unlock()
 		return
 	}
 	pm.full = true
 	p.mu.Unlock()
+	if reportStart {
+		p.emit(PrefetchEvent{Kind: PrefetchStart, Path: m.Path, Version: m.Version, File: "mod"})
+	}
 	p.work.Go(func() { p.download(ctx, pm) })
 }
 

@@ -175,9 +175,9 @@ func (p *prefetcher) readSummary(ctx context.Context, m module.Version) *summary
 
 // graphFailure records that m's go.mod could not be used and returns err.
 func (p *prefetcher) graphFailure(m module.Version, err error) error {
+	pm := p.need(m)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pm := p.moduleLocked(m)
 	if pm.modErr == nil {
 		pm.modErr = err
 	}
@@ -188,7 +188,7 @@ func (p *prefetcher) graphFailure(m module.Version, err error) error {
 // cache at once, as the go command does while it loads the graph
 // (modfetch.cachingRepo.GoMod).
 func (p *prefetcher) loadGoMod(ctx context.Context, m module.Version) ([]byte, error) {
-	pm := p.module(m)
+	pm := p.need(m)
 	r := p.goMod(ctx, pm)
 	err := r.err
 	if err == nil {

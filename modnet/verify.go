@@ -93,6 +93,21 @@ func (s *GoSum) Lookup(path, version string) []GoSumLine {
 	return s.lines[module.Version{Path: path, Version: version}]
 }
 
+// goModVersions returns the module versions with a go.mod hash line, sorted.
+func (s *GoSum) goModVersions() []module.Version {
+	if s == nil {
+		return nil
+	}
+	var list []module.Version
+	for m := range s.lines {
+		if v, ok := strings.CutSuffix(m.Version, "/go.mod"); ok {
+			list = append(list, module.Version{Path: m.Path, Version: v})
+		}
+	}
+	module.Sort(list)
+	return list
+}
+
 // HashZip returns the h1: hash of a module zip file, as recorded in go.sum
 // and .ziphash files. [Cache.ZipHash] reads the hash recorded for a zip in
 // the cache.

@@ -88,11 +88,12 @@ const maxHedges = 2
 // hedge delay and the budget allows, the same request again. The first
 // response wins; the others are canceled and their responses, should one
 // still arrive, closed. Errors do not win: while a request is still
-// pending, another's failure is ignored. But a failure while the late
-// request is still out re-arms the hedge timer, so that a stalled original
-// whose hedge was reset is hedged once more instead of being waited on
-// until the response-header timeout; at most maxHedges extra requests go
-// out per attempt.
+// pending, another's failure is ignored. When a hedge is itself late (twice
+// the delay after it went out) or fails while an earlier request is still
+// out, another goes out, so that a stalled original whose hedge stalled or
+// was reset too is not waited on until the response-header timeout; at
+// most maxHedges extra requests go out per attempt, each paid for from the
+// budget.
 func (t *transport) hedged(req *http.Request) (*http.Response, error) {
 	host := req.URL.Host
 	delay := t.c.latencyFor(host).hedgeDelay(t.c.hedgeMin, t.c.headerTimeout)
@@ -123,6 +124,11 @@ func (t *transport) hedged(req *http.Request) (*http.Response, error) {
 			}
 			launch()
 			t.c.onHedge(req, delay)
+			if launched <= maxHedges {
+				// Give the hedge longer than the original had before
+				// hedging it in turn.
+				timer.Reset(2 * delay)
+			}
 		case r := <-results:
 			pending--
 			if r.err == nil {

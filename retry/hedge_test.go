@@ -162,6 +162,38 @@ func TestHedgeAgainAfterFailedHedge(t *testing.T) {
 	})
 }
 
+// TestHedgeAgainAfterLateHedge: the original and its hedge both stall; a
+// second hedge goes out instead of waiting for the header timeout.
+func TestHedgeAgainAfterLateHedge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var stalled atomic.Int32
+		ft := &fakeTransport{serve: func(i int, req *http.Request) (*http.Response, error) {
+			if i < 2 {
+				<-req.Context().Done()
+				stalled.Add(1)
+				return nil, req.Context().Err()
+			}
+			return reply(200, "second hedge"), nil
+		}}
+		var hedges int
+		c := &Client{Transport: ft, HedgeMinDelay: 100 * time.Millisecond, OnHedge: func(Event) { hedges++ }}
+		start := time.Now()
+		b, err := c.GetBytes(mustGet(t, "http://proxy.test/m/@v/v1.0.0.zip"), 0)
+		if err != nil || string(b) != "second hedge" {
+			t.Fatalf("got %q, %v", b, err)
+		}
+		// The first hedge after 2·HedgeMinDelay (no answer from the host
+		// yet), the second twice that later.
+		if el := time.Since(start); el != 600*time.Millisecond {
+			t.Errorf("answered after %v, want 600ms", el)
+		}
+		synctest.Wait()
+		if stalled.Load() != 2 || hedges != 2 || ft.count() != 3 {
+			t.Errorf("%d stalled requests canceled, %d hedges, %d requests; want 2, 2, 3", stalled.Load(), hedges, ft.count())
+		}
+	})
+}
+
 func TestHedgeNotForPOST(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ft := &fakeTransport{serve: func(int, *http.Request) (*http.Response, error) {

@@ -26,7 +26,8 @@ type bench struct {
 	gobin    string
 	self     string // this program, to measure commands through
 	keep     bool
-	n        int // runs so far, to name module caches
+	goFaults bool // run the go command under faults too
+	n        int  // runs so far, to name module caches
 }
 
 func newBench(keep bool) (*bench, error) {
