@@ -226,7 +226,9 @@ func (e *PrefetchError) Unwrap() []error {
 // unless set there, MaxAttempts is 10, BaseDelay 100ms, ThrottleBaseDelay
 // 250ms (for a 429 or 503 without Retry-After; one with Retry-After waits
 // as long as the server asks, and the per-host retry budget still bounds
-// the extra load), HedgeMinDelay
+// the extra load), AdaptiveBackoff on (sporadic failures of a proxy that
+// answers most requests are retried after at most twice the base delay;
+// a proxy failing broadly is backed off exponentially), HedgeMinDelay
 // 250ms (a GET whose headers are late compared with the host's observed
 // latency is hedged), StallTimeoutMin 2s (the stall timeout adapts to the
 // host's observed throughput, up to StallTimeout) and
@@ -446,6 +448,10 @@ func (p *prefetcher) tunedHTTP(base *retry.Client) *retry.Client {
 	if h.ThrottleBaseDelay == 0 {
 		h.ThrottleBaseDelay = prefetchThrottleBase
 	}
+	// One proxy serving hundreds of files: an unlucky file that fails
+	// several times while the proxy answers most requests must not wait
+	// seconds; a proxy failing broadly is still backed off exponentially.
+	h.AdaptiveBackoff = true
 	if h.HedgeMinDelay == 0 {
 		h.HedgeMinDelay = prefetchHedgeMin
 	}

@@ -51,6 +51,17 @@ type Client struct {
 	// Defaults: 250ms and 8s.
 	BaseDelay, MaxDelay time.Duration
 
+	// AdaptiveBackoff makes the backoff follow the host rather than the
+	// request alone: the exponent n above grows past 1 only while the host
+	// is struggling, that is while most of its recent attempts (a moving
+	// average over about the last twenty) failed. Sporadic failures of a
+	// host that answers most requests are then retried after at most
+	// 2·BaseDelay, and a host that fails broadly is backed off
+	// exponentially as before. For bulk jobs against one proxy, where one
+	// unlucky request should not hold up the whole job; the Budget still
+	// bounds the extra load, and Retry-After is honoured either way.
+	AdaptiveBackoff bool
+
 	// ThrottleBaseDelay replaces BaseDelay after a 429 or 503 that has
 	// no usable Retry-After, because a throttling server wants a longer
 	// pause than a flaky connection. Default: 1s.
@@ -138,6 +149,7 @@ type Client struct {
 	rnd           lockedRand
 	budget        *Budget
 	latency       sync.Map // host → *latency
+	health        sync.Map // host → *health
 	maxAttempts   int
 	maxResumes    int
 	baseDelay     time.Duration
@@ -239,7 +251,7 @@ func NewTransport(dialTimeout, tlsHandshakeTimeout time.Duration) *http.Transpor
 func (c *Client) Clone() *Client {
 	return &Client{
 		Transport: c.Transport, CheckRedirect: c.CheckRedirect, Disabled: c.Disabled,
-		MaxAttempts: c.MaxAttempts, BaseDelay: c.BaseDelay, MaxDelay: c.MaxDelay,
+		MaxAttempts: c.MaxAttempts, BaseDelay: c.BaseDelay, MaxDelay: c.MaxDelay, AdaptiveBackoff: c.AdaptiveBackoff,
 		ThrottleBaseDelay: c.ThrottleBaseDelay, RetryAfterMax: c.RetryAfterMax, Budget: c.Budget,
 		DialTimeout: c.DialTimeout, TLSHandshakeTimeout: c.TLSHandshakeTimeout,
 		ResponseHeaderTimeout: c.ResponseHeaderTimeout, StallTimeout: c.StallTimeout, StallTimeoutMin: c.StallTimeoutMin,
@@ -412,6 +424,9 @@ func (k *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 	class := Classify(ctx, err, resp)
 	var restart *restartError
 	forced := errors.As(err, &restart)
+	if k.c.AdaptiveBackoff {
+		k.c.healthFor(k.host).observe(class.Retryable() || forced)
+	}
 	if !class.Retryable() && !forced {
 		return false, nil
 	}
@@ -443,7 +458,11 @@ func (k *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 	if class == Throttled {
 		base = k.c.throttleBase
 	}
-	delay := fullJitter(k.c.rnd.int64N, base, k.c.maxDelay, k.failures-1)
+	n := k.failures - 1
+	if k.c.AdaptiveBackoff && n > 1 && !k.c.healthFor(k.host).struggling() {
+		n = 1
+	}
+	delay := fullJitter(k.c.rnd.int64N, base, k.c.maxDelay, n)
 	if class == Throttled && resp != nil {
 		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			if ra > k.c.retryAfterMax {
