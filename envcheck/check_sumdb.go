@@ -12,10 +12,6 @@ import (
 	"github.com/modkit/modkit/modnet"
 )
 
-// sumDBKey is the well-known checksum database's verifier key, embedded in
-// the go command (cmd/go/internal/modfetch.knownGOSUMDB).
-const sumDBKey = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
-
 // checkSumDBOff flags settings that turn checksum verification off for
 // every module: GOSUMDB=off, or a GONOSUMDB/GOPRIVATE that matches all.
 func checkSumDBOff(ctx context.Context, r *runner) Result {
@@ -67,8 +63,8 @@ func checkGOSUMDBSyntax(ctx context.Context, r *runner) Result {
 		f.add(StatusError, fix, "GOSUMDB=%q: %v; modules missing from go.sum cannot be verified, so adding or upgrading dependencies fails", v.Value, err)
 		return f.result("")
 	}
-	if db.Name == "sum.golang.org" && db.Key != sumDBKey {
-		f.add(StatusError, unsetFix(v), "GOSUMDB gives sum.golang.org a key that is not its published key: every verification fails")
+	if known, ok := modnet.KnownSumDBKey(db.Name); ok && db.Key != known {
+		f.add(StatusError, unsetFix(v), "GOSUMDB gives %s a key that is not its published key: every verification fails", db.Name)
 	}
 	where := "reached through GOPROXY when a proxy supports it, else at " + db.URL
 	if db.Explicit {
@@ -79,7 +75,7 @@ func checkGOSUMDBSyntax(ctx context.Context, r *runner) Result {
 			f.add(StatusError, "write the URL as https://host[/path]", "GOSUMDB URL %q is not an http(s) URL", db.URL)
 		}
 	}
-	if strings.Contains(v.Value, "+") && !db.Explicit && db.Name != "sum.golang.org" {
+	if _, known := modnet.KnownSumDBKey(db.Name); strings.Contains(v.Value, "+") && !db.Explicit && !known {
 		f.note("database %s with a custom key", db.Name)
 	}
 	return f.result(fmt.Sprintf("checksum database %s, %s", db.Name, where))

@@ -362,6 +362,13 @@ var knownSumDBKeys = map[string]string{
 	"sum.golang.org": "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8",
 }
 
+// KnownSumDBKey returns the published verifier key of a well-known checksum
+// database, as the go command knows it, and whether name is one.
+func KnownSumDBKey(name string) (key string, ok bool) {
+	key, ok = knownSumDBKeys[name]
+	return key, ok
+}
+
 // sumDBAliases are other names for known databases, reached at another URL
 // (cmd/go/internal/modfetch.dbDial).
 var sumDBAliases = map[string]string{
