@@ -162,20 +162,14 @@ func canonicalOrEmpty(v string) string {
 // enclosingGoSum reads the go.sum beside the go.mod of the module containing
 // the current directory, as 'go mod download' does; nil outside a module.
 func enclosingGoSum() (*modnet.GoSum, error) {
-	dir, err := os.Getwd()
+	gomod, err := enclosingModFile()
 	if err != nil {
-		return nil, err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return modnet.ReadModuleGoSum(dir)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
+		if errors.Is(err, errNoModule) {
 			return nil, nil
 		}
-		dir = parent
+		return nil, err
 	}
+	return modnet.ReadModuleGoSum(filepath.Dir(gomod))
 }
 
 // errSilent is a failure already reported on the output: exit 1 without

@@ -135,6 +135,9 @@ func printSummary(w io.Writer, sum eventJSON, res *modnet.PrefetchResult) {
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
+// errNoModule is the go command's complaint outside a module.
+var errNoModule = errors.New("go.mod file not found in current directory or any parent directory; use -modfile")
+
 // enclosingModFile returns the go.mod of the module containing the current
 // directory, as the go command finds it.
 func enclosingModFile() (string, error) {
@@ -148,7 +151,7 @@ func enclosingModFile() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("go.mod file not found in current directory or any parent directory; use -modfile")
+			return "", errNoModule
 		}
 		dir = parent
 	}
