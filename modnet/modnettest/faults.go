@@ -184,8 +184,11 @@ type Faults struct {
 }
 
 // StandardMix returns the fault mix modkit's resilience targets are stated
-// against: 10% connection resets, 5% 503 and 5% 429 with Retry-After: 1, 5%
-// cuts half-way through the body and 1% stalls of 60 seconds.
+// against, 10% connection resets, 5% 503, 5% 429, 5% cuts half-way through
+// the body and 1% stalls of 60 seconds, with one addition that makes it
+// stricter: the 503s and 429s carry Retry-After: 1, so a client that
+// honours it waits a second for each of them. Clear Fault.RetryAfter in
+// Mix for throttling answers that leave the wait to the client.
 func StandardMix(seed uint64) Faults {
 	return Faults{
 		Seed: seed,
