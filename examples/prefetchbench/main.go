@@ -10,7 +10,8 @@
 // serves it with a modnettest.Server, then, for each latency, alternates
 // cold-cache runs of the installed go command and of modfetch (each in a
 // fresh GOMODCACHE, GOENV=off, GOFLAGS=-modcacherw, a temporary HOME with
-// telemetry off) and reports the median wall times and their ratio. The
+// telemetry off, after a sync so that no run pays for the previous one's
+// writeback) and reports the median wall times and their ratio. The
 // first pair of each latency also checks that both leave the same files
 // under the module cache (lock, checksum database and temporary files
 // aside) and that after modfetch the go command succeeds offline:

@@ -134,6 +134,7 @@ func (b *bench) run(tool, mainDir, proxy, sumdb string, limit time.Duration) res
 	cmd.Env = b.environ(modcache, "GOPROXY="+proxy, "GOSUMDB="+sumdb)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	settle()
 	start := time.Now()
 	err := cmd.Run()
 	r := result{modcache: modcache, err: err}
