@@ -22,7 +22,9 @@
 // retrying, resuming and hedging, through failures that make the go
 // command give up. -j bounds the transfers in flight, overall and to one
 // host (default 64 overall, 32 per host); -modfile names the go.mod
-// (default: that of the module containing the current directory).
+// (default: that of the module containing the current directory; where
+// a go.work puts that module in a workspace, a note says that only its
+// graph is prefetched).
 // On a terminal a live progress line shows on standard error; otherwise
 // only the closing summary does. -json prints each event (start, retry,
 // done, fail) as a JSON object per line on standard output, then a

@@ -49,18 +49,20 @@ func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 0 || *jobs < 0 {
 		return errUsage
 	}
-	if *modFile == "" {
-		var err error
-		if *modFile, err = enclosingModFile(); err != nil {
-			return err
-		}
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 	env, err := modnet.LoadEnv()
 	if err != nil {
 		return err
 	}
+	if *modFile == "" {
+		if *modFile, err = enclosingModFile(); err != nil {
+			return err
+		}
+		if work := workspaceFile(env.Get("GOWORK"), env.Get("GOROOT")); work != "" {
+			fmt.Fprintf(stderr, "modfetch prefetch: note: the go command works in the workspace %s here; this prefetches the graph of %s only (workspaces are not supported; GOWORK=off silences this note)\n", work, *modFile)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
 	client := &modnet.Client{Env: env}
 	defer client.Close()
 
@@ -152,6 +154,35 @@ func enclosingModFile() (string, error) {
 		parent := filepath.Dir(dir)
 		if parent == dir {
 			return "", errNoModule
+		}
+		dir = parent
+	}
+}
+
+// workspaceFile returns the go.work file the go command would use in the
+// current directory (cmd/go/internal/modload.FindGoWork): GOWORK's file,
+// none for GOWORK=off, else the nearest go.work above, not looked for
+// beyond GOROOT.
+func workspaceFile(gowork, goroot string) string {
+	switch gowork {
+	case "off":
+		return ""
+	case "", "auto":
+	default:
+		return gowork
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		f := filepath.Join(dir, "go.work")
+		if fi, err := os.Stat(f); err == nil && !fi.IsDir() {
+			return f
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir || (goroot != "" && parent == filepath.Clean(goroot)) {
+			return ""
 		}
 		dir = parent
 	}

@@ -53,6 +53,26 @@ func TestPrefetchCommand(t *testing.T) {
 	}
 }
 
+// In a workspace the go command downloads more than the module's graph:
+// prefetch says so, and still prefetches the module.
+func TestPrefetchWorkspaceNote(t *testing.T) {
+	_, _, dir := prefetchSetup(t)
+	work := filepath.Join(filepath.Dir(dir), "go.work")
+	if err := os.WriteFile(work, []byte("go 1.25\n\nuse ./"+filepath.Base(dir)+"\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	code, _, stderr := runCmd("prefetch")
+	note := "modfetch prefetch: note: the go command works in the workspace " + work + " here; this prefetches the graph of " + filepath.Join(dir, "go.mod") + " only"
+	if code != 0 || !strings.HasPrefix(stderr, note) {
+		t.Errorf("exit %d, stderr %q; want it to start %q", code, stderr, note)
+	}
+	t.Setenv("GOWORK", "off")
+	if code, _, stderr := runCmd("prefetch"); code != 0 || strings.Contains(stderr, "note:") {
+		t.Errorf("GOWORK=off: exit %d, stderr %q; want no note", code, stderr)
+	}
+}
+
 func TestPrefetchJSON(t *testing.T) {
 	g, _, dir := prefetchSetup(t)
 	code, stdout, stderr := runCmd("prefetch", "-json", "-j", "4", "-modfile", filepath.Join(dir, "go.mod"))

@@ -12,7 +12,7 @@ func setEnv(t *testing.T, kv ...string) {
 	t.Helper()
 	t.Setenv("GOENV", "off")
 	t.Setenv("GOROOT", t.TempDir())
-	for _, k := range []string{"GOPROXY", "GONOPROXY", "GOPRIVATE", "GONOSUMDB", "GOSUMDB", "GOINSECURE"} {
+	for _, k := range []string{"GOPROXY", "GONOPROXY", "GOPRIVATE", "GONOSUMDB", "GOSUMDB", "GOINSECURE", "GOWORK"} {
 		t.Setenv(k, "")
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
