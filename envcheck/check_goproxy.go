@@ -156,6 +156,11 @@ func checkGOPROXYFallback(ctx context.Context, r *runner) Result {
 	if err != nil {
 		return skip("GOPROXY does not parse (see goproxy.syntax)")
 	}
+	if strings.Contains(r.env.Get("GOPROXY"), ";") {
+		// The go command reads "a;b" as one proxy URL: the list the user
+		// meant is not the one in effect, so its fallbacks mean nothing.
+		return skip("GOPROXY uses ';' (see goproxy.syntax)")
+	}
 	leakNote := "with '|', every module path the first proxy fails on is sent to the next entry; " +
 		"private module paths reach it too unless GOPRIVATE (or GONOPROXY) lists them, which sends them direct and never to any proxy"
 	for i, s := range list {

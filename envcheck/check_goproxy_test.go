@@ -53,6 +53,7 @@ func TestCheckGOPROXYFallback(t *testing.T) {
 			summary: "any failure moves on to direct; GOPRIVATE is empty"},
 		{name: "pipe with GOPRIVATE", vars: map[string]string{"GOPROXY": "https://a.example.com|https://b.example.com", "GOPRIVATE": "corp.example.com"}, status: StatusOK},
 		{name: "unparsable", vars: map[string]string{"GOPROXY": ","}, status: StatusSkip},
+		{name: "semicolon", vars: map[string]string{"GOPROXY": "https://a.example.com;direct"}, status: StatusSkip, summary: "see goproxy.syntax"},
 	})
 }
 
