@@ -17,8 +17,8 @@
 // aside) and that after modfetch the go command succeeds offline:
 // GOPROXY=off go mod download all, and go build ./... .
 //
-// With -faults it then serves the graph through faults at the last
-// latency, one seed per run: modnettest.StandardMix (10% resets, 5% 503,
+// With -faults it then serves the graph through faults at the middle
+// latency of the list (10ms by default), one seed per run: modnettest.StandardMix (10% resets, 5% 503,
 // 5% 429, 5% cuts mid-body, 1% stalls of 60s, the 503s and 429s with
 // Retry-After: 1), where the go command must fail (it waits out each 60 s
 // stall, so it is stopped after 90 s and counted as failed if it has not
