@@ -2,11 +2,8 @@ package modnet
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,55 +95,15 @@ func goRun(t testing.TB, dir, modcache string, kv ...string) (string, error) {
 	return string(out), err
 }
 
-// cacheState describes a module cache as the go command leaves it: every
-// file under cache/download and in the extracted trees with a hash of its
-// content, leaving out lock files, checksum database files and temporary
-// files, which differ from run to run.
+// cacheState describes a module cache for comparison with another
+// (modnettest.CacheFiles).
 func cacheState(t testing.TB, modcache string) map[string]string {
 	t.Helper()
-	state := make(map[string]string)
-	err := filepath.WalkDir(modcache, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(modcache, path)
-		rel = filepath.ToSlash(rel)
-		switch {
-		case rel == "cache/download/sumdb" || rel == "cache/vcs":
-			return filepath.SkipDir
-		case d.IsDir(), strings.HasSuffix(rel, ".lock"), rel == "cache/lock", strings.Contains(rel, ".tmp"):
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(data)
-		state[rel] = hex.EncodeToString(sum[:8])
-		return nil
-	})
+	files, err := modnettest.CacheFiles(modcache)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return state
-}
-
-func diffStates(a, b map[string]string) []string {
-	var diffs []string
-	for k, v := range a {
-		if w, ok := b[k]; !ok {
-			diffs = append(diffs, "only modkit: "+k)
-		} else if v != w {
-			diffs = append(diffs, "content differs: "+k)
-		}
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			diffs = append(diffs, "only go: "+k)
-		}
-	}
-	slices.Sort(diffs)
-	return diffs
+	return files
 }
 
 // TestPrefetchMatchesGoModDownloadAll prefetches a generated graph, then
@@ -190,7 +147,7 @@ func TestPrefetchMatchesGoModDownloadAll(t *testing.T) {
 			if out, err := goRun(t, f.mainDir, goCache, "GOPROXY", f.srv.URL, "GOSUMDB", f.srv.SumDB().GOSUMDB(), "GOFLAGS", "-modcacherw", "mod download all"); err != nil {
 				t.Fatalf("go mod download all: %v\n%s", err, out)
 			}
-			if diffs := diffStates(cacheState(t, modcache), cacheState(t, goCache)); len(diffs) > 0 {
+			if diffs := modnettest.DiffCaches(cacheState(t, modcache), cacheState(t, goCache), "modkit", "go"); len(diffs) > 0 {
 				t.Errorf("module cache after prefetch differs from go mod download all's:\n%s", strings.Join(diffs, "\n"))
 			}
 			// go mod download all may have added go.sum lines; the offline
@@ -266,7 +223,7 @@ replace example.com/b => ./b
 	if out, err := goRun(t, f.mainDir, goCache, "GOPROXY", srv.URL, "GOSUMDB", srv.SumDB().GOSUMDB(), "GOFLAGS", "-modcacherw", "mod download all"); err != nil {
 		t.Fatalf("go mod download all: %v\n%s", err, out)
 	}
-	if diffs := diffStates(cacheState(t, modcache), cacheState(t, goCache)); len(diffs) > 0 {
+	if diffs := modnettest.DiffCaches(cacheState(t, modcache), cacheState(t, goCache), "modkit", "go"); len(diffs) > 0 {
 		t.Errorf("module cache after prefetch differs from go mod download all's:\n%s", strings.Join(diffs, "\n"))
 	}
 	if out, err := goRun(t, f.mainDir, modcache, "GOPROXY", "off", "GOFLAGS", "-modcacherw", "build ./..."); err != nil {
@@ -309,7 +266,7 @@ func TestPrefetchUnderFaults(t *testing.T) {
 		if faults[modnettest.FaultReset] == 0 || faults[modnettest.FaultStatus] == 0 || res.Retries == 0 {
 			t.Errorf("seed %d: faults injected %v, %d retries: the mix did not bite", seed, faults, res.Retries)
 		}
-		if diffs := diffStates(cacheState(t, modcache), cacheState(t, clean)); len(diffs) > 0 {
+		if diffs := modnettest.DiffCaches(cacheState(t, modcache), cacheState(t, clean), "with faults", "without"); len(diffs) > 0 {
 			t.Errorf("seed %d: cache differs from a fault-free prefetch's:\n%s", seed, strings.Join(diffs, "\n"))
 		}
 	}

@@ -210,7 +210,7 @@ func (b *bench) serveOnly(cfg modnettest.GraphConfig, lat time.Duration) {
 // checkRun checks the end state of a first run: the same files as the go
 // command leaves, and an offline go command after modfetch.
 func (b *bench) checkRun(tool string, r result, mainDir string, goState *map[string]string) bool {
-	state, err := cacheState(r.modcache)
+	state, err := modnettest.CacheFiles(r.modcache)
 	if err != nil {
 		fmt.Printf("  reading %s's cache: %v\n", tool, err)
 		return false
@@ -223,7 +223,7 @@ func (b *bench) checkRun(tool string, r result, mainDir string, goState *map[str
 	}
 	ok := true
 	if *goState != nil {
-		if d := diffStates(state, *goState); len(d) > 0 {
+		if d := modnettest.DiffCaches(state, *goState, "after modfetch", "after go"); len(d) > 0 {
 			fmt.Printf("  END STATE DIFFERS from go mod download all (%d files):\n    %s\n", len(d), strings.Join(first(d, 20), "\n    "))
 			ok = false
 		} else {

@@ -3,15 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -201,52 +197,6 @@ func (b *bench) offline(mainDir, modcache string) error {
 		}
 	}
 	return nil
-}
-
-// cacheState lists the files of a module cache with a hash of each,
-// leaving out what differs between runs of the same command: lock files,
-// the checksum database cache, temporary files.
-func cacheState(modcache string) (map[string]string, error) {
-	state := make(map[string]string)
-	err := filepath.WalkDir(modcache, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(modcache, path)
-		rel = filepath.ToSlash(rel)
-		switch {
-		case rel == "cache/download/sumdb" || rel == "cache/vcs":
-			return filepath.SkipDir
-		case d.IsDir(), strings.HasSuffix(rel, ".lock"), rel == "cache/lock", strings.Contains(rel, ".tmp"):
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(data)
-		state[rel] = hex.EncodeToString(sum[:8])
-		return nil
-	})
-	return state, err
-}
-
-func diffStates(modkit, gocmd map[string]string) []string {
-	var diffs []string
-	for k, v := range modkit {
-		if w, ok := gocmd[k]; !ok {
-			diffs = append(diffs, "only after modfetch: "+k)
-		} else if v != w {
-			diffs = append(diffs, "content differs: "+k)
-		}
-	}
-	for k := range gocmd {
-		if _, ok := modkit[k]; !ok {
-			diffs = append(diffs, "only after go: "+k)
-		}
-	}
-	slices.Sort(diffs)
-	return diffs
 }
 
 func gomaxprocs() int { return runtime.GOMAXPROCS(0) }
