@@ -147,16 +147,10 @@ func enclosingModFile() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && !fi.IsDir() {
-			return filepath.Join(dir, "go.mod"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errNoModule
-		}
-		dir = parent
+	if f := findUp(dir, "go.mod", ""); f != "" {
+		return f, nil
 	}
+	return "", errNoModule
 }
 
 // workspaceFile returns the go.work file the go command would use in the
@@ -175,13 +169,24 @@ func workspaceFile(gowork, goroot string) string {
 	if err != nil {
 		return ""
 	}
+	if goroot != "" {
+		goroot = filepath.Clean(goroot)
+	}
+	return findUp(dir, "go.work", goroot)
+}
+
+// findUp returns the file called name in dir or in the nearest directory
+// above it that has one, or "" if none does. The walk does not go up into
+// stop (walking up from inside GOROOT, the go command looks for go.work
+// neither in GOROOT nor above it).
+func findUp(dir, name, stop string) string {
 	for {
-		f := filepath.Join(dir, "go.work")
+		f := filepath.Join(dir, name)
 		if fi, err := os.Stat(f); err == nil && !fi.IsDir() {
 			return f
 		}
 		parent := filepath.Dir(dir)
-		if parent == dir || (goroot != "" && parent == filepath.Clean(goroot)) {
+		if parent == dir || (stop != "" && parent == stop) {
 			return ""
 		}
 		dir = parent
