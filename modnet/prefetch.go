@@ -1,6 +1,7 @@
 package modnet
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -304,14 +305,14 @@ type pmod struct {
 
 // Defaults of a PrefetchRequest and of the retry.Client Prefetch tunes.
 const (
-	defaultJobs          = 64
-	defaultPerHost       = 32
-	prefetchMaxAttempts  = 10
-	prefetchBaseDelay    = 100 * time.Millisecond
-	prefetchThrottleBase = 250 * time.Millisecond
-	prefetchHedgeMin     = 250 * time.Millisecond
-	prefetchStallMin     = 2 * time.Second
-	prefetchHeaderTimout = 30 * time.Second
+	defaultJobs           = 64
+	defaultPerHost        = 32
+	prefetchMaxAttempts   = 10
+	prefetchBaseDelay     = 100 * time.Millisecond
+	prefetchThrottleBase  = 250 * time.Millisecond
+	prefetchHedgeMin      = 250 * time.Millisecond
+	prefetchStallMin      = 2 * time.Second
+	prefetchHeaderTimeout = 30 * time.Second
 )
 
 func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
@@ -439,28 +440,16 @@ func (p *prefetcher) tunedHTTP(base *retry.Client) *retry.Client {
 	if base != nil {
 		h = base.Clone()
 	}
-	if h.MaxAttempts == 0 {
-		h.MaxAttempts = prefetchMaxAttempts
-	}
-	if h.BaseDelay == 0 {
-		h.BaseDelay = prefetchBaseDelay
-	}
-	if h.ThrottleBaseDelay == 0 {
-		h.ThrottleBaseDelay = prefetchThrottleBase
-	}
+	h.MaxAttempts = cmp.Or(h.MaxAttempts, prefetchMaxAttempts)
+	h.BaseDelay = cmp.Or(h.BaseDelay, prefetchBaseDelay)
+	h.ThrottleBaseDelay = cmp.Or(h.ThrottleBaseDelay, prefetchThrottleBase)
 	// One proxy serving hundreds of files: an unlucky file that fails
 	// several times while the proxy answers most requests must not wait
 	// seconds; a proxy failing broadly is still backed off exponentially.
 	h.AdaptiveBackoff = true
-	if h.HedgeMinDelay == 0 {
-		h.HedgeMinDelay = prefetchHedgeMin
-	}
-	if h.StallTimeoutMin == 0 {
-		h.StallTimeoutMin = prefetchStallMin
-	}
-	if h.ResponseHeaderTimeout == 0 {
-		h.ResponseHeaderTimeout = prefetchHeaderTimout
-	}
+	h.HedgeMinDelay = cmp.Or(h.HedgeMinDelay, prefetchHedgeMin)
+	h.StallTimeoutMin = cmp.Or(h.StallTimeoutMin, prefetchStallMin)
+	h.ResponseHeaderTimeout = cmp.Or(h.ResponseHeaderTimeout, prefetchHeaderTimeout)
 	if h.Transport == nil {
 		// http.DefaultTransport keeps 2 idle connections per host: with
 		// dozens of requests in flight to one proxy, every other request
