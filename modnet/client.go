@@ -337,13 +337,25 @@ func (c *Client) walk(ctx context.Context, path, version string, f func(repo) er
 	return &ModuleError{Path: path, Version: version, Source: bestSrc, Err: best, Tried: tried}
 }
 
-// A repo serves one module from one source, like cmd/go's modfetch.Repo.
-// Errors for versions or files that do not exist match fs.ErrNotExist.
+// A repo serves one module from one source, a proxy or the module's
+// version control repository, like cmd/go's modfetch.Repo. Errors for
+// versions or files that do not exist match fs.ErrNotExist.
 type repo interface {
+	// Versions lists the module's tagged versions (Repo.Versions with an
+	// empty prefix); a repository's are sorted by semver, with
+	// "+incompatible" versions where they are allowed.
 	Versions(ctx context.Context) ([]string, error)
+	// Latest answers @latest; a repository resolves its default branch's
+	// head, though a version query for "latest" prefers the highest of
+	// Versions, as the go command's query does.
 	Latest(ctx context.Context) (*Info, error)
+	// Stat resolves a version or, where the source can, a tag, branch or
+	// commit hash (Repo.Stat).
 	Stat(ctx context.Context, rev string) (*Info, error)
+	// GoMod returns a canonical version's go.mod; a repository synthesises
+	// "module <path>" when the commit has none.
 	GoMod(ctx context.Context, version string) ([]byte, error)
+	// Zip writes a canonical version's module zip.
 	Zip(ctx context.Context, dst io.Writer, version string) error
 }
 
@@ -376,7 +388,7 @@ func (c *Client) directRepo(ctx context.Context, r *Route) (repo, error) {
 	}
 	e.once.Do(func() {
 		dopts := DiscoverOptions{Do: c.http.Do}
-		var rp directRepo
+		var rp repo
 		rp, e.err = newDirectRepo(ctx, c.env, r, r.Module, dopts, c.cache.Dir)
 		var pe *directProxyError
 		if errors.As(e.err, &pe) {

@@ -77,7 +77,7 @@ func decodeAll[T any](t *testing.T, data []byte) []T {
 }
 
 // openDirect opens the direct repository for a module in a fresh cache.
-func (f *directFixture) openDirect(t *testing.T, env *Env, modPath string) directRepo {
+func (f *directFixture) openDirect(t *testing.T, env *Env, modPath string) repo {
 	t.Helper()
 	route, err := env.Route(modPath)
 	if err != nil {
@@ -98,7 +98,7 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 	ctx := context.Background()
 	env := f.env(t)
 	mods := []string{fixturePlain, fixtureMajor, fixtureMajor + "/v2", fixtureMajor + "/v3", fixtureMajor + "/sub", fixtureSubdirTag, fixtureFullV2}
-	repos := map[string]directRepo{}
+	repos := map[string]repo{}
 	for _, m := range mods {
 		repos[m] = f.openDirect(t, env, m)
 	}

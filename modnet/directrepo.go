@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -28,26 +27,6 @@ const (
 	vcsMaxLICENSE = 16 << 20
 	vcsMaxZipFile = 500 << 20
 )
-
-// directRepo answers the module protocol's questions for one module from
-// its version control repository: the "direct" source of a Route.
-type directRepo interface {
-	// Versions lists the module's tagged versions, sorted by semver, with
-	// "+incompatible" versions where they are allowed (cmd/go's
-	// Repo.Versions with an empty prefix).
-	Versions(ctx context.Context) ([]string, error)
-	// Latest resolves the default branch's head (Repo.Latest); a version
-	// query for "latest" prefers the highest of Versions, as the go
-	// command's query does.
-	Latest(ctx context.Context) (*Info, error)
-	// Stat resolves a version, tag, branch or commit hash (Repo.Stat).
-	Stat(ctx context.Context, rev string) (*Info, error)
-	// GoMod returns a canonical version's go.mod, synthesised as
-	// "module <path>" when the commit has none.
-	GoMod(ctx context.Context, version string) ([]byte, error)
-	// Zip writes a canonical version's module zip.
-	Zip(ctx context.Context, dst io.Writer, version string) error
-}
 
 // directProxyError says that the module's go-import tag names a module
 // proxy ("mod" VCS) instead of a repository: the go command then fetches the
@@ -83,7 +62,7 @@ func (e *directProxyError) Error() string {
 // A failed discovery matches fs.ErrNotExist, as in the go command. A
 // go-import tag naming a module proxy yields a *directProxyError. VCSs
 // other than git yield an error matching errors.ErrUnsupported.
-func newDirectRepo(ctx context.Context, env *Env, route *Route, modulePath string, dopts DiscoverOptions, modCache string) (directRepo, error) {
+func newDirectRepo(ctx context.Context, env *Env, route *Route, modulePath string, dopts DiscoverOptions, modCache string) (repo, error) {
 	if modCache == "" {
 		modCache = env.Get("GOMODCACHE")
 	}

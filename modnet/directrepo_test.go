@@ -31,7 +31,7 @@ func TestDirectRepoErrors(t *testing.T) {
 	f.net.handleHTTPS("git.modkit.test", http.NotFoundHandler())
 	ctx := context.Background()
 	env := f.env(t)
-	open := func(path string) (directRepo, error) {
+	open := func(path string) (repo, error) {
 		return newDirectRepo(ctx, env, nil, path, f.net.discoverOptions(), "")
 	}
 
