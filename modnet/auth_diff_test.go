@@ -53,10 +53,7 @@ func (s *authStub) take() []string {
 }
 
 func TestAuthMatchesGoCommand(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
+	goBin := needGo(t)
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}

@@ -24,14 +24,6 @@ import (
 // writes, the other must read as complete, and both must be able to fill
 // one cache at the same time.
 
-// needGo skips the test if there is no go command.
-func needGo(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go command on PATH")
-	}
-}
-
 // goCacheEnv is an isolated go command environment on the module cache
 // dir: no GOENV file, no network unless GOPROXY says so, no checksum
 // database, read-only extracted modules (no -modcacherw). The build cache

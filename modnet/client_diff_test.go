@@ -90,10 +90,7 @@ func randomScenario(rng *rand.Rand) downloadScenario {
 }
 
 func TestDownloadMatchesGoCommand(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
+	goBin := needGo(t)
 	if testing.Short() {
 		t.Skip("runs the go command many times")
 	}

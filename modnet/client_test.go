@@ -73,10 +73,7 @@ func cacheEntries(t testing.TB, dir string) []string {
 // a checksum database, then has the go command use the cache with the
 // network off: 'go mod download -json' and 'go build' must succeed.
 func TestDownloadThenGoOffline(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
+	goBin := needGo(t)
 	lib := libModule("127.0.0.1/lib/Greet", "v1.2.0")
 	srv := modnettest.NewServer(lib)
 	defer srv.Close()
@@ -470,10 +467,7 @@ func TestCredentials(t *testing.T) {
 // module cache with the same modules at the same time: both must succeed
 // and 'go mod verify' must pass.
 func TestDownloadAlongsideGoCommand(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
+	goBin := needGo(t)
 	var mods []modnettest.Module
 	var requires, sums strings.Builder
 	for i := 0; i < 6; i++ {

@@ -34,10 +34,7 @@ type goCmd struct {
 
 func newGoCmd(t *testing.T, f *directFixture, kv ...string) *goCmd {
 	t.Helper()
-	bin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
+	bin := needGo(t)
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}

@@ -241,10 +241,7 @@ func TestZeroEnv(t *testing.T) {
 // TestEnvMatchesGoCommand loads layered configurations and compares every
 // value with 'go env -json' run on the same files and environment.
 func TestEnvMatchesGoCommand(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
+	goBin := needGo(t)
 	realRoot := strings.TrimSpace(string(mustOutput(t, exec.Command(goBin, "env", "GOROOT"))))
 
 	cases := []struct {

@@ -9,6 +9,16 @@ import (
 	"testing"
 )
 
+// needGo returns the go command on PATH, or skips the test if there is none.
+func needGo(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH")
+	}
+	return bin
+}
+
 // goHome returns a fresh HOME for running the go command in a test, with
 // telemetry off: otherwise the go command leaves a background process
 // writing under $HOME/.config/go/telemetry while the test cleans up.

@@ -227,10 +227,7 @@ type diffScenario struct {
 }
 
 func TestRouteMatchesGoCommand(t *testing.T) {
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
+	goBin := needGo(t)
 	if testing.Short() {
 		t.Skip("runs the go command many times")
 	}
