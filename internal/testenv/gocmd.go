@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -125,7 +126,12 @@ func (g *Go) ModCache() string {
 
 // Command returns the go command with args, to be started by the caller.
 func (g *Go) Command(args ...string) *exec.Cmd {
-	cmd := exec.Command(g.Bin, args...)
+	return g.CommandContext(context.Background(), args...)
+}
+
+// CommandContext is Command, killed when ctx is done.
+func (g *Go) CommandContext(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, g.Bin, args...)
 	cmd.Dir = g.Dir
 	cmd.Env = g.Env[:len(g.Env):len(g.Env)]
 	return cmd
