@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/mod/module"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
 
@@ -62,7 +63,7 @@ exclude example.com/j v1.0.0
 // 'go mod graph' prints and the build list of 'go list -m all', pruned
 // and unpruned.
 func TestModGraphMatchesGoModGraph(t *testing.T) {
-	needGo(t)
+	testenv.GoBin(t)
 	srv := modnettest.NewServer(graphModules...)
 	t.Cleanup(srv.Close)
 	for _, tc := range []struct{ name, goVersion string }{{"pruned", "1.17"}, {"unpruned", "1.16"}} {
