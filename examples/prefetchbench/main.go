@@ -4,10 +4,12 @@
 //
 // Usage, from the repository root:
 //
-//	go run ./examples/prefetchbench [-runs 5] [-latency 0,10ms,50ms] [-modules 120] [-zipmb 40] [-faults=true] [-gofaults=true] [-rss=true]
+//	go run ./examples/prefetchbench [-graph gen|real] [-realdir DIR] [-runs 5] [-latency 0,10ms,50ms] [-modules 120] [-zipmb 40] [-faults=true] [-gofaults=true] [-rss=true]
 //
-// It builds modfetch, generates a graph with modnettest.GenerateGraph and
-// serves it with a modnettest.Server, then, for each latency, alternates
+// It builds modfetch, generates a graph with modnettest.GenerateGraph (or,
+// with -graph real, opens the real graph of examples/internal/realgraph,
+// fetched from the Go module proxy into -realdir the first time and kept
+// there) and serves it with a modnettest.Server, then, for each latency, alternates
 // cold-cache runs of the installed go command and of modfetch (each in a
 // fresh GOMODCACHE, GOENV=off, GOFLAGS=-modcacherw, a temporary HOME with
 // telemetry off, after a sync so that no run pays for the previous one's
@@ -36,6 +38,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -45,6 +48,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/examples/internal/realgraph"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
 
@@ -62,6 +66,8 @@ func main() {
 	goFaults := flag.Bool("gofaults", true, "also run go mod download all under the fault mix (each run waits out a stall for up to 90s)")
 	rss := flag.Bool("rss", true, "also compare peak RSS with four times larger zips")
 	keep := flag.Bool("keep", false, "keep the work directory")
+	graph := flag.String("graph", "gen", "the graph to measure: gen (generated, see -modules and -zipmb) or real (examples/internal/realgraph, fetched once)")
+	realDir := flag.String("realdir", "", "where the real graph is kept between runs (default $XDG_CACHE_HOME/modkit-realgraph)")
 	serve := flag.Duration("serve", 0, "only serve the graph at this latency (0s is none: say 1ns), print the environment to use, and wait")
 	flag.Parse()
 
@@ -75,6 +81,15 @@ func main() {
 	}
 	b.goFaults = *goFaults
 	defer b.close()
+	switch *graph {
+	case "gen":
+	case "real":
+		if b.real, err = realgraph.Open(context.Background(), *realDir, os.Stderr); err != nil {
+			fatalf("%v", err)
+		}
+	default:
+		fatalf("-graph: %q is neither gen nor real", *graph)
+	}
 	cfg := modnettest.GraphConfig{Seed: *seed, Modules: *modules, ZipBytes: int64(*zipMB) << 20}
 	if *serve > 0 {
 		b.serveOnly(cfg, *serve)
@@ -117,13 +132,13 @@ var targets = map[time.Duration]float64{0: 1.0, 10 * time.Millisecond: 0.5, 50 *
 // runAll runs every measurement and prints the report; it reports whether
 // every check passed and every target was met.
 func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs int, faults, rss bool) bool {
-	g, srv, mainDir, err := b.serve(cfg, "main")
+	g, err := b.serve(cfg, "main")
 	if err != nil {
 		fatalf("%v", err)
 	}
+	srv, mainDir := g.srv, g.mainDir
 	defer srv.Close()
-	fmt.Printf("graph: %d module versions served, build list %d modules, %.1f MiB of zips; GOMAXPROCS %d\n",
-		len(g.Modules), len(g.BuildList), float64(g.ZipBytes)/(1<<20), gomaxprocs())
+	fmt.Printf("graph: %s, %.1f MiB of zips; GOMAXPROCS %d\n", g.desc, float64(g.zipBytes)/(1<<20), gomaxprocs())
 	ok := true
 	fastWall := map[time.Duration]time.Duration{}
 	var goRSS, mfRSS []int64
@@ -179,7 +194,7 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 			ok = false
 		}
 	}
-	if rss {
+	if rss && b.real == nil { // the real graph has one size
 		big := cfg
 		big.ZipBytes *= 4
 		if !b.rssRuns(big, median(mfRSS)) {
@@ -191,10 +206,11 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 
 // serveOnly serves the graph until interrupted, for runs by hand.
 func (b *bench) serveOnly(cfg modnettest.GraphConfig, lat time.Duration) {
-	_, srv, mainDir, err := b.serve(cfg, "main")
+	g, err := b.serve(cfg, "main")
 	if err != nil {
 		fatalf("%v", err)
 	}
+	srv, mainDir := g.srv, g.mainDir
 	defer srv.Close()
 	if lat < time.Microsecond {
 		lat = 0
@@ -331,11 +347,12 @@ func (b *bench) faultRuns(srv *modnettest.Server, mainDir string, lat time.Durat
 // rssRuns compares modfetch's peak RSS on a graph with four times larger
 // zips with its peak on the base graph.
 func (b *bench) rssRuns(cfg modnettest.GraphConfig, base int64) bool {
-	g, srv, mainDir, err := b.serve(cfg, "big")
+	g, err := b.serve(cfg, "big")
 	if err != nil {
 		fmt.Printf("big graph: %v\n", err)
 		return false
 	}
+	srv, mainDir := g.srv, g.mainDir
 	defer srv.Close()
 	var rss []int64
 	for range 3 {
@@ -355,7 +372,7 @@ func (b *bench) rssRuns(cfg modnettest.GraphConfig, base int64) bool {
 		verdict = "GROWS WITH ZIP SIZE"
 	}
 	fmt.Printf("peak RSS of modfetch: %s with %.0f MiB of zips, %s with %.0f MiB (%.2f×: %s)\n",
-		mib(base), float64(cfg.ZipBytes)/4/(1<<20), mib(big), float64(g.ZipBytes)/(1<<20), ratio, verdict)
+		mib(base), float64(cfg.ZipBytes)/4/(1<<20), mib(big), float64(g.zipBytes)/(1<<20), ratio, verdict)
 	return ok
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/examples/internal/realgraph"
 	"github.com/modkit/modkit/modnet"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
@@ -22,8 +23,9 @@ type bench struct {
 	gobin    string
 	self     string // this program, to measure commands through
 	keep     bool
-	goFaults bool // run the go command under faults too
-	n        int  // runs so far, to name module caches
+	goFaults bool            // run the go command under faults too
+	real     *realgraph.Tree // the real graph, if it is the one measured
+	n        int             // runs so far, to name module caches
 }
 
 func newBench(keep bool) (*bench, error) {
@@ -69,20 +71,41 @@ func (b *bench) remove(modcache string) {
 	}
 }
 
-// serve generates a graph, serves it and writes its main module.
-func (b *bench) serve(cfg modnettest.GraphConfig, name string) (*modnettest.Graph, *modnettest.Server, string, error) {
+// served is a graph being served: its main module and its proxy.
+type served struct {
+	srv      *modnettest.Server
+	mainDir  string
+	desc     string // what the report says of it
+	zipBytes int64  // the build list's zips
+}
+
+// serve serves the real graph if the bench has one, else generates the
+// graph cfg describes, and writes its main module.
+func (b *bench) serve(cfg modnettest.GraphConfig, name string) (*served, error) {
+	mainDir := workDir(b.dir, name)
+	if b.real != nil {
+		st, err := b.real.Stats()
+		if err != nil {
+			return nil, err
+		}
+		if err := realgraph.WriteMain(mainDir); err != nil {
+			return nil, err
+		}
+		return &served{srv: b.real.Serve(modnettest.Faults{}), mainDir: mainDir, zipBytes: st.ZipBytes,
+			desc: fmt.Sprintf("the real graph (%s), build list %d modules", b.real.Dir, len(st.Modules))}, nil
+	}
 	g, err := modnettest.GenerateGraph(cfg)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
-	mainDir := workDir(b.dir, name)
 	if err := os.MkdirAll(mainDir, 0o777); err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
 	if err := g.WriteMain(mainDir); err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
-	return g, modnettest.NewServer(g.Modules...), mainDir, nil
+	return &served{srv: modnettest.NewServer(g.Modules...), mainDir: mainDir, zipBytes: g.ZipBytes,
+		desc: fmt.Sprintf("a generated graph of %d module versions, build list %d modules", len(g.Modules), len(g.BuildList))}, nil
 }
 
 // environ is the hermetic environment both commands run in.
