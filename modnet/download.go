@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 
 	"golang.org/x/mod/module"
 )
@@ -176,6 +179,11 @@ func (c *Client) zip(ctx context.Context, path, version string, acquire func(con
 // 'go mod download' does (cmd/go/internal/modcmd.DownloadModule), skipping
 // whatever is already there and valid. version may be any query [Client.Query]
 // accepts. Concurrent calls for the same module share one download.
+//
+// A module whose go.mod asks for a newer Go than the running one (see
+// [Client.GoVersion]) fails with a [*TooNewError] once it is in the cache,
+// as with the go command; the ModuleFiles returned with that error list
+// its files, but Dir is empty.
 func (c *Client) Download(ctx context.Context, path, version string) (*ModuleFiles, error) {
 	if err := c.init(); err != nil {
 		return nil, err
@@ -190,10 +198,11 @@ func (c *Client) Download(ctx context.Context, path, version string) (*ModuleFil
 	v, err, _ := c.flight.Do(path+"@"+version, func() (any, error) {
 		return c.download(ctx, path, version)
 	})
-	if err != nil {
+	m, _ := v.(*ModuleFiles)
+	if err != nil && !errors.Is(err, ErrTooNew) {
 		return nil, err
 	}
-	return v.(*ModuleFiles), nil
+	return m, err
 }
 
 func (c *Client) download(ctx context.Context, path, version string) (*ModuleFiles, error) {
@@ -222,9 +231,19 @@ func (c *Client) download(ctx context.Context, path, version string) (*ModuleFil
 	if m.Sum, err = c.cache.ZipHash(ctx, mod); err != nil {
 		return nil, versionError(path, version, err)
 	}
-	if m.Dir, err = c.cache.Extract(ctx, mod); err != nil {
+	dir, err := c.cache.Extract(ctx, mod)
+	if err != nil {
 		return nil, versionError(path, version, err)
 	}
+	// modfetch.Download: the extracted go.mod, if any, decides.
+	if gomod, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
+		if err := c.checkGoLine(mod.String(), gomod); err != nil {
+			return m, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, versionError(path, version, err)
+	}
+	m.Dir = dir
 	return m, nil
 }
 

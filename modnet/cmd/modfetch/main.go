@@ -4,7 +4,7 @@
 //
 //	modfetch route [-json] MODULE...
 //	modfetch download [-json] [-x] [-noretry] MODULE@VERSION...
-//	modfetch prefetch [-json] [-j N] [-modfile PATH]
+//	modfetch prefetch [-json] [-j N] [-modfile PATH] [-toolchain=false]
 //
 // route prints, for each module path, the sources the go command would try
 // in order (GOPROXY entries with their fallback rule, direct, off), the
@@ -25,6 +25,11 @@
 // (default: that of the module containing the current directory; where
 // a go.work puts that module in a workspace, a note says that only its
 // graph is prefetched).
+// When go.mod's go or toolchain line makes the go command switch to a newer
+// toolchain (GOTOOLCHAIN auto, the default), prefetch fetches that
+// toolchain too, unless it is in PATH; -toolchain=false leaves it out.
+// download likewise switches, as 'go mod download' does, when a module
+// needs a newer Go: it fetches the toolchain and downloads again with it.
 // On a terminal a live progress line shows on standard error; otherwise
 // only the closing summary does. -json prints each event (start, retry,
 // done, fail) as a JSON object per line on standard output, then a
@@ -55,7 +60,7 @@ type command struct {
 var commands = []command{
 	{"route", "route [-json] MODULE...", runRoute},
 	{"download", "download [-json] [-x] [-noretry] MODULE@VERSION...", runDownload},
-	{"prefetch", "prefetch [-json] [-j N] [-modfile PATH]", runPrefetch},
+	{"prefetch", "prefetch [-json] [-j N] [-modfile PATH] [-toolchain=false]", runPrefetch},
 }
 
 func main() {
