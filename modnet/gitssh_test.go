@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 func TestSSHHost(t *testing.T) {
@@ -82,7 +84,7 @@ func TestWithSSHBatchMode(t *testing.T) {
 // real one does, fails at once in batch mode and otherwise asks a question
 // (here it answers "no" itself, where the real one would wait).
 type sshFixture struct {
-	net       *fakeNet
+	net       *testenv.Net
 	home      string
 	gitconfig string
 	bin       string // directory of the fake ssh
@@ -112,9 +114,9 @@ func newSSHFixture(t *testing.T, sshURL string) *sshFixture {
 	if runtime.GOOS == "windows" {
 		t.Skip("the fake ssh is a shell script")
 	}
-	f := &sshFixture{net: newFakeNet(t), home: t.TempDir(), bin: t.TempDir(), sshURL: sshURL}
+	f := &sshFixture{net: testenv.NewNet(t), home: t.TempDir(), bin: t.TempDir(), sshURL: sshURL}
 	f.log = filepath.Join(t.TempDir(), "ssh.log")
-	f.net.handleHTTPS("vanity.modkit.test", goImportPage(sshModule+" git https://git.modkit.test/private"))
+	f.net.HandleHTTPS("vanity.modkit.test", goImportPage(sshModule+" git https://git.modkit.test/private"))
 	f.gitconfig = writeFile(t, filepath.Join(f.home, ".gitconfig"),
 		"[url \""+sshURL+"\"]\n\tinsteadOf = https://git.modkit.test/private\n")
 	if err := os.WriteFile(filepath.Join(f.bin, "ssh"), []byte(fakeSSH), 0o755); err != nil {
@@ -136,7 +138,7 @@ func (f *sshFixture) client(t *testing.T, kv ...string) *Client {
 	t.Helper()
 	env := testEnv(t, append(f.vars(kv...), "GOMODCACHE", filepath.Join(t.TempDir(), "modcache"))...)
 	hc := fastRetry()
-	hc.Transport = f.net.client().Transport
+	hc.Transport = fakeClient(f.net).Transport
 	c := &Client{Env: env, HTTP: hc}
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -146,16 +148,12 @@ func (f *sshFixture) client(t *testing.T, kv ...string) *Client {
 // settings and returns its error output.
 func (f *sshFixture) goDownload(t *testing.T, kv ...string) string {
 	t.Helper()
-	bin := needGo(t)
-	env := append(goEnviron(goHome(t)), f.net.goEnv()...)
+	g := testenv.NewGo(t, f.net.GoEnv()...)
 	vars := f.vars(kv...)
 	for i := 0; i+1 < len(vars); i += 2 {
-		env = append(env, vars[i]+"="+vars[i+1])
+		g.Env = append(g.Env, vars[i]+"="+vars[i+1])
 	}
-	cmd := exec.Command(bin, "mod", "download", sshModule+"@v1.0.0")
-	cmd.Env = env
-	cmd.Dir = t.TempDir()
-	out, err := cmd.CombinedOutput()
+	out, err := g.Command("mod", "download", sshModule+"@v1.0.0").CombinedOutput()
 	if err == nil {
 		t.Fatalf("go mod download succeeded through the failing ssh:\n%s", out)
 	}
@@ -304,16 +302,15 @@ func TestDirectSSHConnectTimeout(t *testing.T) {
 	}
 
 	// The go command, given the same, waits for the banner.
-	if bin, err := exec.LookPath("go"); err == nil {
-		env := append(goEnviron(goHome(t)), f.net.goEnv()...)
+	if _, err := exec.LookPath("go"); err == nil {
+		g := testenv.NewGo(t, f.net.GoEnv()...)
 		vars := f.vars("PATH", filepath.Dir(ssh)+string(os.PathListSeparator)+os.Getenv("PATH"))
 		for i := 0; i+1 < len(vars); i += 2 {
-			env = append(env, vars[i]+"="+vars[i+1])
+			g.Env = append(g.Env, vars[i]+"="+vars[i+1])
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, "mod", "download", sshModule+"@v1.0.0")
-		cmd.Env, cmd.Dir = env, t.TempDir()
+		cmd := g.CommandContext(ctx, "mod", "download", sshModule+"@v1.0.0")
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		cmd.Run()

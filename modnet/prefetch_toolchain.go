@@ -12,7 +12,7 @@ import (
 // it is a newer one, Prefetch fetches it as the go command's switch does
 // (see [Client.DownloadToolchain]).
 func (p *prefetcher) selectToolchain(ctx context.Context) error {
-	if p.mainDir == "" || p.req.NoToolchain {
+	if p.main == nil || p.req.NoToolchain {
 		return nil
 	}
 	if _, err := p.c.env.LocalToolchain(ctx); err != nil {
@@ -22,7 +22,7 @@ func (p *prefetcher) selectToolchain(ctx context.Context) error {
 		}
 		return nil
 	}
-	sel, err := p.c.env.SelectToolchain(ctx, p.mainDir)
+	sel, err := p.c.env.SelectToolchain(ctx, p.main.Dir)
 	if err != nil {
 		return err
 	}

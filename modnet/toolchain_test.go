@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
 
@@ -72,8 +73,7 @@ func TestGoModLine(t *testing.T) {
 // realGOROOT returns the installed go command's GOROOT, or skips.
 func realGOROOT(t *testing.T) string {
 	t.Helper()
-	bin := needGo(t)
-	out, err := exec.Command(bin, "env", "GOROOT").Output()
+	out, err := exec.Command(testenv.GoBin(t), "env", "GOROOT").Output()
 	if err != nil {
 		t.Skipf("go env GOROOT: %v", err)
 	}
@@ -96,7 +96,7 @@ func TestSelectToolchainMatchesGoCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}
-	bin := needGo(t)
+	bin := testenv.GoBin(t)
 	// A toolchain in PATH, which the go command runs instead of downloading.
 	pathDir := t.TempDir()
 	writeFile(t, filepath.Join(pathDir, "go1.99.7"), "#!/bin/sh\necho fake go1.99.7\n")
@@ -146,7 +146,7 @@ func TestSelectToolchainMatchesGoCommand(t *testing.T) {
 
 			cmd := exec.Command(bin, "version")
 			cmd.Dir = dir
-			cmd.Env = append(goEnviron(goHome(t)), "GOPROXY=off", "GOTOOLCHAIN="+tc.gotoolchain, "PATH="+path, "GOWORK="+tc.gowork, "GOFLAGS=")
+			cmd.Env = testenv.GoEnv(t, "GOPROXY=off", "GOTOOLCHAIN="+tc.gotoolchain, "PATH="+path, "GOWORK="+tc.gowork, "GOFLAGS=")
 			out, err := cmd.CombinedOutput()
 			goSays := strings.TrimSpace(string(out))
 
@@ -216,7 +216,7 @@ func TestDownloadToolchainMatchesGoCommand(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the stub toolchain's go is a shell script")
 	}
-	bin := needGo(t)
+	bin := testenv.GoBin(t)
 	const name = "go1.99.0"
 	srv := modnettest.NewServer(stubToolchain(t, name))
 	defer srv.Close()
@@ -227,7 +227,7 @@ func TestDownloadToolchainMatchesGoCommand(t *testing.T) {
 	goVersion := func(modcache string, kv ...string) (string, error) {
 		cmd := exec.Command(bin, "version")
 		cmd.Dir = mainDir
-		cmd.Env = append(goEnviron(goHome(t)), "GOTOOLCHAIN=auto", "GOPROXY="+srv.URL, "GOSUMDB="+gosumdb, "GOMODCACHE="+modcache)
+		cmd.Env = testenv.GoEnv(t, "GOTOOLCHAIN=auto", "GOPROXY="+srv.URL, "GOSUMDB="+gosumdb, "GOMODCACHE="+modcache)
 		for i := 0; i+1 < len(kv); i += 2 {
 			cmd.Env = append(cmd.Env, kv[i]+"="+kv[i+1])
 		}
@@ -308,7 +308,7 @@ func TestDownloadToolchainErrorsMatchGoCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}
-	bin := needGo(t)
+	bin := testenv.GoBin(t)
 	srv := modnettest.NewServer(stubToolchain(t, "go1.99.0"))
 	defer srv.Close()
 	for _, tc := range []struct {
@@ -328,7 +328,7 @@ func TestDownloadToolchainErrorsMatchGoCommand(t *testing.T) {
 			writeFile(t, filepath.Join(dir, "go.mod"), "module example.com/m\n\n"+tc.goLine+"\n")
 			cmd := exec.Command(bin, "version")
 			cmd.Dir = dir
-			cmd.Env = append(goEnviron(goHome(t)), "GOTOOLCHAIN="+tc.gotoolchain, "GOPROXY="+srv.URL, "GOSUMDB="+tc.gosumdb)
+			cmd.Env = testenv.GoEnv(t, "GOTOOLCHAIN="+tc.gotoolchain, "GOPROXY="+srv.URL, "GOSUMDB="+tc.gosumdb)
 			out, err := cmd.CombinedOutput()
 			if err == nil {
 				t.Fatalf("the go command switched:\n%s", out)
@@ -370,7 +370,7 @@ func TestTooNewMatchesGoCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}
-	bin := needGo(t)
+	bin := testenv.GoBin(t)
 	mod := modnettest.Module{Path: "127.0.0.1/mod/new", Version: "v1.0.0",
 		Files: map[string]string{"go.mod": "module 127.0.0.1/mod/new\n\ngo 1.99\n", "n.go": "package n\n"}}
 	srv := modnettest.NewServer(mod)
@@ -392,7 +392,7 @@ func TestTooNewMatchesGoCommand(t *testing.T) {
 			goCache := filepath.Join(t.TempDir(), "go")
 			cmd := exec.Command(bin, "mod", "download", "-json", mod.String())
 			cmd.Dir = dir
-			cmd.Env = append(goEnviron(goHome(t)), "GOTOOLCHAIN="+tc.gotool, "GOPROXY="+srv.URL, "GOSUMDB=off", "GOMODCACHE="+goCache)
+			cmd.Env = testenv.GoEnv(t, "GOTOOLCHAIN="+tc.gotool, "GOPROXY="+srv.URL, "GOSUMDB=off", "GOMODCACHE="+goCache)
 			out, _ := cmd.Output()
 			var goRes struct{ Error, Dir, Zip, GoMod string }
 			if err := json.Unmarshal(out, &goRes); err != nil {
@@ -438,20 +438,19 @@ func TestTooNewDirectMatchesGoCommand(t *testing.T) {
 		t.Skip("runs the go command")
 	}
 	const modPath = "new.modkit.test/m"
-	n := newFakeNet(t)
+	n := testenv.NewNet(t)
 	gs := newGitServer(t)
-	n.handleHTTPS("new.modkit.test", goImportPage(modPath+" git https://git.modkit.test/new"))
+	n.HandleHTTPS("new.modkit.test", goImportPage(modPath+" git https://git.modkit.test/new"))
 	r := gs.repo("new")
 	r.commit("2023-01-01T00:00:00Z", map[string]string{"go.mod": "module " + modPath + "\n\ngo 1.99\n", "m.go": "package m\n"})
 	r.tag("v1.0.0", false)
 
-	g := &goCmd{bin: needGo(t), env: append(append(goEnviron(goHome(t)), n.goEnv()...),
-		"GIT_CONFIG_GLOBAL="+gs.gitconfig, "GIT_CONFIG_NOSYSTEM=1", "GOPROXY=direct", "GOSUMDB=off", "GOTOOLCHAIN=local")}
 	goCache := filepath.Join(t.TempDir(), "go")
-	g.env = append(g.env, "GOMODCACHE="+goCache)
-	out, _, _ := g.run(t, "mod", "download", "-json", modPath+"@v1.0.0")
+	g := testenv.NewGo(t, append(n.GoEnv(), "GIT_CONFIG_GLOBAL="+gs.gitconfig, "GOPROXY=direct", "GOSUMDB=off",
+		"GOTOOLCHAIN=local", "GOMODCACHE="+goCache)...)
+	out, _, _ := g.Run("mod", "download", "-json", modPath+"@v1.0.0")
 	var goRes struct{ Error, Zip string }
-	if err := json.Unmarshal(out, &goRes); err != nil {
+	if err := json.Unmarshal([]byte(out), &goRes); err != nil {
 		t.Fatalf("go mod download -json: %v\n%s", err, out)
 	}
 
@@ -462,7 +461,7 @@ func TestTooNewDirectMatchesGoCommand(t *testing.T) {
 		kv = append(kv, k, v)
 	}
 	hc := fastRetry()
-	hc.Transport = n.client().Transport
+	hc.Transport = fakeClient(n).Transport
 	c := &Client{Env: testEnv(t, kv...), HTTP: hc, Dir: t.TempDir()}
 	defer c.Close()
 	m, err := c.Download(context.Background(), modPath, "v1.0.0")
@@ -494,7 +493,7 @@ func TestSwitchToolchainMatchesGoCommand(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the stub toolchain's go is a shell script")
 	}
-	bin := needGo(t)
+	bin := testenv.GoBin(t)
 	mod := modnettest.Module{Path: "127.0.0.1/mod/new", Version: "v1.0.0",
 		Files: map[string]string{"go.mod": "module 127.0.0.1/mod/new\n\ngo 1.99\n", "n.go": "package n\n"}}
 	// 1.99.1 is the latest patch of the release before the newest, 1.100.0.
@@ -505,7 +504,7 @@ func TestSwitchToolchainMatchesGoCommand(t *testing.T) {
 	goCache := filepath.Join(t.TempDir(), "go")
 	cmd := exec.Command(bin, "mod", "download", "-json", mod.String())
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(goEnviron(goHome(t)), "GOTOOLCHAIN=auto", "GOPROXY="+srv.URL, "GOSUMDB="+gosumdb, "GOMODCACHE="+goCache)
+	cmd.Env = testenv.GoEnv(t, "GOTOOLCHAIN=auto", "GOPROXY="+srv.URL, "GOSUMDB="+gosumdb, "GOMODCACHE="+goCache)
 	out, err := cmd.CombinedOutput()
 	want := "go: " + mod.String() + " requires go >= 1.99; switching to go1.99.1\n"
 	if err != nil || !strings.Contains(string(out), want) ||
