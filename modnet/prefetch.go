@@ -53,10 +53,19 @@ type PrefetchRequest struct {
 	// source of a module's route). Default: 32.
 	PerHost int
 
-	// Extractors bounds the zip extractions running at once; they use the
-	// CPU and the disk, not the network, and never hold a transfer slot.
-	// Default: GOMAXPROCS.
+	// Extractors bounds the zips being checked, hashed and extracted at
+	// once; that work uses the CPU and the disk, not the network, and never
+	// holds a transfer slot. Default: GOMAXPROCS.
 	Extractors int
+
+	// NoExtract leaves modules unextracted: only the download cache is
+	// filled (.info, .mod, .zip and .ziphash under cache/download), every
+	// zip still verified, which takes inflating it once to hash it. The go
+	// command extracts a module from there on first use, without the
+	// network (cmd/go/internal/modfetch.download), so GOPROXY=off builds
+	// work on such a cache; it is what a CI cache should hold: a few files
+	// per module instead of hundreds.
+	NoExtract bool
 
 	// OnEvent, if set, receives progress events. Calls are serialized, so
 	// it needs no lock of its own, and should return quickly.
@@ -80,6 +89,15 @@ const (
 	// PrefetchFail: a module version could not be completed; reported
 	// once per version.
 	PrefetchFail PrefetchEventKind = "fail"
+	// PrefetchMismatch: a downloaded go.mod or zip failed verification:
+	// it did not match its expected hash (Class "checksum", Err the
+	// *ChecksumError) or the zip did not inflate (Class "corrupt"). It is
+	// downloaded again on a fresh connection, within the retry attempt
+	// limit, before the failure counts (a mismatch as the security error
+	// it then is) in a fail event; the first failure of each file is
+	// reported even when a later copy verifies, since corruption in
+	// transit deserves a look.
+	PrefetchMismatch PrefetchEventKind = "mismatch"
 )
 
 // A PrefetchEvent reports progress for one module version.

@@ -49,7 +49,7 @@ func (p *prefetcher) fetchGoMod(ctx context.Context, pm *pmod) *goModResult {
 	if err != nil {
 		return &goModResult{err: &ModuleError{Path: m.Path, Version: m.Version, Err: err}}
 	}
-	data, err := p.c.fetchGoMod(ctx, m, chk)
+	data, err := p.c.fetchGoMod(ctx, m, chk, p.mismatch(pm, "mod"))
 	release()
 	if err != nil {
 		return &goModResult{err: err}
@@ -105,7 +105,7 @@ func (p *prefetcher) download(ctx context.Context, pm *pmod) {
 	)
 	wg.Go(func() { info, infoErr = p.info(ctx, pm) })
 	wg.Go(func() { gm = p.goMod(ctx, pm) })
-	zipfile, sum, zipErr := p.zip(ctx, pm)
+	zipfile, dir, sum, zipErr := p.zip(ctx, pm)
 	wg.Wait()
 
 	res := PrefetchModule{Path: m.Path, Version: m.Version}
@@ -115,10 +115,6 @@ func (p *prefetcher) download(ctx context.Context, pm *pmod) {
 	}
 	if err == nil && info != nil {
 		err = p.commitInfo(ctx, pm, info)
-	}
-	var dir string
-	if err == nil {
-		dir, err = p.extractZip(ctx, pm)
 	}
 	if err == nil {
 		res.Files = ModuleFiles{Path: m.Path, Version: m.Version, Zip: zipfile, Dir: dir, Sum: sum}
@@ -182,35 +178,42 @@ func (p *prefetcher) commitInfo(ctx context.Context, pm *pmod, info *Info) error
 	return nil
 }
 
-// zip makes sure pm's zip is in the cache and verified, holding a transfer
-// slot only while it downloads, and returns it with its hash.
-func (p *prefetcher) zip(ctx context.Context, pm *pmod) (file, sum string, err error) {
+// zip makes sure pm's zip is in the cache and verified, and extracted
+// unless the request says not to, holding a transfer slot only while it
+// downloads and an extractor while it inflates, hashes and extracts. It
+// returns the zip, the directory ("" if not extracted) and the hash.
+func (p *prefetcher) zip(ctx context.Context, pm *pmod) (file, dir, sum string, err error) {
 	fetched := false
-	file, sum, err = p.c.zip(ctx, pm.mod.Path, pm.mod.Version, func(ctx context.Context) (func(), error) {
-		fetched = true
-		return p.acquire(ctx, pm, "zip", true)
-	})
+	job := zipJob{
+		acquire: func(ctx context.Context) (func(), error) {
+			fetched = true
+			return p.acquire(ctx, pm, "zip", true)
+		},
+		extract: !p.req.NoExtract,
+		limit: func(ctx context.Context) (func(), error) {
+			if err := p.extract.acquire(ctx, prioBulk); err != nil {
+				return nil, err
+			}
+			return p.extract.release, nil
+		},
+		mismatch: p.mismatch(pm, "zip"),
+	}
+	file, dir, sum, err = p.c.zip(ctx, pm.mod.Path, pm.mod.Version, job)
 	if err == nil && fetched {
 		if fi, err := os.Stat(file); err == nil {
 			pm.bytes.Add(fi.Size())
 		}
 	}
-	return file, sum, err
+	return file, dir, sum, err
 }
 
-// extractZip extracts pm's zip into its module directory, unless it is
-// there (the cache looks first), waiting for an extractor.
-func (p *prefetcher) extractZip(ctx context.Context, pm *pmod) (string, error) {
-	m := pm.mod
-	if err := p.extract.acquire(ctx, prioBulk); err != nil {
-		return "", &ModuleError{Path: m.Path, Version: m.Version, Err: err}
+// mismatch returns the hook that reports the first copy of one of pm's
+// files that failed verification, as a warning event, whether or not a
+// later copy verifies.
+func (p *prefetcher) mismatch(pm *pmod, file string) func(error) {
+	return func(err error) {
+		p.emit(PrefetchEvent{Kind: PrefetchMismatch, Path: pm.mod.Path, Version: pm.mod.Version, File: file, Class: failureClass(err), Err: err})
 	}
-	defer p.extract.release()
-	dir, err := p.c.cache.Extract(ctx, m)
-	if err != nil {
-		return "", versionError(m.Path, m.Version, err)
-	}
-	return dir, nil
 }
 
 // acquire waits for a transfer slot for one of pm's files (a zip is bulk),
