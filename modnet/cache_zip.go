@@ -32,13 +32,36 @@ var ErrCorruptZip = errors.New("corrupt module zip")
 type ZipTemp struct {
 	f   *os.File
 	mod module.Version
+
+	// Progress hooks, set by the fetch function's caller: bytes written,
+	// and the size of the whole zip once a server announces it.
+	onWrite func(n int)
+	onSize  func(size int64)
 }
 
 // Write writes to the zip at the current offset.
-func (t *ZipTemp) Write(p []byte) (int, error) { return t.f.Write(p) }
+func (t *ZipTemp) Write(p []byte) (int, error) {
+	n, err := t.f.Write(p)
+	if t.onWrite != nil && n > 0 {
+		t.onWrite(n)
+	}
+	return n, err
+}
 
 // ReadFrom writes everything r yields to the zip at the current offset.
-func (t *ZipTemp) ReadFrom(r io.Reader) (int64, error) { return io.Copy(t.f, r) }
+func (t *ZipTemp) ReadFrom(r io.Reader) (int64, error) {
+	if t.onWrite == nil {
+		return io.Copy(t.f, r) // the file's own ReadFrom: copy_file_range from a file:// proxy
+	}
+	return io.Copy(struct{ io.Writer }{t}, r) // through Write, for its progress
+}
+
+// sized reports the size a server announced for the whole zip.
+func (t *ZipTemp) sized(size int64) {
+	if t.onSize != nil {
+		t.onSize(size)
+	}
+}
 
 // Seek sets the offset of the next write.
 func (t *ZipTemp) Seek(offset int64, whence int) (int64, error) { return t.f.Seek(offset, whence) }

@@ -196,6 +196,10 @@ type zipJob struct {
 	// mismatch, if not nil, hears of a first copy that failed verification
 	// (see heal).
 	mismatch func(error)
+	// written and sized, if not nil, hear of the bytes of a transfer as
+	// they are written and of the zip's size once a server announces it.
+	written func(n int)
+	sized   func(size int64)
 }
 
 // zip is Zip, also returning the zip's verified hash, and the module
@@ -216,6 +220,7 @@ func (c *Client) zip(ctx context.Context, path, version string, job zipJob) (zip
 	err = c.heal(ctx, mod, "zip", job.mismatch, func() (bool, error) {
 		arrived := false // the transfer succeeded: what fails now is the content
 		fetch := func(ctx context.Context, tmp *ZipTemp) error {
+			tmp.onWrite, tmp.onSize = job.written, job.sized
 			if job.acquire != nil {
 				release, err := job.acquire(ctx)
 				if err != nil {

@@ -198,6 +198,10 @@ func (p *prefetcher) zip(ctx context.Context, pm *pmod) (file, dir, sum string, 
 		},
 		mismatch: p.mismatch(pm, "zip"),
 	}
+	if prog := p.req.Progress; prog != nil {
+		job.written = prog.wrote
+		job.sized = func(size int64) { prog.sized(pm.mod, size) }
+	}
 	file, dir, sum, err = p.c.zip(ctx, pm.mod.Path, pm.mod.Version, job)
 	if err == nil && fetched {
 		if fi, err := os.Stat(file); err == nil {

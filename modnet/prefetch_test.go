@@ -676,3 +676,27 @@ func TestPrefetchHealsCorruption(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefetchProgressTotals: the totals a progress line shows end exact:
+// every module of the build list done, every zip byte received, the sizes
+// the server announced adding up to the graph's zips.
+func TestPrefetchProgressTotals(t *testing.T) {
+	f := newPrefetchFixture(t, smallGraph)
+	prog := new(PrefetchProgress)
+	var early PrefetchTotals
+	var once sync.Once
+	_, err := f.prefetch(t, f.client(t, filepath.Join(t.TempDir(), "modcache")), &PrefetchRequest{Progress: prog,
+		OnEvent: func(PrefetchEvent) { once.Do(func() { early = prog.Snapshot() }) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(f.graph.BuildList)
+	if early.Modules != n {
+		t.Errorf("at the first event, %d modules planned; want go.sum's %d zip lines", early.Modules, n)
+	}
+	got := prog.Snapshot()
+	want := PrefetchTotals{Modules: n, ModulesDone: n, GoMods: got.GoMods, Bytes: f.graph.ZipBytes, ZipBytes: f.graph.ZipBytes, Exact: true}
+	if got != want || got.GoMods == 0 {
+		t.Errorf("final totals %+v, want %+v with go.mod files", got, want)
+	}
+}
