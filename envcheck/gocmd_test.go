@@ -2,29 +2,20 @@ package envcheck
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
-// goCommand returns a command running the installed go in an isolated
-// environment (no GOENV file, no toolchain download, telemetry off) in an
-// empty directory, or skips the test without a go command.
+// goCommand returns the installed go command with args, run hermetically
+// with the further settings extraEnv ("KEY=value") in an empty directory,
+// or skips the test without a go command.
 func goCommand(t *testing.T, extraEnv []string, args ...string) *exec.Cmd {
 	t.Helper()
-	goroot := realGOROOT()
-	if goroot == "" {
-		t.Skip("no go command")
-	}
-	home := t.TempDir()
-	writeFile(t, filepath.Join(home, ".config", "go", "telemetry", "mode"), "off")
-	cmd := exec.Command(filepath.Join(goroot, "bin", "go"), args...)
-	cmd.Dir = home
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "GOENV=off", "GOFLAGS=", "GOROOT=" + goroot,
-		"GOCACHE=" + filepath.Join(home, "cache"), "GOPATH=" + filepath.Join(home, "gopath")}, extraEnv...)
-	return cmd
+	return testenv.NewGo(t, append([]string{"GOFLAGS="}, extraEnv...)...).Command(args...)
 }
 
 // TestGOTOOLCHAINAgainstGo compares which GOTOOLCHAIN values the go

@@ -24,8 +24,8 @@ func TestNoPrivatePathLeaves(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newNet(t)
 			db := newSumDB(t, "sum.example.test")
-			v := vars("GOPROXY", n.serve("proxy.example.test", nil, moduleProxy(db))+"|"+n.serve("second.example.test", nil, moduleProxy(db))+",direct",
-				"GOSUMDB", db.vkey, "HTTPS_PROXY", n.connectProxy(0, "").url)
+			v := vars("GOPROXY", n.Serve("proxy.example.test", nil, moduleProxy(db))+"|"+n.Serve("second.example.test", nil, moduleProxy(db))+",direct",
+				"GOSUMDB", db.vkey, "HTTPS_PROXY", n.NewProxy(0, ""))
 			for i := 0; i+1 < len(tc.private); i += 2 {
 				v[tc.private[i]] = tc.private[i+1]
 			}
@@ -35,7 +35,7 @@ func TestNoPrivatePathLeaves(t *testing.T) {
 				t.Fatalf("ran %d checks", len(rep.Checks))
 			}
 			used := false
-			for _, req := range n.recorded() {
+			for _, req := range n.Requests() {
 				for _, bad := range tc.forbidden {
 					if strings.Contains(req, bad) {
 						t.Errorf("a server received a private module path: %q", req)
@@ -46,7 +46,7 @@ func TestNoPrivatePathLeaves(t *testing.T) {
 				}
 			}
 			if tc.wantPath != "" && !used {
-				t.Errorf("no request for %s; requests: %q", tc.wantPath, n.recorded())
+				t.Errorf("no request for %s; requests: %q", tc.wantPath, n.Requests())
 			}
 		})
 	}

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 func vars(kv ...string) map[string]string {
@@ -20,23 +22,23 @@ func vars(kv ...string) map[string]string {
 func TestProbeGOPROXY(t *testing.T) {
 	runLive(t, "goproxy.reach", []liveCase{
 		{name: "answers", vars: func(n *netFixture) map[string]string {
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, moduleProxy(nil))+",direct")
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, moduleProxy(nil))+",direct")
 		}, status: StatusOK, summary: "1 of 1 proxy answer for golang.org/x/mod", fix: "-",
 			details: "2 versions of golang.org/x/mod (dns "},
 		{name: "unknown authority", vars: func(n *netFixture) map[string]string {
-			corp := newCA(n.t, "Corp Inspection CA", "Corp")
-			return vars("GOPROXY", n.serve("proxy.example.test", corp, moduleProxy(nil)))
+			corp := testenv.NewCA(n.t, "Corp Inspection CA", "Corp")
+			return vars("GOPROXY", n.Serve("proxy.example.test", corp, moduleProxy(nil)))
 		}, status: StatusError, summary: `certificate signed by "Corp Inspection CA" (Corp), which this machine does not trust: probably a TLS-intercepting proxy [tls]`,
 			fix: "CA certificate"},
 		{name: "refused", vars: func(n *netFixture) map[string]string {
-			n.hosts["closed.example.test"] = []string{"127.0.0.1"}
+			n.AddHost("closed.example.test", "127.0.0.1")
 			return vars("GOPROXY", "https://closed.example.test:"+portOf(n.t, closedPort(n.t)))
 		}, status: StatusError, summary: "connection refused: nothing listens on that host and port [refused]", fix: "check the host and port"},
 		{name: "nxdomain", vars: func(n *netFixture) map[string]string { return vars("GOPROXY", "https://nowhere.example.test") },
 			status: StatusError, summary: "https://nowhere.example.test: host name not found (NXDOMAIN) [dns-notfound]", fix: "check the spelling of the host",
 			details: "no such host"},
 		{name: "never answers", vars: func(n *netFixture) map[string]string {
-			n.hosts["hole.example.test"] = []string{"127.0.0.1"}
+			n.AddHost("hole.example.test", "127.0.0.1")
 			return vars("GOPROXY", "https://hole.example.test:"+portOf(n.t, blackHole(n.t)))
 		}, tweak: func(n *netFixture, o *Options) { o.CheckTimeout = 300 * time.Millisecond },
 			// The phase reached depends on the machine's load; the class does not.
@@ -49,38 +51,38 @@ func TestProbeGOPROXY(t *testing.T) {
 				}
 			}},
 		{name: "reset", vars: func(n *netFixture) map[string]string {
-			n.hosts["reset.example.test"] = []string{"127.0.0.1"}
+			n.AddHost("reset.example.test", "127.0.0.1")
 			return vars("GOPROXY", "http://reset.example.test:"+portOf(n.t, resetter(n.t)))
 		}, status: StatusError, summary: "[reset]", fix: "cutting the connection"},
 		{name: "server error stops a comma chain", vars: func(n *netFixture) map[string]string {
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, status(502, "bad gateway"))+","+n.serve("second.example.test", nil, moduleProxy(nil)))
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, status(502, "bad gateway"))+","+n.Serve("second.example.test", nil, moduleProxy(nil)))
 		}, status: StatusError, summary: "server error (502 Bad Gateway) [server]; after ',' the go command stops here and does not try https://second.example.test:",
 			details: "second.example.test"},
 		{name: "unauthorized", vars: func(n *netFixture) map[string]string {
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, status(401, "")))
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, status(401, "")))
 		}, status: StatusError, summary: "authentication required or refused (401 Unauthorized) [auth]", fix: "add 'machine proxy.example.test:"},
 		{name: "throttled", vars: func(n *netFixture) map[string]string {
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, status(429, "")))
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, status(429, "")))
 		}, status: StatusError, summary: "[throttled]"},
 		{name: "not found then direct", vars: func(n *netFixture) map[string]string {
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, status(404, ""))+",direct")
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, status(404, ""))+",direct")
 		}, status: StatusInfo, summary: "does not have golang.org/x/mod (404 Not Found); the go command moves on to direct"},
 		{name: "not found last", vars: func(n *netFixture) map[string]string {
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, status(404, "")))
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, status(404, "")))
 		}, status: StatusWarn, summary: "and it is the last entry: public modules cannot be downloaded"},
 		{name: "login page", vars: func(n *netFixture) map[string]string {
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, status(200, "<html>Sign in</html>")))
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, status(200, "<html>Sign in</html>")))
 		}, status: StatusWarn, summary: "answered HTML, not a version list, for golang.org/x/mod"},
 		{name: "through HTTPS_PROXY", vars: func(n *netFixture) map[string]string {
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, moduleProxy(nil)), "HTTPS_PROXY", n.connectProxy(0, "").url)
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, moduleProxy(nil)), "HTTPS_PROXY", n.NewProxy(0, ""))
 		}, status: StatusOK, details: " via http://127.0.0.1:",
 			check: func(t *testing.T, n *netFixture, res Result) {
-				if !strings.HasPrefix(strings.Join(n.recorded(), "\n"), "CONNECT proxy.example.test:") {
-					t.Errorf("requests = %q, want a CONNECT first", n.recorded())
+				if !strings.HasPrefix(strings.Join(n.Requests(), "\n"), "CONNECT proxy.example.test:") {
+					t.Errorf("requests = %q, want a CONNECT first", n.Requests())
 				}
 			}},
 		{name: "netrc credentials", vars: func(n *netFixture) map[string]string {
-			u := n.serve("proxy.example.test", nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u := n.Serve("proxy.example.test", nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if u, p, ok := r.BasicAuth(); !ok || u != "me" || p != "tok" {
 					w.WriteHeader(401)
 					return
@@ -107,14 +109,14 @@ func TestProbeSumDB(t *testing.T) {
 	runLive(t, "sumdb.route", []liveCase{
 		{name: "through proxy", vars: func(n *netFixture) map[string]string {
 			db := newSumDB(n.t, "sum.example.test")
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, moduleProxy(db))+",direct", "GOSUMDB", db.vkey)
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, moduleProxy(db))+",direct", "GOSUMDB", db.vkey)
 		}, status: StatusOK, summary: "checksum database sum.example.test reached through https://proxy.example.test:", fix: "-",
 			details: "/sumdb/sum.example.test/latest (dns"},
 		{name: "direct after 404", vars: func(n *netFixture) map[string]string {
 			// The database's name includes its port, so that "https://"+name
 			// reaches the loopback server; the key exists only once the port does.
 			var db atomic.Pointer[sumDB]
-			addr := n.serve("sum.example.test", nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			addr := n.Serve("sum.example.test", nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == "/latest" {
 					w.Write(db.Load().latest)
 					return
@@ -122,21 +124,21 @@ func TestProbeSumDB(t *testing.T) {
 				http.NotFound(w, r)
 			}))
 			db.Store(newSumDB(n.t, strings.TrimPrefix(addr, "https://")))
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, moduleProxy(nil))+",direct", "GOSUMDB", db.Load().vkey)
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, moduleProxy(nil))+",direct", "GOSUMDB", db.Load().vkey)
 		}, status: StatusOK, summary: "reached directly at https://sum.example.test:", details: "does not proxy the checksum database (404 Not Found)"},
 		{name: "explicit URL", vars: func(n *netFixture) map[string]string {
 			db := newSumDB(n.t, "sum.example.test")
-			u := n.serve("db.example.test", nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u := n.Serve("db.example.test", nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == "/latest" {
 					w.Write(db.latest)
 					return
 				}
 				http.NotFound(w, r)
 			}))
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, moduleProxy(nil)), "GOSUMDB", db.vkey+" "+u)
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, moduleProxy(nil)), "GOSUMDB", db.vkey+" "+u)
 		}, status: StatusOK, summary: "reached its own URL (GOSUMDB): signed tree of 42 records",
 			check: func(t *testing.T, n *netFixture, res Result) {
-				for _, r := range n.recorded() {
+				for _, r := range n.Requests() {
 					if strings.Contains(r, "/supported") {
 						t.Errorf("an explicit GOSUMDB URL bypasses proxies, but %q was requested", r)
 					}
@@ -144,18 +146,18 @@ func TestProbeSumDB(t *testing.T) {
 			}},
 		{name: "supported fails after comma", vars: func(n *netFixture) map[string]string {
 			db := newSumDB(n.t, "sum.example.test")
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, status(503, ""))+",direct", "GOSUMDB", db.vkey)
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, status(503, ""))+",direct", "GOSUMDB", db.vkey)
 		}, status: StatusError, summary: "checksum database unavailable: https://proxy.example.test:",
 			details: ""},
 		{name: "supported fails after pipe", vars: func(n *netFixture) map[string]string {
 			db := newSumDB(n.t, "sum.example.test")
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, status(503, ""))+"|"+n.serve("second.example.test", nil, moduleProxy(db)), "GOSUMDB", db.vkey)
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, status(503, ""))+"|"+n.Serve("second.example.test", nil, moduleProxy(db)), "GOSUMDB", db.vkey)
 		}, status: StatusOK, summary: "reached through https://second.example.test:", details: "'|' moves on"},
 		{name: "forged answer", vars: func(n *netFixture) map[string]string {
 			db := newSumDB(n.t, "sum.example.test")
 			forger := newSumDB(n.t, "sum.example.test")
 			db.latest = forger.latest
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, moduleProxy(db)), "GOSUMDB", db.vkey)
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, moduleProxy(db)), "GOSUMDB", db.vkey)
 		}, status: StatusError, summary: "is not signed by sum.example.test", fix: "intercepting proxy"},
 		{name: "latest fails", vars: func(n *netFixture) map[string]string {
 			db := newSumDB(n.t, "sum.example.test")
@@ -166,7 +168,7 @@ func TestProbeSumDB(t *testing.T) {
 				}
 				w.WriteHeader(500)
 			})
-			return vars("GOPROXY", n.serve("proxy.example.test", nil, h), "GOSUMDB", db.vkey)
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, h), "GOSUMDB", db.vkey)
 		}, status: StatusError, summary: "/latest failed: server error (500 Internal Server Error) [server]"},
 		{name: "off", vars: func(n *netFixture) map[string]string { return vars("GOSUMDB", "off") }, status: StatusSkip, summary: "GOSUMDB=off"},
 		{name: "unparsable", vars: func(n *netFixture) map[string]string { return vars("GOSUMDB", "a b c") }, status: StatusSkip},

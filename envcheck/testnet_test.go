@@ -1,19 +1,10 @@
 package envcheck
 
 import (
-	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
-	"log"
-	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -21,145 +12,20 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet"
 )
 
-// A testCA issues server certificates for loopback test servers.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newCA(t testing.TB, cn, org string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn, Organization: []string{org}},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-// leaf issues a certificate for names (host names or IP addresses).
-func (ca *testCA) leaf(t testing.TB, names ...string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: names[0]},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	for _, n := range names {
-		if ip := net.ParseIP(n); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, n)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key}
-}
-
-// A netFixture is a small hermetic internet: a fake resolver mapping
-// *.example.test names to 127.0.0.1, loopback servers, and a record of
-// every request any of them received.
+// A netFixture is the fake network of a live probe test (testenv.Net):
+// *.example.test names on loopback, proxies, and a record of what was
+// asked of them.
 type netFixture struct {
-	t  *testing.T
-	ca *testCA
-
-	mu       sync.Mutex
-	hosts    map[string][]string // resolver answers
-	lookups  []string
-	requests []string // "host path" of every HTTP request, "CONNECT host:port" of every tunnel
+	*testenv.Net
+	t *testing.T
 }
 
 func newNet(t *testing.T) *netFixture {
-	return &netFixture{t: t, ca: newCA(t, "moddoctor test CA", "modkit tests"), hosts: map[string][]string{}}
-}
-
-// lookupHost is the injected resolver: names in hosts resolve, "slow."
-// names never answer, everything else does not exist.
-func (n *netFixture) lookupHost(ctx context.Context, host string) ([]string, error) {
-	n.mu.Lock()
-	n.lookups = append(n.lookups, host)
-	ips, ok := n.hosts[host]
-	n.mu.Unlock()
-	switch {
-	case ok:
-		return ips, nil
-	case strings.HasPrefix(host, "slow."):
-		<-ctx.Done()
-		return nil, &net.DNSError{Err: "i/o timeout", Name: host, IsTimeout: true}
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
-
-func (n *netFixture) record(s string) {
-	n.mu.Lock()
-	n.requests = append(n.requests, s)
-	n.mu.Unlock()
-}
-
-func (n *netFixture) recorded() []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return append([]string(nil), n.requests...)
-}
-
-// serve starts a TLS server whose certificate (from ca, or the fixture's
-// CA when nil) names name, maps name to loopback and returns the base URL
-// https://name:port.
-func (n *netFixture) serve(name string, ca *testCA, h http.Handler) string {
-	n.t.Helper()
-	if ca == nil {
-		ca = n.ca
-	}
-	srv := httptest.NewUnstartedServer(n.recording(h))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes the probes abort on purpose
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.leaf(n.t, name, "127.0.0.1")}}
-	srv.StartTLS()
-	n.t.Cleanup(srv.Close)
-	return n.name(name, srv.Listener.Addr(), "https")
-}
-
-// servePlain starts a plain-HTTP server for name.
-func (n *netFixture) servePlain(name string, h http.Handler) string {
-	srv := httptest.NewServer(n.recording(h))
-	n.t.Cleanup(srv.Close)
-	return n.name(name, srv.Listener.Addr(), "http")
-}
-
-func (n *netFixture) name(name string, addr net.Addr, scheme string) string {
-	_, port, _ := net.SplitHostPort(addr.String())
-	n.mu.Lock()
-	n.hosts[name] = []string{"127.0.0.1"}
-	n.mu.Unlock()
-	return scheme + "://" + net.JoinHostPort(name, port)
-}
-
-func (n *netFixture) recording(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.record(r.Host + " " + r.URL.Path)
-		h.ServeHTTP(w, r)
-	})
+	return &netFixture{Net: testenv.NewNet(t), t: t}
 }
 
 // closedPort returns a loopback address nothing listens on.
@@ -233,73 +99,6 @@ func portOf(t *testing.T, addr string) string {
 	return port
 }
 
-// A connectProxy is an HTTP proxy for CONNECT tunnels: it answers with
-// status (or tunnels to the fixture's loopback servers when status is 0),
-// optionally requiring credentials.
-type connectProxy struct {
-	n        *netFixture
-	status   int
-	wantAuth string // "user:password"
-	mu       sync.Mutex
-	auths    []string
-	url      string
-}
-
-func (n *netFixture) connectProxy(status int, wantAuth string) *connectProxy {
-	p := &connectProxy{n: n, status: status, wantAuth: wantAuth}
-	srv := httptest.NewServer(http.HandlerFunc(p.serve))
-	n.t.Cleanup(srv.Close)
-	p.url = srv.URL
-	return p
-}
-
-func (p *connectProxy) serve(w http.ResponseWriter, r *http.Request) {
-	p.n.record("CONNECT " + r.Host)
-	p.mu.Lock()
-	p.auths = append(p.auths, r.Header.Get("Proxy-Authorization"))
-	p.mu.Unlock()
-	if r.Method != http.MethodConnect {
-		http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
-		return
-	}
-	if p.wantAuth != "" {
-		user, pass, _ := strings.Cut(p.wantAuth, ":")
-		req := &http.Request{Header: http.Header{"Authorization": r.Header["Proxy-Authorization"]}}
-		if u, pw, ok := req.BasicAuth(); !ok || u != user || pw != pass {
-			w.Header().Set("Proxy-Authenticate", `Basic realm="test"`)
-			w.WriteHeader(http.StatusProxyAuthRequired)
-			return
-		}
-	}
-	if p.status != 0 {
-		w.WriteHeader(p.status)
-		return
-	}
-	host, port, _ := net.SplitHostPort(r.Host)
-	ips, err := p.n.lookupHost(r.Context(), host)
-	if err != nil {
-		w.WriteHeader(http.StatusBadGateway)
-		return
-	}
-	up, err := net.Dial("tcp", net.JoinHostPort(ips[0], port))
-	if err != nil {
-		w.WriteHeader(http.StatusBadGateway)
-		return
-	}
-	conn, brw, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		up.Close()
-		return
-	}
-	io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n")
-	go func() {
-		io.Copy(up, brw)
-		up.Close()
-	}()
-	io.Copy(conn, up)
-	conn.Close()
-}
-
 // A sumDB is a checksum database that serves a signed tree head.
 type sumDB struct {
 	name, vkey string
@@ -360,7 +159,7 @@ func probeEnv(t *testing.T, vars map[string]string) (*modnet.Env, string) {
 func (n *netFixture) options(env *modnet.Env) Options {
 	// Generous timeouts: CI machines can be loaded; the cases about
 	// timeouts set short ones themselves.
-	return Options{Env: env, LookupHost: n.lookupHost, RootCAs: n.ca.pool, CheckTimeout: 5 * time.Second, Timeout: 10 * time.Second,
+	return Options{Env: env, LookupHost: n.LookupHost, RootCAs: n.CA.Pool, CheckTimeout: 5 * time.Second, Timeout: 10 * time.Second,
 		freeSpace: func(string) (uint64, error) { return 50 << 30, nil }}
 }
 

@@ -1,7 +1,6 @@
 package modnet
 
 import (
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // This file is the differential test of the authenticator against the
@@ -53,7 +54,7 @@ func (s *authStub) take() []string {
 }
 
 func TestAuthMatchesGoCommand(t *testing.T) {
-	goBin := needGo(t)
+	testenv.GoBin(t)
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}
@@ -91,8 +92,7 @@ func TestAuthMatchesGoCommand(t *testing.T) {
 	// Every httptest TLS server uses the same built-in certificate: trust it
 	// in the go command through SSL_CERT_FILE.
 	certSrv := httptest.NewTLSServer(nil)
-	certFile := filepath.Join(t.TempDir(), "ca.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certSrv.Certificate().Raw}), 0o644)
+	certFile := testenv.CertFile(t, certSrv.Certificate())
 	certSrv.Close()
 
 	for _, sc := range scenarios {
@@ -118,12 +118,11 @@ func TestAuthMatchesGoCommand(t *testing.T) {
 			}
 			kv := []string{"GOAUTH", goauth, "NETRC", netrc, "GOPROXY", srv.URL, "GOSUMDB", "off", "GIT_CONFIG_NOSYSTEM", "1", "GITLOG", callLog}
 
-			cmd := exec.Command(goBin, "mod", "download", "-json", module+"@v1.0.0")
-			cmd.Dir = t.TempDir()
-			cmd.Env = append(goEnviron(goHome(t)), "SSL_CERT_FILE="+certFile)
+			g := testenv.NewGo(t, "SSL_CERT_FILE="+certFile)
 			for i := 0; i+1 < len(kv); i += 2 {
-				cmd.Env = append(cmd.Env, kv[i]+"="+kv[i+1])
+				g.Env = append(g.Env, kv[i]+"="+kv[i+1])
 			}
+			cmd := g.Command("mod", "download", "-json", module+"@v1.0.0")
 			if out, err := cmd.Output(); err == nil {
 				t.Fatalf("go mod download succeeded against a stub that has no modules:\n%s", out)
 			}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/module"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // This file checks the Cache against the installed go command: what one
@@ -29,18 +30,15 @@ import (
 // database, read-only extracted modules (no -modcacherw). The build cache
 // is the host's, so that building a small program stays fast.
 func goCacheEnv(t *testing.T, cacheDir string, kv ...string) []string {
-	env := append(goEnviron(goHome(t)), "GOMODCACHE="+cacheDir, "GOFLAGS=-mod=mod", "GOPROXY=off", "GOSUMDB=off")
-	if gc := hostGOCACHE(); gc != "" {
-		env = append(env, "GOCACHE="+gc)
-	}
+	env := testenv.GoEnv(t, "GOMODCACHE="+cacheDir, "GOFLAGS=-mod=mod", "GOPROXY=off", "GOSUMDB=off")
 	for i := 0; i+1 < len(kv); i += 2 {
 		env = append(env, kv[i]+"="+kv[i+1])
 	}
 	return env
 }
 
-func goCacheCmd(dir string, env []string, args ...string) *exec.Cmd {
-	cmd := exec.Command("go", args...)
+func goCacheCmd(t *testing.T, dir string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(testenv.GoBin(t), args...)
 	cmd.Dir, cmd.Env = dir, env
 	return cmd
 }
@@ -49,7 +47,7 @@ func goCacheCmd(dir string, env []string, args ...string) *exec.Cmd {
 func runGo(t *testing.T, dir string, env []string, args ...string) []byte {
 	t.Helper()
 	var stderr bytes.Buffer
-	cmd := goCacheCmd(dir, env, args...)
+	cmd := goCacheCmd(t, dir, env, args...)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -58,23 +56,10 @@ func runGo(t *testing.T, dir string, env []string, args ...string) []byte {
 	return out
 }
 
-// goDownloadJSON is one object of 'go mod download -json'.
-type goDownloadJSON struct {
-	Path, Version, Error                 string
-	Info, GoMod, Zip, Dir, Sum, GoModSum string
-}
-
-func parseDownloadJSON(t *testing.T, out []byte) map[module.Version]goDownloadJSON {
+func parseDownloadJSON(t *testing.T, out []byte) map[module.Version]testenv.ModDownload {
 	t.Helper()
-	res := map[module.Version]goDownloadJSON{}
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var d goDownloadJSON
-		if err := dec.Decode(&d); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatalf("parsing go mod download -json: %v\n%s", err, out)
-		}
+	res := map[module.Version]testenv.ModDownload{}
+	for _, d := range testenv.DecodeAll[testenv.ModDownload](t, string(out)) {
 		res[module.Version{Path: d.Path, Version: d.Version}] = d
 	}
 	return res
@@ -120,7 +105,7 @@ func checkGoReadsCache(t *testing.T, c *Cache, mods []*fixtureModule) {
 		gomod, _ := c.Path(m.mod, "mod")
 		zip, _ := c.Path(m.mod, "zip")
 		dir, _ := c.ModuleDir(m.mod)
-		want := goDownloadJSON{Path: m.mod.Path, Version: m.mod.Version, Info: info, GoMod: gomod, Zip: zip, Dir: dir, Sum: m.sum, GoModSum: m.gomodSum}
+		want := testenv.ModDownload{Path: m.mod.Path, Version: m.mod.Version, Info: info, GoMod: gomod, Zip: zip, Dir: dir, Sum: m.sum, GoModSum: m.gomodSum}
 		if d != want {
 			t.Errorf("go mod download -json %s:\n got %+v\nwant %+v", m.mod, d, want)
 		}
@@ -145,7 +130,7 @@ var layoutFixtures = [][2]string{
 }
 
 func TestCacheLayoutMatchesGoCommand(t *testing.T) {
-	needGo(t)
+	testenv.GoBin(t)
 	c := newTestCache(t)
 	var mods []*fixtureModule
 	for _, f := range layoutFixtures {
@@ -212,7 +197,7 @@ func (p *fixtureProxy) requests() []string {
 }
 
 func TestGoCommandCacheIsComplete(t *testing.T) {
-	needGo(t)
+	testenv.GoBin(t)
 	ctx := context.Background()
 	var mods []*fixtureModule
 	for _, f := range layoutFixtures {
@@ -289,7 +274,7 @@ func downloadLikeGo(ctx context.Context, c *Cache, m *fixtureModule, gosum *GoSu
 }
 
 func TestConcurrentDownloadsWithGoCommand(t *testing.T) {
-	needGo(t)
+	testenv.GoBin(t)
 	ctx := context.Background()
 	var mods []*fixtureModule
 	var sums strings.Builder
@@ -324,7 +309,7 @@ func TestConcurrentDownloadsWithGoCommand(t *testing.T) {
 		default:
 		}
 		c := newTestCache(t)
-		cmd := goCacheCmd(t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), append([]string{"mod", "download"}, fixtureArgs(mods)...)...)
+		cmd := goCacheCmd(t, t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), append([]string{"mod", "download"}, fixtureArgs(mods)...)...)
 		out := startCmd(t, cmd)
 		select {
 		case <-started:
@@ -355,7 +340,7 @@ func TestConcurrentDownloadsWithGoCommand(t *testing.T) {
 }
 
 func TestVersionLockExcludesGoCommand(t *testing.T) {
-	needGo(t)
+	testenv.GoBin(t)
 	ctx := context.Background()
 	m := newFixtureModule(t, "example.com/locked", "v1.0.0")
 	zipPath := "/example.com/locked/@v/v1.0.0.zip"
@@ -374,7 +359,7 @@ func TestVersionLockExcludesGoCommand(t *testing.T) {
 			}
 		})
 		c := newTestCache(t)
-		cmd := goCacheCmd(t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), "mod", "download", m.mod.String())
+		cmd := goCacheCmd(t, t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), "mod", "download", m.mod.String())
 		out := startCmd(t, cmd)
 		select {
 		case <-inZip:
@@ -412,7 +397,7 @@ func TestVersionLockExcludesGoCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := goCacheCmd(t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), "mod", "download", m.mod.String())
+		cmd := goCacheCmd(t, t.TempDir(), goCacheEnv(t, c.Dir, "GOPROXY", proxy.srv.URL), "mod", "download", m.mod.String())
 		out := startCmd(t, cmd)
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()

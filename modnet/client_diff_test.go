@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet/modnettest"
 	"github.com/modkit/modkit/retry"
 )
@@ -90,7 +90,7 @@ func randomScenario(rng *rand.Rand) downloadScenario {
 }
 
 func TestDownloadMatchesGoCommand(t *testing.T) {
-	goBin := needGo(t)
+	testenv.GoBin(t)
 	if testing.Short() {
 		t.Skip("runs the go command many times")
 	}
@@ -100,7 +100,7 @@ func TestDownloadMatchesGoCommand(t *testing.T) {
 		sc := randomScenario(rng)
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			t.Parallel()
-			runDownloadScenario(t, goBin, sc)
+			runDownloadScenario(t, sc)
 		})
 	}
 }
@@ -118,7 +118,7 @@ func stubRule(answer string) []modnettest.Rule {
 	return []modnettest.Rule{{Module: "127.0.0.1", Fault: modnettest.Status(code)}}
 }
 
-func runDownloadScenario(t *testing.T, goBin string, sc downloadScenario) {
+func runDownloadScenario(t *testing.T, sc downloadScenario) {
 	// v1.1.0 retracts itself, so "latest" must resolve to v1.0.0.
 	mod := modnettest.Module{Path: sc.module, Version: "v1.0.0",
 		Files: map[string]string{"m.go": "package m\n\nconst V = 1\n"}}
@@ -145,12 +145,11 @@ func runDownloadScenario(t *testing.T, goBin string, sc downloadScenario) {
 	envKV := append([]string{"GOPROXY", goproxy, "GOSUMDB", "off"}, sc.env...)
 
 	// The go command first.
-	cmd := exec.Command(goBin, "mod", "download", "-json", sc.module+"@"+sc.query)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(goEnviron(goHome(t)), "GOVCS=*:all")
+	g := testenv.NewGo(t, "GOVCS=*:all")
 	for i := 0; i+1 < len(envKV); i += 2 {
-		cmd.Env = append(cmd.Env, envKV[i]+"="+envKV[i+1])
+		g.Env = append(g.Env, envKV[i]+"="+envKV[i+1])
 	}
+	cmd := g.Command("mod", "download", "-json", sc.module+"@"+sc.query)
 	out, _ := cmd.Output()
 	var goRes struct{ Version, Error string }
 	json.Unmarshal(out, &goRes)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // TestClientDirectMatchesGoCommand downloads modules from git repositories
@@ -15,14 +17,13 @@ import (
 // and the list of extracted files.
 func TestClientDirectMatchesGoCommand(t *testing.T) {
 	f := newDirectFixture(t)
-	g := newGoCmd(t, f)
 	queries := []string{fixturePlain + "@v1.0.0", fixturePlain + "@dev", fixtureMajor + "/v2@latest", fixtureMajor + "/sub@v1.2.0", fixtureUntagged + "@latest"}
 	for _, q := range queries {
 		t.Run(strings.ReplaceAll(q, "/", "_"), func(t *testing.T) {
 			path, query, _ := strings.Cut(q, "@")
 			env := f.env(t)
 			hc := fastRetry()
-			hc.Transport = f.net.client().Transport
+			hc.Transport = fakeClient(f.net).Transport
 			c := &Client{Env: env, HTTP: hc}
 			defer c.Close()
 			m, err := c.Download(context.Background(), path, query)
@@ -31,13 +32,11 @@ func TestClientDirectMatchesGoCommand(t *testing.T) {
 			}
 
 			goCache := filepath.Join(t.TempDir(), "gocache")
-			g2 := *g
-			g2.env = append(append([]string(nil), g.env...), "GOMODCACHE="+goCache)
-			out, stderr, err := g2.run(t, "mod", "download", "-json", q)
+			out, stderr, err := newGoCmd(t, f, "GOMODCACHE", goCache).Run("mod", "download", "-json", q)
 			if err != nil {
 				t.Fatalf("go mod download %s: %v\n%s%s", q, err, out, stderr)
 			}
-			res := decodeAll[struct{ Version, Info, GoMod, Zip, Sum, GoModSum string }](t, out)[0]
+			res := testenv.DecodeAll[struct{ Version, Info, GoMod, Zip, Sum, GoModSum string }](t, out)[0]
 			if res.Version != m.Version || res.Sum != m.Sum || res.GoModSum != m.GoModSum {
 				t.Errorf("go: %s %s %s\nmodkit: %s %s %s", res.Version, res.Sum, res.GoModSum, m.Version, m.Sum, m.GoModSum)
 			}

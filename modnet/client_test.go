@@ -13,7 +13,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 
 	"golang.org/x/mod/module"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet/modnettest"
 	"github.com/modkit/modkit/retry"
 )
@@ -73,7 +73,7 @@ func cacheEntries(t testing.TB, dir string) []string {
 // a checksum database, then has the go command use the cache with the
 // network off: 'go mod download -json' and 'go build' must succeed.
 func TestDownloadThenGoOffline(t *testing.T) {
-	goBin := needGo(t)
+	testenv.GoBin(t)
 	lib := libModule("127.0.0.1/lib/Greet", "v1.2.0")
 	srv := modnettest.NewServer(lib)
 	defer srv.Close()
@@ -96,11 +96,8 @@ func TestDownloadThenGoOffline(t *testing.T) {
 		t.Errorf("the checksum database was not consulted:\n%s", got)
 	}
 
-	home := goHome(t)
-	offline := append(goEnviron(home), "GOMODCACHE="+cache, "GOPROXY=off", "GOSUMDB=off")
-	cmd := exec.Command(goBin, "mod", "download", "-json", lib.Path+"@"+lib.Version)
-	cmd.Dir = t.TempDir()
-	cmd.Env = offline
+	offline := testenv.NewGo(t, "GOMODCACHE="+cache, "GOPROXY=off", "GOSUMDB=off")
+	cmd := offline.Command("mod", "download", "-json", lib.Path+"@"+lib.Version)
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), `"Dir": "`+m.Dir+`"`) {
 		t.Fatalf("offline go mod download: %v\n%s", err, out)
 	}
@@ -109,15 +106,12 @@ func TestDownloadThenGoOffline(t *testing.T) {
 	writeFile(t, filepath.Join(main, "go.mod"), "module example.test/app\n\ngo 1.21\n\nrequire "+lib.Path+" "+lib.Version+"\n")
 	writeFile(t, filepath.Join(main, "go.sum"), sums)
 	writeFile(t, filepath.Join(main, "main.go"), "package main\n\nimport lib \""+lib.Path+"\"\n\nfunc main() { println(lib.Hello()) }\n")
-	cmd = exec.Command(goBin, "build", "-o", filepath.Join(t.TempDir(), "app"), ".")
-	cmd.Dir = main
-	cmd.Env = offline
+	offline.Dir = main
+	cmd = offline.Command("build", "-o", filepath.Join(t.TempDir(), "app"), ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("offline go build: %v\n%s", err, out)
 	}
-	cmd = exec.Command(goBin, "mod", "verify")
-	cmd.Dir = main
-	cmd.Env = offline
+	cmd = offline.Command("mod", "verify")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go mod verify: %v\n%s", err, out)
 	}
@@ -522,7 +516,7 @@ func TestCredentials(t *testing.T) {
 // module cache with the same modules at the same time: both must succeed
 // and 'go mod verify' must pass.
 func TestDownloadAlongsideGoCommand(t *testing.T) {
-	goBin := needGo(t)
+	testenv.GoBin(t)
 	var mods []modnettest.Module
 	var requires, sums strings.Builder
 	for i := 0; i < 6; i++ {
@@ -543,7 +537,8 @@ func TestDownloadAlongsideGoCommand(t *testing.T) {
 		main := t.TempDir()
 		writeFile(t, filepath.Join(main, "go.mod"), "module example.test/app\n\ngo 1.21\n\n"+requires.String())
 		writeFile(t, filepath.Join(main, "go.sum"), sums.String())
-		goEnv := append(goEnviron(goHome(t)), "GOMODCACHE="+cache, "GOPROXY="+srv.URL, "GOSUMDB=off")
+		g := testenv.NewGo(t, "GOMODCACHE="+cache, "GOPROXY="+srv.URL, "GOSUMDB=off")
+		g.Dir = main
 
 		var wg sync.WaitGroup
 		var goOut []byte
@@ -551,9 +546,7 @@ func TestDownloadAlongsideGoCommand(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.Command(goBin, "mod", "download")
-			cmd.Dir, cmd.Env = main, goEnv
-			goOut, goErr = cmd.CombinedOutput()
+			goOut, goErr = g.Command("mod", "download").CombinedOutput()
 		}()
 		c := &Client{Env: env, HTTP: fastRetry()}
 		c.GoSum, _ = ParseGoSum([]byte(sums.String()), "go.sum")
@@ -575,9 +568,7 @@ func TestDownloadAlongsideGoCommand(t *testing.T) {
 				t.Fatalf("round %d: modkit %s: %v", round, mods[i], err)
 			}
 		}
-		cmd := exec.Command(goBin, "mod", "verify")
-		cmd.Dir, cmd.Env = main, goEnv
-		if out, err := cmd.CombinedOutput(); err != nil {
+		if out, err := g.Command("mod", "verify").CombinedOutput(); err != nil {
 			t.Fatalf("round %d: go mod verify: %v\n%s", round, err, out)
 		}
 	}

@@ -404,7 +404,9 @@ func goGetProbeScheme(ctx context.Context, v *goGetVCS, repo string, opts *Disco
 
 // vcsCommandEnv is the environment the go command gives version control
 // tools (cmd/go/internal/modload.Init): no terminal prompts for
-// credentials unless the user asked for them.
+// credentials unless the user asked for them. Unlike the go command, ssh
+// runs in batch mode too, unless the user chose an ssh command (see
+// gitssh.go).
 func vcsCommandEnv(environ []string) []string {
 	env := append([]string(nil), environ...)
 	has := func(name string) bool {
@@ -421,7 +423,7 @@ func vcsCommandEnv(environ []string) []string {
 	if !has("GCM_INTERACTIVE") {
 		env = append(env, "GCM_INTERACTIVE=never")
 	}
-	return env
+	return withSSHBatchMode(env)
 }
 
 // pathHasPrefix reports whether import path s is prefix or begins with

@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/dirhash"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // This file compares direct mode with the installed go command on the
@@ -24,53 +25,20 @@ import (
 // tags and versions resolve to (with the .info Origin), go.mod and zip
 // hashes of downloads, and the GOVCS and GOINSECURE decisions.
 
-// goCmd runs the go command with GOPROXY=direct through the fixture's
-// fake network and git configuration, in a fresh module cache per
-// directFixture, and returns its standard output and error.
-type goCmd struct {
-	bin string
-	env []string
-}
-
-func newGoCmd(t *testing.T, f *directFixture, kv ...string) *goCmd {
+// newGoCmd returns the go command with GOPROXY=direct through the
+// fixture's fake network and git configuration, in a fresh module cache,
+// with the further settings kv (key, value, ...).
+func newGoCmd(t *testing.T, f *directFixture, kv ...string) *testenv.Go {
 	t.Helper()
-	bin := needGo(t)
+	testenv.GoBin(t)
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}
-	env := append(goEnviron(goHome(t)), f.net.goEnv()...)
-	env = append(env, "GIT_CONFIG_GLOBAL="+f.git.gitconfig, "GIT_CONFIG_NOSYSTEM=1", "GOPROXY=direct", "GOSUMDB=off")
+	env := append(f.net.GoEnv(), "GIT_CONFIG_GLOBAL="+f.git.gitconfig, "GOPROXY=direct", "GOSUMDB=off")
 	for i := 0; i+1 < len(kv); i += 2 {
 		env = append(env, kv[i]+"="+kv[i+1])
 	}
-	return &goCmd{bin: bin, env: env}
-}
-
-func (g *goCmd) run(t *testing.T, args ...string) (stdout []byte, stderr string, err error) {
-	t.Helper()
-	cmd := exec.Command(g.bin, args...)
-	cmd.Env = g.env
-	cmd.Dir = t.TempDir()
-	var eb bytes.Buffer
-	cmd.Stderr = &eb
-	out, err := cmd.Output()
-	return out, eb.String(), err
-}
-
-// decodeAll decodes a stream of JSON values into a slice.
-func decodeAll[T any](t *testing.T, data []byte) []T {
-	t.Helper()
-	var all []T
-	d := json.NewDecoder(bytes.NewReader(data))
-	for {
-		var v T
-		if err := d.Decode(&v); err == io.EOF {
-			return all
-		} else if err != nil {
-			t.Fatalf("decoding go output: %v\n%s", err, data)
-		}
-		all = append(all, v)
-	}
+	return testenv.NewGo(t, env...)
 }
 
 // openDirect opens the direct repository for a module in a fresh cache.
@@ -80,7 +48,7 @@ func (f *directFixture) openDirect(t *testing.T, env *Env, modPath string) repo 
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newDirectRepo(context.Background(), env, route, modPath, f.net.discoverOptions(), "")
+	r, err := newDirectRepo(context.Background(), env, route, modPath, fakeDiscoverOptions(f.net), "")
 	if err != nil {
 		t.Fatalf("newDirectRepo(%s): %v", modPath, err)
 	}
@@ -102,11 +70,11 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 	short := func(name string) string { return f.hash[name][:12] }
 
 	t.Run("versions", func(t *testing.T) {
-		out, stderr, err := newGoCmd(t, f).run(t, append([]string{"list", "-m", "-e", "-versions", "-retracted", "-json"}, mods...)...)
+		out, stderr, err := newGoCmd(t, f).Run(append([]string{"list", "-m", "-e", "-versions", "-retracted", "-json"}, mods...)...)
 		if err != nil {
 			t.Fatalf("go list: %v\n%s", err, stderr)
 		}
-		for _, g := range decodeAll[struct {
+		for _, g := range testenv.DecodeAll[struct {
 			Path     string
 			Versions []string
 		}](t, out) {
@@ -190,11 +158,11 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 			want[i].query = info.Version
 			args = append(args, d.mod+"@"+info.Version)
 		}
-		out, stderr, err := newGoCmd(t, f).run(t, append([]string{"mod", "download", "-json"}, args...)...)
+		out, stderr, err := newGoCmd(t, f).Run(append([]string{"mod", "download", "-json"}, args...)...)
 		if err != nil {
 			t.Fatalf("go mod download: %v\n%s\n%s", err, out, stderr)
 		}
-		results := decodeAll[struct {
+		results := testenv.DecodeAll[struct {
 			Path, Version, Info, GoMod, Sum, GoModSum, Error string
 		}](t, out)
 		if len(results) != len(want) {
@@ -249,11 +217,11 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 // direct mode, each side in a fresh module cache, and compares version,
 // time and Origin, or the error text.
 func compareQueries(t *testing.T, f *directFixture, queries []string) {
-	out, stderr, err := newGoCmd(t, f).run(t, append([]string{"list", "-m", "-e", "-json"}, queries...)...)
+	out, stderr, err := newGoCmd(t, f).Run(append([]string{"list", "-m", "-e", "-json"}, queries...)...)
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, stderr)
 	}
-	results := decodeAll[struct {
+	results := testenv.DecodeAll[struct {
 		Path, Version, Query string
 		Time                 *time.Time
 		Origin               *Origin

@@ -23,12 +23,12 @@ func TestDirectPolicyMatchesGoCommand(t *testing.T) {
 		"insecure.modkit.test/plain git https://git.modkit.test/plain",
 		"redirect.modkit.test/plain git https://git.modkit.test/plain",
 	)
-	f.net.handleHTTP("insecure.modkit.test", insecureTags)
-	f.net.handleHTTP("redirect.modkit.test", insecureTags)
-	f.net.handleHTTPS("redirect.modkit.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.net.HandleHTTP("insecure.modkit.test", insecureTags)
+	f.net.HandleHTTP("redirect.modkit.test", insecureTags)
+	f.net.HandleHTTPS("redirect.modkit.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "http://insecure.modkit.test"+r.URL.RequestURI(), http.StatusFound)
 	}))
-	f.net.handleHTTPS("untrusted.modkit.test", goImportPage("untrusted.modkit.test/plain git https://git.modkit.test/plain"))
+	f.net.HandleHTTPS("untrusted.modkit.test", goImportPage("untrusted.modkit.test/plain git https://git.modkit.test/plain"))
 
 	tests := []struct {
 		name      string
@@ -60,9 +60,9 @@ func TestDirectPolicyMatchesGoCommand(t *testing.T) {
 			t.Parallel()
 			g := newGoCmd(t, f, tt.env...)
 			if tt.untrusted {
-				g.env = append(g.env, "SSL_CERT_FILE="+writeFile(t, t.TempDir()+"/none.pem", ""))
+				g.Env = append(g.Env, "SSL_CERT_FILE="+writeFile(t, t.TempDir()+"/none.pem", ""))
 			}
-			out, stderr, err := g.run(t, "list", "-m", "-e", "-versions", "-json", tt.module)
+			out, stderr, err := g.Run("list", "-m", "-e", "-versions", "-json", tt.module)
 			if err != nil {
 				t.Fatalf("go list: %v\n%s", err, stderr)
 			}
@@ -70,7 +70,7 @@ func TestDirectPolicyMatchesGoCommand(t *testing.T) {
 				Versions []string
 				Error    *struct{ Err string }
 			}
-			if err := json.Unmarshal(out, &res); err != nil {
+			if err := json.Unmarshal([]byte(out), &res); err != nil {
 				t.Fatalf("go list output: %v\n%s", err, out)
 			}
 
@@ -79,9 +79,9 @@ func TestDirectPolicyMatchesGoCommand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dopts := f.net.discoverOptions()
+			dopts := fakeDiscoverOptions(f.net)
 			if tt.untrusted {
-				c := f.net.client()
+				c := fakeClient(f.net)
 				c.Transport.(*http.Transport).TLSClientConfig.RootCAs = nil
 				dopts.Do = c.Do
 			}

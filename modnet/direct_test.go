@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 func TestParseMetaGoImports(t *testing.T) {
@@ -223,9 +225,9 @@ func TestResolveImportPathSuffixProbe(t *testing.T) {
 }
 
 func TestResolveImportPathDynamic(t *testing.T) {
-	n := newFakeNet(t)
+	n := testenv.NewNet(t)
 	page := func(host string, byPath map[string][]string) {
-		n.handleHTTPS(host, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.HandleHTTPS(host, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			tags, ok := byPath[r.URL.Path]
 			if !ok {
 				http.NotFound(w, r)
@@ -252,7 +254,7 @@ func TestResolveImportPathDynamic(t *testing.T) {
 		"/svn":          {"meta.modkit.test/svn svn https://svn.modkit.test/r"},
 		"/unverified/x": {"meta.modkit.test/unverified git https://r"},
 	})
-	n.handleHTTPS("notfound.modkit.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	n.HandleHTTPS("notfound.modkit.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/tags":
 			w.WriteHeader(http.StatusNotFound) // a go-import tag in a 404 page is fine
@@ -265,8 +267,8 @@ func TestResolveImportPathDynamic(t *testing.T) {
 			w.WriteHeader(http.StatusGone)
 		}
 	}))
-	n.handleHTTP("plain.modkit.test", goImportPage("plain.modkit.test/r git https://git.modkit.test/r"))
-	n.handleHTTPS("redirect.modkit.test", http.RedirectHandler("http://plain.modkit.test/r?go-get=1", http.StatusFound))
+	n.HandleHTTP("plain.modkit.test", goImportPage("plain.modkit.test/r git https://git.modkit.test/r"))
+	n.HandleHTTPS("redirect.modkit.test", http.RedirectHandler("http://plain.modkit.test/r?go-get=1", http.StatusFound))
 
 	type result struct {
 		rr  RepoRoot
@@ -312,14 +314,14 @@ func TestResolveImportPathDynamic(t *testing.T) {
 		}, result{err: `unrecognized import path "plain.modkit.test/r": http/https fetch: Get "http://plain.modkit.test/r?go-get=1": connection refused`}},
 		{"redirect to http", "redirect.modkit.test/r", nil, result{err: `unrecognized import path "redirect.modkit.test/r": https fetch: Get "http://plain.modkit.test/r?go-get=1": redirected from secure URL https://redirect.modkit.test/r?go-get=1 to insecure URL http://plain.modkit.test/r?go-get=1`}},
 		{"redirect to http, any client", "redirect.modkit.test/r", func(o *DiscoverOptions) {
-			c := n.client()
+			c := fakeClient(n)
 			c.CheckRedirect = nil // follows everything: the response is refused after the fact
 			o.Do = c.Do
 		}, result{err: `unrecognized import path "redirect.modkit.test/r": https fetch: Get "http://plain.modkit.test/r?go-get=1": redirected from secure URL https://redirect.modkit.test/r?go-get=1 to insecure URL http://plain.modkit.test/r?go-get=1`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := n.discoverOptions()
+			opts := fakeDiscoverOptions(n)
 			if tt.opts != nil {
 				tt.opts(&opts)
 			}
@@ -340,7 +342,7 @@ func TestResolveImportPathDynamic(t *testing.T) {
 	}
 
 	// Not-found pages stay recognisable for callers deciding on fallback.
-	_, err := ResolveImportPath(context.Background(), "notfound.modkit.test/gone", n.discoverOptions())
+	_, err := ResolveImportPath(context.Background(), "notfound.modkit.test/gone", fakeDiscoverOptions(n))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("410 answer does not match fs.ErrNotExist: %v", err)
 	}
@@ -350,15 +352,15 @@ func TestResolveImportPathDynamic(t *testing.T) {
 // only after dynamic discovery fails: a series branch that Launchpad does
 // not know makes the project the root.
 func TestResolveImportPathLaunchpad(t *testing.T) {
-	n := newFakeNet(t)
-	n.handleHTTPS("code.launchpad.net", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	n := testenv.NewNet(t)
+	n.HandleHTTPS("code.launchpad.net", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/proj/series/.bzr/branch-format" {
 			w.Write([]byte("Bazaar-NG meta directory, format 1\n"))
 			return
 		}
 		http.NotFound(w, r)
 	}))
-	opts := n.discoverOptions()
+	opts := fakeDiscoverOptions(n)
 	opts.CheckVCS = func(string, string) error { return nil }
 	for path, root := range map[string]string{
 		"launchpad.net/proj/series/pkg":     "launchpad.net/proj/series",
@@ -372,7 +374,7 @@ func TestResolveImportPathLaunchpad(t *testing.T) {
 	}
 	// With the default GOVCS, bzr is not allowed for public code: the
 	// dynamic lookup's error stands.
-	_, err := ResolveImportPath(context.Background(), "launchpad.net/proj/series", n.discoverOptions())
+	_, err := ResolveImportPath(context.Background(), "launchpad.net/proj/series", fakeDiscoverOptions(n))
 	if err == nil || !strings.HasPrefix(err.Error(), `unrecognized import path "launchpad.net/proj/series": https fetch:`) {
 		t.Errorf("default GOVCS: %v", err)
 	}

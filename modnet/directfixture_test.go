@@ -1,9 +1,12 @@
 package modnet
 
 import (
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // A directFixture is a fake network with a vanity host whose go-import
@@ -35,7 +38,7 @@ import (
 // tag with a subdirectory; vanity.modkit.test/full/v2 is major's root,
 // through a tag naming the /v2 path itself.
 type directFixture struct {
-	net  *fakeNet
+	net  *testenv.Net
 	git  *gitServer
 	hash map[string]string // c1..c6, m1..m5
 }
@@ -52,8 +55,8 @@ const (
 
 func newDirectFixture(t testing.TB) *directFixture {
 	t.Helper()
-	f := &directFixture{net: newFakeNet(t), git: newGitServer(t), hash: map[string]string{}}
-	f.net.handleHTTPS("vanity.modkit.test", goImportPage(
+	f := &directFixture{net: testenv.NewNet(t), git: newGitServer(t), hash: map[string]string{}}
+	f.net.HandleHTTPS("vanity.modkit.test", goImportPage(
 		fixturePlain+" git https://git.modkit.test/plain",
 		fixtureMajor+" git https://git.modkit.test/major",
 		fixtureUntagged+" git https://git.modkit.test/untagged",
@@ -139,4 +142,35 @@ func (f *directFixture) env(t testing.TB, kv ...string) *Env {
 		base = append(base, k, v)
 	}
 	return testEnv(t, append(base, kv...)...)
+}
+
+// fakeClient returns a client of the fake network with the go command's
+// redirect rule.
+func fakeClient(n *testenv.Net) *http.Client {
+	c := n.Client()
+	c.CheckRedirect = goGetSecureClient.CheckRedirect
+	return c
+}
+
+// fakeDiscoverOptions are DiscoverOptions that use the fake network.
+func fakeDiscoverOptions(n *testenv.Net) DiscoverOptions {
+	return DiscoverOptions{Do: fakeClient(n).Do, InsecureDo: n.InsecureClient().Do}
+}
+
+// goImportPage is a handler serving go-import meta tags on every path.
+func goImportPage(tags ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("go-get") != "1" {
+			http.NotFound(w, r)
+			return
+		}
+		var b strings.Builder
+		b.WriteString("<!DOCTYPE html>\n<html><head>\n")
+		for _, tag := range tags {
+			b.WriteString(`<meta name="go-import" content="` + tag + `">` + "\n")
+		}
+		b.WriteString("</head><body>go get</body></html>\n")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(b.String()))
+	})
 }

@@ -57,7 +57,8 @@ func (e *directProxyError) Error() string {
 // GOPRIVATE), Environ (nil: the Env's process environment) and WorkDir
 // (empty: modCache) are filled in when zero. Git runs with that
 // environment: the user's git configuration, credential helpers and
-// insteadOf rules apply; GIT_TERMINAL_PROMPT=0 unless set.
+// insteadOf rules apply; GIT_TERMINAL_PROMPT=0 unless set, and ssh runs in
+// batch mode unless the user chose an ssh command (gitssh.go).
 //
 // A failed discovery matches fs.ErrNotExist, as in the go command. A
 // go-import tag naming a module proxy yields a *directProxyError. VCSs

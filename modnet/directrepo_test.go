@@ -19,7 +19,7 @@ import (
 
 func TestDirectRepoErrors(t *testing.T) {
 	f := newDirectFixture(t)
-	f.net.handleHTTPS("vanity.modkit.test", goImportPage(
+	f.net.HandleHTTPS("vanity.modkit.test", goImportPage(
 		fixturePlain+" git https://git.modkit.test/plain",
 		fixtureEmpty+" git https://git.modkit.test/empty",
 		"vanity.modkit.test/proxied mod https://proxy.modkit.test/base",
@@ -28,11 +28,11 @@ func TestDirectRepoErrors(t *testing.T) {
 	))
 	// The repository URL itself answers 404 over https, as a forge does
 	// for a repository that does not exist.
-	f.net.handleHTTPS("git.modkit.test", http.NotFoundHandler())
+	f.net.HandleHTTPS("git.modkit.test", http.NotFoundHandler())
 	ctx := context.Background()
 	env := f.env(t)
 	open := func(path string) (repo, error) {
-		return newDirectRepo(ctx, env, nil, path, f.net.discoverOptions(), "")
+		return newDirectRepo(ctx, env, nil, path, fakeDiscoverOptions(f.net), "")
 	}
 
 	plain, err := open(fixturePlain)
@@ -79,7 +79,7 @@ func TestDirectRepoErrors(t *testing.T) {
 		t.Errorf("mod tag: %v", err)
 	}
 
-	_, err = newDirectRepo(ctx, f.env(t, "GOPRIVATE", "vanity.modkit.test"), nil, "vanity.modkit.test/mercurial", f.net.discoverOptions(), "")
+	_, err = newDirectRepo(ctx, f.env(t, "GOPRIVATE", "vanity.modkit.test"), nil, "vanity.modkit.test/mercurial", fakeDiscoverOptions(f.net), "")
 	check("hg", err, "vanity.modkit.test/mercurial: hg repository https://hg.modkit.test/r: modkit fetches only git repositories directly; use the go command (GOPROXY=direct go mod download vanity.modkit.test/mercurial)", false)
 	if !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("hg: does not match errors.ErrUnsupported: %v", err)
@@ -100,7 +100,7 @@ func TestDirectRepoErrors(t *testing.T) {
 	for _, info := range infos {
 		os.WriteFile(info, []byte("git3:https://elsewhere.example/r"), 0o666)
 	}
-	_, err = newDirectRepo(ctx, env, nil, fixturePlain, f.net.discoverOptions(), "")
+	_, err = newDirectRepo(ctx, env, nil, fixturePlain, fakeDiscoverOptions(f.net), "")
 	if err == nil || !strings.Contains(err.Error(), "exists with wrong content") {
 		t.Errorf("corrupt .info: %v", err)
 	}
@@ -126,12 +126,12 @@ func TestDirectRepoSharesMirror(t *testing.T) {
 	g := newGoCmd(t, f, "GOMODCACHE", modCache)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	var goOut []byte
+	var goOut string
 	var goErr error
 	var goStderr string
 	go func() {
 		defer wg.Done()
-		goOut, goStderr, goErr = g.run(t, "mod", "download", "-json", fixturePlain+"@"+dev.Version, fixturePlain+"@v2.1.0+incompatible")
+		goOut, goStderr, goErr = g.Run("mod", "download", "-json", fixturePlain+"@"+dev.Version, fixturePlain+"@v2.1.0+incompatible")
 	}()
 	// Meanwhile modkit uses the same mirror from two repositories.
 	for i := 0; i < 2; i++ {

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // fakeGOROOT makes a directory with a go.env file and returns its path.
@@ -241,7 +243,7 @@ func TestZeroEnv(t *testing.T) {
 // TestEnvMatchesGoCommand loads layered configurations and compares every
 // value with 'go env -json' run on the same files and environment.
 func TestEnvMatchesGoCommand(t *testing.T) {
-	goBin := needGo(t)
+	goBin := testenv.GoBin(t)
 	realRoot := strings.TrimSpace(string(mustOutput(t, exec.Command(goBin, "env", "GOROOT"))))
 
 	cases := []struct {
@@ -260,7 +262,7 @@ func TestEnvMatchesGoCommand(t *testing.T) {
 	names := []string{"GOPROXY", "GONOPROXY", "GOPRIVATE", "GONOSUMDB", "GOSUMDB", "GOINSECURE", "GOVCS", "GOAUTH", "GOFLAGS", "GOMODCACHE", "GOPATH", "GOTOOLCHAIN", "GOROOT", "GOENV"}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			home := goHome(t)
+			home := testenv.Home(t)
 			envFile := filepath.Join(home, "goenv")
 			writeFile(t, envFile, c.file)
 			environ := map[string]string{"HOME": home, "GOENV": envFile, "PATH": os.Getenv("PATH"), "GOROOT": realRoot, "GOTOOLCHAIN": "local"}

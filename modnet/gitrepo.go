@@ -316,7 +316,11 @@ func (r *gitCodeHost) runTo(ctx context.Context, w io.Writer, args ...string) er
 	c.Stdout = w
 	c.Stderr = &stderr
 	if err := c.Run(); err != nil {
-		return &gitRunError{cmd: "git " + strings.Join(args, " ") + " in " + r.dir, err: err, stderr: stderr.Bytes()}
+		re := &gitRunError{cmd: "git " + strings.Join(args, " ") + " in " + r.dir, err: err, stderr: stderr.Bytes()}
+		if slices.Contains(args, "ls-remote") || slices.Contains(args, "fetch") {
+			re.help = sshHelp(ctx, r.git, r.env, r.remoteURL, re.stderr)
+		}
+		return re
 	}
 	return nil
 }
@@ -329,7 +333,7 @@ func (r *gitCodeHost) loadRefs(ctx context.Context, remote string) (map[string]s
 		out, err := r.run(ctx, "ls-remote", "-q", "--end-of-options", remote)
 		if err != nil {
 			var re *gitRunError
-			if errors.As(err, &re) && bytes.Contains(re.stderr, []byte("fatal: could not read Username")) {
+			if errors.As(err, &re) && re.help == "" && bytes.Contains(re.stderr, []byte("fatal: could not read Username")) {
 				re.help = "Confirm the import path was entered correctly.\nIf this is a private repository, see https://golang.org/doc/faq#git_https for additional information."
 			}
 			// A repository URL that does not exist at all makes the module

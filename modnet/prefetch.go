@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -17,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 	"golang.org/x/sync/singleflight"
@@ -283,13 +280,8 @@ type prefetcher struct {
 	c   *Client // a child of the caller's Client, with the tuned retry.Client
 	req PrefetchRequest
 
-	// The main module, if the request names a ModFile.
-	mainPath string
-	mainDir  string
-	roots    []module.Version
-	pruned   bool
-	replace  map[module.Version]module.Version
-	exclude  map[module.Version]bool
+	main  *MainModule // if the request names a ModFile
+	graph *ModGraph   // set by loadGraph
 
 	ctx     context.Context // of run, for the retry hooks
 	hosts   *hostSlots
@@ -298,17 +290,13 @@ type prefetcher struct {
 
 	emitMu sync.Mutex // serializes OnEvent
 
-	mu       sync.Mutex
-	mods     map[module.Version]*pmod
-	paths    map[string]bool // module paths being fetched, to map retry URLs
-	selected map[string]string
-	loading  map[loadKey]bool
-	work     sync.WaitGroup // module downloads
-	walk     sync.WaitGroup // graph loading
-	retries  atomic.Int64
+	mu      sync.Mutex
+	mods    map[module.Version]*pmod
+	paths   map[string]bool // module paths being fetched, to map retry URLs
+	work    sync.WaitGroup  // module downloads
+	retries atomic.Int64
 
-	gomods    onceMap[*goModResult]
-	summaries onceMap[*summaryResult]
+	gomods onceMap[*goModResult]
 }
 
 // pmod is the state of one module version.
@@ -344,11 +332,9 @@ const (
 
 func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 	p := &prefetcher{
-		req:      *req,
-		mods:     make(map[module.Version]*pmod),
-		paths:    make(map[string]bool),
-		selected: make(map[string]string),
-		loading:  make(map[loadKey]bool),
+		req:   *req,
+		mods:  make(map[module.Version]*pmod),
+		paths: make(map[string]bool),
 	}
 	if p.req.Jobs <= 0 {
 		p.req.Jobs = defaultJobs
@@ -365,7 +351,8 @@ func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 	gosum := parent.GoSum
 	sumFile := p.req.GoSumFile
 	if p.req.ModFile != "" {
-		if err := p.readModFile(p.req.ModFile); err != nil {
+		var err error
+		if p.main, err = ReadMainModule(p.req.ModFile); err != nil {
 			return nil, err
 		}
 		if sumFile == "" {
@@ -404,65 +391,6 @@ func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-// readModFile reads the main module's go.mod: its path, requirements,
-// replacements and exclusions, and whether its graph is pruned.
-func (p *prefetcher) readModFile(name string) error {
-	abs, err := filepath.Abs(name)
-	if err != nil {
-		return err
-	}
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return err
-	}
-	f, err := modfile.Parse(abs, data, nil)
-	if err != nil {
-		return err
-	}
-	if f.Module == nil {
-		return fmt.Errorf("%s: no module declaration", abs)
-	}
-	p.mainPath, p.mainDir = f.Module.Mod.Path, filepath.Dir(abs)
-	// cmd/go/internal/modload.pruningForGoVersion: no go directive means
-	// an unpruned module.
-	p.pruned = f.Go != nil && goVersionAtLeast(f.Go.Version, 1, 17)
-	p.replace = make(map[module.Version]module.Version)
-	for _, r := range f.Replace {
-		p.replace[r.Old] = r.New
-	}
-	p.exclude = make(map[module.Version]bool)
-	for _, x := range f.Exclude {
-		p.exclude[x.Mod] = true
-	}
-	for _, r := range f.Require {
-		if !p.exclude[r.Mod] {
-			p.roots = append(p.roots, r.Mod)
-		}
-	}
-	return nil
-}
-
-// goVersionAtLeast reports whether a go directive's version ("1.16",
-// "1.21.0", "1.22rc1") is at least major.minor.
-func goVersionAtLeast(v string, major, minor int) bool {
-	num := func(s string) (int, string) {
-		n, i := 0, 0
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-			n = n*10 + int(s[i]-'0')
-		}
-		return n, s[i:]
-	}
-	vmaj, rest := num(v)
-	if vmaj != major {
-		return vmaj > major
-	}
-	vmin := 0
-	if strings.HasPrefix(rest, ".") {
-		vmin, _ = num(rest[1:])
-	}
-	return vmin >= minor
 }
 
 // tunedHTTP returns the retry.Client a prefetch uses: base's knobs, the
@@ -518,12 +446,12 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 	for _, m := range p.req.Modules {
 		p.fetchFull(ctx, m)
 	}
-	if p.mainPath != "" {
-		if p.pruned {
+	if p.main != nil {
+		if p.main.Pruned {
 			// A pruned main module's go.mod lists the selected version of
 			// every module providing a package: start those at once.
-			for _, r := range p.roots {
-				if r.Path == p.mainPath || isToolchain(r.Path) {
+			for _, r := range p.main.Require {
+				if r.Path == p.main.Path || isToolchain(r.Path) {
 					continue
 				}
 				if actual := p.replacement(r); actual.Version != "" {
@@ -565,7 +493,7 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 func (p *prefetcher) result(elapsed time.Duration) (*PrefetchResult, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r := &PrefetchResult{Main: p.mainPath, Retries: int(p.retries.Load()), Elapsed: elapsed}
+	r := &PrefetchResult{Main: p.mainPath(), Retries: int(p.retries.Load()), Elapsed: elapsed}
 	for _, pm := range p.mods {
 		if !pm.needed {
 			continue // a go.mod fetched ahead that the graph did not need
@@ -688,7 +616,7 @@ func (p *prefetcher) needLocked(m module.Version) (pm *pmod, reportStart bool) {
 // end state stays that of 'go mod download all'.
 func (p *prefetcher) fetchGoModsAhead(ctx context.Context, sum *GoSum) {
 	for _, m := range sum.goModVersions() {
-		if m.Path == p.mainPath || checkVersion(m.Path, m.Version) != nil {
+		if m.Path == p.mainPath() || checkVersion(m.Path, m.Version) != nil {
 			continue
 		}
 		p.mu.Lock()

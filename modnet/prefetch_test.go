@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -17,6 +16,7 @@ import (
 
 	"golang.org/x/mod/module"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet/modnettest"
 	"github.com/modkit/modkit/retry"
 )
@@ -83,17 +83,12 @@ func (f *prefetchFixture) prefetch(t testing.TB, c *Client, req *PrefetchRequest
 // goRun runs the go command in dir on the module cache modcache.
 func goRun(t testing.TB, dir, modcache string, kv ...string) (string, error) {
 	t.Helper()
-	env := append(goEnviron(goHome(t)), "GOMODCACHE="+modcache)
-	if gc := hostGOCACHE(); gc != "" {
-		env = append(env, "GOCACHE="+gc)
-	}
+	g := testenv.NewGo(t, "GOMODCACHE="+modcache)
 	for i := 0; i+2 < len(kv); i += 2 {
-		env = append(env, kv[i]+"="+kv[i+1])
+		g.Env = append(g.Env, kv[i]+"="+kv[i+1])
 	}
-	args := strings.Fields(kv[len(kv)-1])
-	cmd := exec.Command("go", args...)
-	cmd.Dir, cmd.Env = dir, env
-	out, err := cmd.CombinedOutput()
+	g.Dir = dir
+	out, err := g.Command(strings.Fields(kv[len(kv)-1])...).CombinedOutput()
 	return string(out), err
 }
 
@@ -115,7 +110,7 @@ func cacheState(t testing.TB, modcache string) map[string]string {
 // loaded, with go.mod hashes go.sum lacks checked against the checksum
 // database).
 func TestPrefetchMatchesGoModDownloadAll(t *testing.T) {
-	needGo(t)
+	testenv.GoBin(t)
 	for _, tc := range []struct {
 		name      string
 		goVersion string
@@ -168,7 +163,7 @@ func TestPrefetchMatchesGoModDownloadAll(t *testing.T) {
 // replaced by a directory fetches nothing but contributes its
 // requirements, and the go command then builds offline.
 func TestPrefetchReplace(t *testing.T) {
-	needGo(t)
+	testenv.GoBin(t)
 	mods := []modnettest.Module{
 		{Path: "example.com/a", Version: "v1.0.0", Files: map[string]string{"a.go": "package a\n"}},
 		{Path: "example.com/afork", Version: "v1.1.0", GoMod: "module example.com/a\n\ngo 1.21\n\nrequire example.com/c v1.0.0\n",

@@ -4,13 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -18,6 +16,8 @@ import (
 	"testing"
 
 	"golang.org/x/mod/module"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // This file is the differential test of Route against the installed go
@@ -227,7 +227,7 @@ type diffScenario struct {
 }
 
 func TestRouteMatchesGoCommand(t *testing.T) {
-	goBin := needGo(t)
+	testenv.GoBin(t)
 	if testing.Short() {
 		t.Skip("runs the go command many times")
 	}
@@ -278,8 +278,7 @@ func TestRouteMatchesGoCommand(t *testing.T) {
 	// Every httptest TLS server uses the same built-in certificate: trust it
 	// in the go command through SSL_CERT_FILE.
 	certSrv := httptest.NewTLSServer(nil)
-	certFile := filepath.Join(t.TempDir(), "ca.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certSrv.Certificate().Raw}), 0o644)
+	certFile := testenv.CertFile(t, certSrv.Certificate())
 	certSrv.Close()
 
 	for _, sc := range scenarios {
@@ -337,12 +336,11 @@ func TestRouteMatchesGoCommand(t *testing.T) {
 			}
 			wantContacts, wantOutcome := simulate(r, behavior, names)
 
-			cmd := exec.Command(goBin, "mod", "download", "-json", sc.module+"@v1.0.0")
-			cmd.Dir = t.TempDir()
-			cmd.Env = append(goEnviron(goHome(t)), "SSL_CERT_FILE="+certFile, "GOVCS=*:all")
+			g := testenv.NewGo(t, "SSL_CERT_FILE="+certFile, "GOVCS=*:all")
 			for i := 0; i+1 < len(envKV); i += 2 {
-				cmd.Env = append(cmd.Env, envKV[i]+"="+envKV[i+1])
+				g.Env = append(g.Env, envKV[i]+"="+envKV[i+1])
 			}
+			cmd := g.Command("mod", "download", "-json", sc.module+"@v1.0.0")
 			out, _ := cmd.Output()
 			var res struct{ Error string }
 			json.Unmarshal(out, &res)

@@ -1,67 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet/modnettest"
 	"github.com/modkit/modkit/retry"
 )
-
-// goCommand runs the installed go command in an isolated environment: a
-// fresh HOME with telemetry off (else it leaves a process writing there),
-// no GOENV file, no toolchain switching, empty caches under home, and the
-// module cache writable so that the test can remove it.
-type goCommand struct {
-	t    *testing.T
-	bin  string
-	dir  string
-	home string
-	env  []string
-}
-
-func newGoCommand(t *testing.T, dir string, env ...string) *goCommand {
-	t.Helper()
-	bin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("no go command: %v", err)
-	}
-	home := t.TempDir()
-	mode := filepath.Join(home, ".config", "go", "telemetry", "mode")
-	if err := os.MkdirAll(filepath.Dir(mode), 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(mode, []byte("off"), 0o666); err != nil {
-		t.Fatal(err)
-	}
-	return &goCommand{t: t, bin: bin, dir: dir, home: home, env: append([]string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + home, "GOENV=off", "GOTOOLCHAIN=local",
-		"GOFLAGS=-modcacherw", "GO111MODULE=on", "GOPATH=" + filepath.Join(home, "gopath"),
-		"GOMODCACHE=" + filepath.Join(home, "modcache"), "GOCACHE=" + filepath.Join(home, "gocache"),
-	}, env...)}
-}
-
-// run runs go with args and extra environment settings, and fails the
-// test if it fails.
-func (g *goCommand) run(extraEnv []string, args ...string) string {
-	g.t.Helper()
-	cmd := exec.Command(g.bin, args...)
-	cmd.Dir = g.dir
-	cmd.Env = append(g.env[:len(g.env):len(g.env)], extraEnv...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		g.t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	g.t.Logf("go %s: %v", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
-	return out.String()
-}
 
 // TestGoCommandThroughProxy: the go command resolves, downloads and
 // verifies a module graph through the proxy, whose upstream fails in the
@@ -99,14 +48,16 @@ func TestGoCommandThroughProxy(t *testing.T) {
 	if err := os.Remove(filepath.Join(work, "go.sum")); err != nil {
 		t.Fatal(err)
 	}
-	g := newGoCommand(t, work, "GOPROXY="+p.URL, "GOSUMDB="+upstream.SumDB().Key(), "GOPRIVATE=", "GONOSUMDB=", "GONOPROXY=")
-	g.run(nil, "mod", "tidy")
+	g := testenv.NewGo(t, "GOPROXY="+p.URL, "GOSUMDB="+upstream.SumDB().Key(), "GOPRIVATE=", "GONOSUMDB=", "GONOPROXY=")
+	g.Dir = work
+	g.MustRun("mod", "tidy")
 	gosum, err := os.ReadFile(filepath.Join(work, "go.sum"))
 	if err != nil || string(gosum) != graph.GoSum {
 		t.Errorf("go.sum after go mod tidy differs from the graph's:\n%s\nwant:\n%s", gosum, graph.GoSum)
 	}
-	g.run(nil, "mod", "download", "all")
-	g.run([]string{"GOPROXY=off"}, "build", "./...")
+	g.MustRun("mod", "download", "all")
+	g.Env = append(g.Env, "GOPROXY=off")
+	g.MustRun("build", "./...")
 
 	var faulted, sumdbFromProxy int
 	for _, r := range upstream.Requests() {

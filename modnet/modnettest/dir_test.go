@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // TestWriteDirMatchesServer checks that a directory written by WriteDir and
@@ -87,9 +89,9 @@ func TestGoFileProxy(t *testing.T) {
 	}
 	db := NewServer(mods...)
 	defer db.Close()
-	g := newGoCmd(t, "GOPROXY="+DirURL(dir), "GOSUMDB="+db.SumDB().GOSUMDB())
-	out := g.mustRun("mod", "download", "-json", "example.com/hello@latest", "example.com/Upper/Mod/v2@v2.3.0")
-	for _, d := range decodeDownloads(t, out) {
+	g := testenv.NewGo(t, "GOPROXY="+DirURL(dir), "GOSUMDB="+db.SumDB().GOSUMDB())
+	out := g.MustRun("mod", "download", "-json", "example.com/hello@latest", "example.com/Upper/Mod/v2@v2.3.0")
+	for _, d := range testenv.DecodeAll[testenv.ModDownload](t, out) {
 		if d.Error != "" || d.Sum == "" {
 			t.Errorf("%s@%s: Error %q, Sum %q", d.Path, d.Version, d.Error, d.Sum)
 		}
@@ -103,14 +105,14 @@ func TestGoFileProxy(t *testing.T) {
 func TestServeModuleCache(t *testing.T) {
 	origin := NewServer(testModules()...)
 	defer origin.Close()
-	first := newGoCmd(t, "GOPROXY="+origin.URL, "GOSUMDB="+origin.SumDB().GOSUMDB())
-	first.mustRun("mod", "download", "example.com/hello@v1.1.0", "example.com/Upper/Mod/v2@v2.3.0")
+	first := testenv.NewGo(t, "GOPROXY="+origin.URL, "GOSUMDB="+origin.SumDB().GOSUMDB())
+	first.MustRun("mod", "download", "example.com/hello@v1.1.0", "example.com/Upper/Mod/v2@v2.3.0")
 
-	cache := NewServerFromDir(filepath.Join(first.modcache, "cache", "download"))
+	cache := NewServerFromDir(filepath.Join(first.ModCache(), "cache", "download"))
 	defer cache.Close()
-	second := newGoCmd(t, "GOPROXY="+cache.URL, "GOSUMDB="+cache.SumDB().Key())
-	out := second.mustRun("mod", "download", "-json", "example.com/hello@v1.1.0", "example.com/Upper/Mod/v2@v2.3.0")
-	for _, d := range decodeDownloads(t, out) {
+	second := testenv.NewGo(t, "GOPROXY="+cache.URL, "GOSUMDB="+cache.SumDB().Key())
+	out := second.MustRun("mod", "download", "-json", "example.com/hello@v1.1.0", "example.com/Upper/Mod/v2@v2.3.0")
+	for _, d := range testenv.DecodeAll[testenv.ModDownload](t, out) {
 		want, _ := findModule(t, testModules(), d.Path, d.Version).GoSum()
 		if d.Error != "" || !strings.Contains(want, " "+d.Sum+"\n") {
 			t.Errorf("%s@%s: Error %q, Sum %q; want sums from\n%s", d.Path, d.Version, d.Error, d.Sum, want)

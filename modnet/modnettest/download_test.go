@@ -3,6 +3,8 @@ package modnettest
 import (
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // testModules are served in the go command tests: an ordinary module with a
@@ -52,9 +54,9 @@ func TestGoModDownload(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv.ResetRequests()
-			g := newGoCmd(t, append([]string{"GOPROXY=" + srv.URL}, tc.env...)...)
-			out := g.mustRun("mod", "download", "-json", "example.com/hello@v1.1.0", "example.com/Upper/Mod/v2@v2.3.0")
-			got := decodeDownloads(t, out)
+			g := testenv.NewGo(t, append([]string{"GOPROXY=" + srv.URL}, tc.env...)...)
+			out := g.MustRun("mod", "download", "-json", "example.com/hello@v1.1.0", "example.com/Upper/Mod/v2@v2.3.0")
+			got := testenv.DecodeAll[testenv.ModDownload](t, out)
 			if len(got) != 2 {
 				t.Fatalf("go mod download printed %d modules, want 2:\n%s", len(got), out)
 			}

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 func TestGenerateGraphDeterministic(t *testing.T) {
@@ -48,20 +50,20 @@ func TestGraphGoModDownloadAll(t *testing.T) {
 	srv := NewServer(g.Modules...)
 	defer srv.Close()
 
-	gc := newGoCmd(t, "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB())
-	if err := g.WriteMain(gc.dir); err != nil {
+	gc := testenv.NewGo(t, "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB())
+	if err := g.WriteMain(gc.Dir); err != nil {
 		t.Fatal(err)
 	}
-	gc.mustRun("mod", "download", "all")
+	gc.MustRun("mod", "download", "all")
 	for _, r := range srv.Requests() {
 		if r.Kind == KindSumDB {
 			t.Errorf("go consulted the checksum database although go.sum is complete: %s", r)
 		}
 	}
-	gc.mustRun("mod", "verify")
-	gc.mustRun("mod", "tidy")
+	gc.MustRun("mod", "verify")
+	gc.MustRun("mod", "tidy")
 	for name, want := range map[string]string{"go.mod": g.GoMod, "go.sum": g.GoSum} {
-		got, err := os.ReadFile(filepath.Join(gc.dir, name))
+		got, err := os.ReadFile(filepath.Join(gc.Dir, name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +71,7 @@ func TestGraphGoModDownloadAll(t *testing.T) {
 			t.Errorf("go mod tidy changed %s:\n%s\nwant:\n%s", name, got, want)
 		}
 	}
-	list := gc.mustRun("list", "-m", "all")
+	list := gc.MustRun("list", "-m", "all")
 	var want []string
 	want = append(want, g.Path)
 	for _, m := range g.BuildList {

@@ -1,7 +1,6 @@
 package modnettest
 
 import (
-	"encoding/pem"
 	"io"
 	"net/http"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
@@ -147,20 +148,16 @@ func TestGoCommandNetrcTLS(t *testing.T) {
 	srv.RequireBasicAuth("alice", "s3cret")
 	srv.StartTLS()
 	defer srv.Close()
-	dir := t.TempDir()
-	cert := filepath.Join(dir, "cert.pem")
-	netrc := filepath.Join(dir, "netrc")
-	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o666); err != nil {
-		t.Fatal(err)
-	}
+	cert := testenv.CertFile(t, srv.Certificate())
+	netrc := filepath.Join(t.TempDir(), "netrc")
 	// cmd/go stores a netrc machine as a URL prefix (auth/auth.go,
 	// runGoAuth and storeCredential), so the port belongs in it.
 	host := strings.TrimPrefix(srv.URL, "https://")
 	if err := os.WriteFile(netrc, []byte("machine "+host+" login alice password s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g := newGoCmd(t, "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB(), "SSL_CERT_FILE="+cert, "NETRC="+netrc)
-	g.mustRun("mod", "download", "-json", "example.com/hello@v1.1.0")
+	g := testenv.NewGo(t, "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB(), "SSL_CERT_FILE="+cert, "NETRC="+netrc)
+	g.MustRun("mod", "download", "-json", "example.com/hello@v1.1.0")
 	for _, r := range srv.Requests() {
 		if r.Status != 200 {
 			t.Errorf("request not answered 200: %s", r)
@@ -186,8 +183,8 @@ func TestAddAfterStart(t *testing.T) {
 	if err := srv.Add(replaced); err != nil {
 		t.Fatal(err)
 	}
-	g := newGoCmd(t, "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB())
-	if _, errs, err := g.run("mod", "download", "example.com/hello@v1.1.0", "example.com/hello@v1.3.0"); err == nil || !strings.Contains(errs, "example.com/hello@v1.1.0: verifying module: checksum mismatch") || strings.Contains(errs, "v1.3.0") {
+	g := testenv.NewGo(t, "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB())
+	if _, errs, err := g.Run("mod", "download", "example.com/hello@v1.1.0", "example.com/hello@v1.3.0"); err == nil || !strings.Contains(errs, "example.com/hello@v1.1.0: verifying module: checksum mismatch") || strings.Contains(errs, "v1.3.0") {
 		t.Errorf("go mod download: %v\n%s\nwant a checksum mismatch for v1.1.0 only", err, errs)
 	}
 }

@@ -3,6 +3,8 @@ package modnettest
 import (
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // TestGoRejectsMisbehavingSumDB checks that each SumDBMode makes the real go
@@ -20,8 +22,8 @@ func TestGoRejectsMisbehavingSumDB(t *testing.T) {
 			srv := NewServer(testModules()...)
 			defer srv.Close()
 			srv.SumDB().SetMode(tc.mode)
-			g := newGoCmd(t, "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB())
-			out, errs, err := g.run("mod", "download", "-json", "example.com/hello@v1.1.0")
+			g := testenv.NewGo(t, "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB())
+			out, errs, err := g.Run("mod", "download", "-json", "example.com/hello@v1.1.0")
 			t.Logf("stdout:\n%s\nstderr:\n%s", out, errs)
 			if err == nil {
 				t.Fatalf("go mod download succeeded against a database in mode %d", tc.mode)
