@@ -593,7 +593,7 @@ func TestPrefetchCanceled(t *testing.T) {
 // exactly as 'go mod download all' fills it, and the go command then
 // builds offline, extracting what it needs from the zips.
 func TestPrefetchNoExtract(t *testing.T) {
-	needGo(t)
+	testenv.GoBin(t)
 	f := newPrefetchFixture(t, smallGraph)
 	modcache := filepath.Join(t.TempDir(), "modcache")
 	res, err := f.prefetch(t, f.client(t, modcache), &PrefetchRequest{NoExtract: true})
