@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 
 	"golang.org/x/mod/module"
 )
@@ -167,6 +168,48 @@ func (c *Client) heal(ctx context.Context, mod module.Version, what string, mism
 		}
 		c.http.CloseIdleConnections()
 	}
+}
+
+// FetchGoMod returns a version's go.mod file as its route serves it,
+// walking the route as [Client.GoMod] does but neither verifying the file
+// nor reading or writing the module cache. It is for a module proxy whose
+// clients verify what they receive, as the go command does: their go.sum
+// and checksum database then decide, with their own messages, and the
+// proxy never takes a lock in a module cache its client may hold.
+func (c *Client) FetchGoMod(ctx context.Context, path, version string) ([]byte, error) {
+	if err := c.init(); err != nil {
+		return nil, err
+	}
+	if err := checkVersion(path, version); err != nil {
+		return nil, err
+	}
+	// An empty checker accepts every hash: no go.sum, no database.
+	return c.fetchGoMod(ctx, module.Version{Path: path, Version: version}, &sumChecker{}, nil)
+}
+
+// FetchZip writes a version's zip, as its route serves it, into dst from
+// its start, replacing what dst held. The transfer is retried, resumed
+// and checked to be a readable zip archive as [Client.Zip]'s is, but the
+// zip is neither hashed nor verified, and nothing is read from or written
+// to the module cache: like [Client.FetchGoMod], it is for a module proxy
+// whose clients verify what they receive.
+func (c *Client) FetchZip(ctx context.Context, path, version string, dst *os.File) error {
+	if err := c.init(); err != nil {
+		return err
+	}
+	if err := checkVersion(path, version); err != nil {
+		return err
+	}
+	tmp := &ZipTemp{f: dst, mod: module.Version{Path: path, Version: version}}
+	return c.walk(ctx, path, version, func(r repo) error {
+		if err := tmp.Reset(); err != nil {
+			return err
+		}
+		if err := r.Zip(ctx, tmp, version); err != nil {
+			return err
+		}
+		return tmp.Check()
+	})
 }
 
 // Zip makes sure the version's zip is in the module cache, verified, and
