@@ -32,8 +32,8 @@ func (p *prefetcher) selectToolchain(ctx context.Context) error {
 
 // fetchToolchain starts fetching the toolchain selected, unless the local
 // one runs or the go command would find it in PATH: only its zip, which
-// is verified against the checksum database and extracted, as
-// toolchain.Exec downloads it. In GOTOOLCHAIN path mode a toolchain
+// is verified against the checksum database and extracted (unless
+// NoExtract), as toolchain.Exec downloads it. In GOTOOLCHAIN path mode a toolchain
 // missing from PATH is a failure, as it is for the go command.
 func (p *prefetcher) fetchToolchain(ctx context.Context) {
 	sel := p.toolchain
@@ -55,11 +55,8 @@ func (p *prefetcher) fetchToolchain(ctx context.Context) {
 		if sel.Mode == "path" {
 			_, err = p.c.DownloadToolchain(ctx, sel.Name) // fails: not in PATH
 		} else {
-			var zipfile, sum, dir string
-			zipfile, sum, err = p.zip(ctx, pm)
-			if err == nil {
-				dir, err = p.extractZip(ctx, pm)
-			}
+			var zipfile, dir, sum string
+			zipfile, dir, sum, err = p.zip(ctx, pm)
 			if err == nil {
 				res.Files = ModuleFiles{Path: m.Path, Version: m.Version, Zip: zipfile, Dir: dir, Sum: sum}
 				res.Cached = !pm.started.Load()

@@ -420,11 +420,8 @@ func (c *Client) DownloadToolchain(ctx context.Context, name string) (*Toolchain
 	}
 	d.Module = module.Version{Path: ToolchainModule, Version: ToolchainModuleVersion(name, runtime.GOOS, runtime.GOARCH)}
 	tc := c.toolchainClient()
-	zip, sum, err := tc.zip(ctx, d.Module.Path, d.Module.Version, nil)
-	if err == nil {
-		d.Zip, d.Sum = zip, sum
-		d.Dir, err = tc.cache.Extract(ctx, d.Module)
-	}
+	var err error
+	d.Zip, d.Dir, d.Sum, err = tc.zip(ctx, d.Module.Path, d.Module.Version, zipJob{extract: true})
 	if err != nil {
 		return nil, toolchainError(name, err)
 	}
