@@ -24,7 +24,10 @@
 // lock files, so a go command can build from it offline and both can work
 // on one cache at once. A hash mismatch is a [*ChecksumError]. Failures are
 // [*ModuleError]s wrapping the [retry.Error] of the failed request.
-// [Client.Prefetch] downloads a whole module graph. [Fetcher] adapts a
+// [Client.Prefetch] downloads a whole module graph, which it loads with a
+// [ModGraphLoader]: the go command's graph walk (pruning, the main
+// module's replace and exclude directives, minimal version selection)
+// over any [GoModSource], a Client or the module cache alone. [Fetcher] adapts a
 // Client to the Fetcher interface of goproxy-style module proxy servers.
 //
 // Credentials come from GOAUTH and .netrc as in the go command since Go

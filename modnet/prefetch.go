@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -17,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 	"golang.org/x/sync/singleflight"
@@ -53,10 +50,23 @@ type PrefetchRequest struct {
 	// source of a module's route). Default: 32.
 	PerHost int
 
-	// Extractors bounds the zip extractions running at once; they use the
-	// CPU and the disk, not the network, and never hold a transfer slot.
-	// Default: GOMAXPROCS.
+	// Extractors bounds the zips being checked, hashed and extracted at
+	// once; that work uses the CPU and the disk, not the network, and never
+	// holds a transfer slot. Default: GOMAXPROCS.
 	Extractors int
+
+	// NoExtract leaves modules unextracted: only the download cache is
+	// filled (.info, .mod, .zip and .ziphash under cache/download), every
+	// zip still verified, which takes inflating it once to hash it. The go
+	// command extracts a module from there on first use, without the
+	// network (cmd/go/internal/modfetch.download), so GOPROXY=off builds
+	// work on such a cache; it is what a CI cache should hold: a few files
+	// per module instead of hundreds.
+	NoExtract bool
+
+	// Progress, if set, is kept up to date with the prefetch's totals:
+	// modules done of how many, bytes received of how many.
+	Progress *PrefetchProgress
 
 	// OnEvent, if set, receives progress events. Calls are serialized, so
 	// it needs no lock of its own, and should return quickly.
@@ -80,6 +90,15 @@ const (
 	// PrefetchFail: a module version could not be completed; reported
 	// once per version.
 	PrefetchFail PrefetchEventKind = "fail"
+	// PrefetchMismatch: a downloaded go.mod or zip failed verification:
+	// it did not match its expected hash (Class "checksum", Err the
+	// *ChecksumError) or the zip did not inflate (Class "corrupt"). It is
+	// downloaded again on a fresh connection, within the retry attempt
+	// limit, before the failure counts (a mismatch as the security error
+	// it then is) in a fail event; the first failure of each file is
+	// reported even when a later copy verifies, since corruption in
+	// transit deserves a look.
+	PrefetchMismatch PrefetchEventKind = "mismatch"
 )
 
 // A PrefetchEvent reports progress for one module version.
@@ -213,8 +232,13 @@ func (e *PrefetchError) Unwrap() []error {
 // lists the selected version of every module that provides a package (an
 // inconsistent go.mod can make this fetch a version the build list then
 // does not use). Each file is fetched once however many modules need it
-// (singleflight). Zips are streamed to disk, and hashed and extracted off
-// the transfer slots, Extractors at a time. A module's .info and .mod are
+// (singleflight). Zips are streamed to disk, then checked, inflated once
+// into a temporary directory while they are hashed, verified, and renamed
+// into place ([Cache.DownloadExtract]; NoExtract stops at the verified zip),
+// off the transfer slots, Extractors at a time. A go.mod or zip that
+// arrives whole but fails verification is downloaded again on a fresh
+// connection, within MaxAttempts, and reported (PrefetchMismatch) whether
+// or not a later copy verifies. A module's .info and .mod are
 // stored only after its zip has verified, so a module that fails leaves
 // no partial entry, except the go.mod files the graph walk needed, which
 // the go command stores as well. Whatever is already in the cache and
@@ -256,13 +280,8 @@ type prefetcher struct {
 	c   *Client // a child of the caller's Client, with the tuned retry.Client
 	req PrefetchRequest
 
-	// The main module, if the request names a ModFile.
-	mainPath string
-	mainDir  string
-	roots    []module.Version
-	pruned   bool
-	replace  map[module.Version]module.Version
-	exclude  map[module.Version]bool
+	main  *MainModule // if the request names a ModFile
+	graph *ModGraph   // set by loadGraph
 
 	ctx     context.Context // of run, for the retry hooks
 	hosts   *hostSlots
@@ -271,17 +290,13 @@ type prefetcher struct {
 
 	emitMu sync.Mutex // serializes OnEvent
 
-	mu       sync.Mutex
-	mods     map[module.Version]*pmod
-	paths    map[string]bool // module paths being fetched, to map retry URLs
-	selected map[string]string
-	loading  map[loadKey]bool
-	work     sync.WaitGroup // module downloads
-	walk     sync.WaitGroup // graph loading
-	retries  atomic.Int64
+	mu      sync.Mutex
+	mods    map[module.Version]*pmod
+	paths   map[string]bool // module paths being fetched, to map retry URLs
+	work    sync.WaitGroup  // module downloads
+	retries atomic.Int64
 
-	gomods    onceMap[*goModResult]
-	summaries onceMap[*summaryResult]
+	gomods onceMap[*goModResult]
 }
 
 // pmod is the state of one module version.
@@ -317,11 +332,9 @@ const (
 
 func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 	p := &prefetcher{
-		req:      *req,
-		mods:     make(map[module.Version]*pmod),
-		paths:    make(map[string]bool),
-		selected: make(map[string]string),
-		loading:  make(map[loadKey]bool),
+		req:   *req,
+		mods:  make(map[module.Version]*pmod),
+		paths: make(map[string]bool),
 	}
 	if p.req.Jobs <= 0 {
 		p.req.Jobs = defaultJobs
@@ -338,7 +351,8 @@ func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 	gosum := parent.GoSum
 	sumFile := p.req.GoSumFile
 	if p.req.ModFile != "" {
-		if err := p.readModFile(p.req.ModFile); err != nil {
+		var err error
+		if p.main, err = ReadMainModule(p.req.ModFile); err != nil {
 			return nil, err
 		}
 		if sumFile == "" {
@@ -357,6 +371,13 @@ func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 			return nil, err
 		}
 	}
+	// Until the graph is loaded, go.sum's zip lines are the best count of
+	// the modules to download in full.
+	if p.req.ModFile != "" {
+		p.req.Progress.plan(gosum.zipVersions()+len(p.req.Modules), false)
+	} else {
+		p.req.Progress.plan(len(p.req.Modules), true)
+	}
 	p.c = &Client{
 		Env:     parent.env,
 		Cache:   parent.cache,
@@ -370,65 +391,6 @@ func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-// readModFile reads the main module's go.mod: its path, requirements,
-// replacements and exclusions, and whether its graph is pruned.
-func (p *prefetcher) readModFile(name string) error {
-	abs, err := filepath.Abs(name)
-	if err != nil {
-		return err
-	}
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return err
-	}
-	f, err := modfile.Parse(abs, data, nil)
-	if err != nil {
-		return err
-	}
-	if f.Module == nil {
-		return fmt.Errorf("%s: no module declaration", abs)
-	}
-	p.mainPath, p.mainDir = f.Module.Mod.Path, filepath.Dir(abs)
-	// cmd/go/internal/modload.pruningForGoVersion: no go directive means
-	// an unpruned module.
-	p.pruned = f.Go != nil && goVersionAtLeast(f.Go.Version, 1, 17)
-	p.replace = make(map[module.Version]module.Version)
-	for _, r := range f.Replace {
-		p.replace[r.Old] = r.New
-	}
-	p.exclude = make(map[module.Version]bool)
-	for _, x := range f.Exclude {
-		p.exclude[x.Mod] = true
-	}
-	for _, r := range f.Require {
-		if !p.exclude[r.Mod] {
-			p.roots = append(p.roots, r.Mod)
-		}
-	}
-	return nil
-}
-
-// goVersionAtLeast reports whether a go directive's version ("1.16",
-// "1.21.0", "1.22rc1") is at least major.minor.
-func goVersionAtLeast(v string, major, minor int) bool {
-	num := func(s string) (int, string) {
-		n, i := 0, 0
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-			n = n*10 + int(s[i]-'0')
-		}
-		return n, s[i:]
-	}
-	vmaj, rest := num(v)
-	if vmaj != major {
-		return vmaj > major
-	}
-	vmin := 0
-	if strings.HasPrefix(rest, ".") {
-		vmin, _ = num(rest[1:])
-	}
-	return vmin >= minor
 }
 
 // tunedHTTP returns the retry.Client a prefetch uses: base's knobs, the
@@ -484,12 +446,12 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 	for _, m := range p.req.Modules {
 		p.fetchFull(ctx, m)
 	}
-	if p.mainPath != "" {
-		if p.pruned {
+	if p.main != nil {
+		if p.main.Pruned {
 			// A pruned main module's go.mod lists the selected version of
 			// every module providing a package: start those at once.
-			for _, r := range p.roots {
-				if r.Path == p.mainPath || isToolchain(r.Path) {
+			for _, r := range p.main.Require {
+				if r.Path == p.main.Path || isToolchain(r.Path) {
 					continue
 				}
 				if actual := p.replacement(r); actual.Version != "" {
@@ -508,12 +470,17 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 		// needed for its go.mod only, and is done.
 		p.mu.Lock()
 		var goModOnly []*pmod
+		full := 0
 		for _, pm := range p.mods {
 			if pm.needed && !pm.full {
 				goModOnly = append(goModOnly, pm)
 			}
+			if pm.full {
+				full++
+			}
 		}
 		p.mu.Unlock()
+		p.req.Progress.plan(full, true)
 		for _, pm := range goModOnly {
 			p.finishGoModOnly(pm)
 		}
@@ -526,7 +493,7 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 func (p *prefetcher) result(elapsed time.Duration) (*PrefetchResult, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r := &PrefetchResult{Main: p.mainPath, Retries: int(p.retries.Load()), Elapsed: elapsed}
+	r := &PrefetchResult{Main: p.mainPath(), Retries: int(p.retries.Load()), Elapsed: elapsed}
 	for _, pm := range p.mods {
 		if !pm.needed {
 			continue // a go.mod fetched ahead that the graph did not need
@@ -569,6 +536,7 @@ func (p *prefetcher) finishGoModOnly(pm *pmod) {
 
 // report emits a module's done or fail event.
 func (p *prefetcher) report(pm *pmod) {
+	p.req.Progress.done(pm.mod, pm.res.GoModOnly)
 	ev := PrefetchEvent{Kind: PrefetchDone, Path: pm.mod.Path, Version: pm.mod.Version, GoModOnly: pm.res.GoModOnly,
 		Bytes: pm.res.Bytes, Cached: pm.res.Cached}
 	if pm.started.Load() {
@@ -648,7 +616,7 @@ func (p *prefetcher) needLocked(m module.Version) (pm *pmod, reportStart bool) {
 // end state stays that of 'go mod download all'.
 func (p *prefetcher) fetchGoModsAhead(ctx context.Context, sum *GoSum) {
 	for _, m := range sum.goModVersions() {
-		if m.Path == p.mainPath || checkVersion(m.Path, m.Version) != nil {
+		if m.Path == p.mainPath() || checkVersion(m.Path, m.Version) != nil {
 			continue
 		}
 		p.mu.Lock()

@@ -311,7 +311,7 @@ func (p *proxyRepo) Zip(ctx context.Context, dst io.Writer, version string) erro
 	}
 	if tmp, ok := dst.(*ZipTemp); ok {
 		lim := &limitedFile{ZipTemp: tmp, max: maxZipFile}
-		opts := &retry.DownloadOptions{Verify: func(int64) error { return tmp.Check() }}
+		opts := &retry.DownloadOptions{Verify: func(int64) error { return tmp.Check() }, OnSize: tmp.sized}
 		if p.c.NoRetry {
 			opts = nil
 		}

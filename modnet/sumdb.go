@@ -146,6 +146,23 @@ func (d *SumDB) Lookup(ctx context.Context, path, version string) ([]string, err
 	}
 }
 
+// SumDB returns the client of the checksum database GOSUMDB names, the
+// one the Client verifies downloads with: it reaches the database over the
+// Client's HTTP stack (retries, the environment's HTTP proxy settings,
+// GOAUTH credentials) and keeps tiles in the Client's cache. It is for
+// module proxies that serve the database to go commands, with
+// [SumDB.ReadRemote]. GOSUMDB=off is an error.
+func (c *Client) SumDB() (*SumDB, error) {
+	if err := c.init(); err != nil {
+		return nil, err
+	}
+	db, err := ParseGOSUMDB(c.env.Lookup("GOSUMDB"))
+	if err != nil {
+		return nil, err
+	}
+	return c.sumdbs.get(c.env, c.cache, db, c.getBytes)
+}
+
 // ReadRemote returns the database's raw answer for path, such as "/latest",
 // "/lookup/<path>@<version>" or "/tile/8/0/001", fetched from where the go
 // command would reach the database (see [SumDB]) but not verified: it is

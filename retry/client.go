@@ -265,6 +265,18 @@ func (c *Client) Clone() *Client {
 	}
 }
 
+// Attempts returns the most attempts the Client makes at one request
+// without progress: MaxAttempts or its default, 1 when Disabled. Callers
+// that repeat a request after a failure the Client cannot see, such as a
+// body that fails the caller's verification, stay within it.
+func (c *Client) Attempts() int {
+	c.init()
+	if c.Disabled {
+		return 1
+	}
+	return c.maxAttempts
+}
+
 // checkRedirect applies the caller's policy (or the go command's,
 // web.CheckRedirect) and marks refusals as final.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {

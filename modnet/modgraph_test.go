@@ -1,0 +1,241 @@
+package modnet
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"golang.org/x/mod/module"
+
+	"github.com/modkit/modkit/internal/testenv"
+	"github.com/modkit/modkit/modnet/modnettest"
+)
+
+// graphModules is a module graph with every shape the loader must get
+// right: a pruned dependency below which the graph stops (c v1.1.0 is in
+// it, its requirements are not), an unpruned one below which it goes on
+// to the end (u, then e, f and g), a module the main module replaces by a
+// fork with requirements of its own (b), a directory replacement (h) and
+// an excluded version (j v1.0.0). No go.mod says go 1.21 or later, and the
+// main module requires the selected versions, so the go command has no
+// reason to rewrite the main go.mod.
+var graphModules = []modnettest.Module{
+	{Path: "example.com/a", Version: "v1.0.0", GoMod: "module example.com/a\n\ngo 1.17\n\nrequire (\n\texample.com/b v1.0.0\n\texample.com/c v1.1.0\n)\n"},
+	{Path: "example.com/b", Version: "v1.0.0", GoMod: "module example.com/b\n\ngo 1.17\n\nrequire example.com/d v1.0.0\n"},
+	{Path: "example.com/bfork", Version: "v1.0.0", GoMod: "module example.com/b\n\ngo 1.17\n\nrequire example.com/k v1.0.0\n"},
+	{Path: "example.com/c", Version: "v1.1.0", GoMod: "module example.com/c\n\ngo 1.16\n\nrequire example.com/e v1.0.0\n"},
+	{Path: "example.com/d", Version: "v1.0.0", GoMod: "module example.com/d\n\ngo 1.17\n"},
+	{Path: "example.com/e", Version: "v1.0.0", GoMod: "module example.com/e\n\ngo 1.17\n\nrequire example.com/f v1.0.0\n"},
+	{Path: "example.com/f", Version: "v1.0.0", GoMod: "module example.com/f\n\ngo 1.17\n\nrequire example.com/g v1.0.0\n"},
+	{Path: "example.com/g", Version: "v1.0.0", GoMod: "module example.com/g\n\ngo 1.17\n"},
+	{Path: "example.com/i", Version: "v1.0.0", GoMod: "module example.com/i\n\ngo 1.17\n"},
+	{Path: "example.com/j", Version: "v1.0.0", GoMod: "module example.com/j\n\ngo 1.17\n"},
+	{Path: "example.com/k", Version: "v1.0.0", GoMod: "module example.com/k\n\ngo 1.17\n"},
+	{Path: "example.com/u", Version: "v1.0.0", GoMod: "module example.com/u\n\nrequire example.com/e v1.0.0\n"},
+}
+
+const graphMainGoMod = `module example.com/main
+
+go 1.17
+
+require (
+	example.com/a v1.0.0
+	example.com/b v1.0.0
+	example.com/h v0.0.0-00010101000000-000000000000
+	example.com/u v1.0.0
+)
+
+replace example.com/b v1.0.0 => example.com/bfork v1.0.0
+
+replace example.com/h => ./h
+
+exclude example.com/j v1.0.0
+`
+
+// TestModGraphMatchesGoModGraph loads the graph of graphModules with a
+// Client as the source and compares it with the go command's: the edges
+// 'go mod graph' prints and the build list of 'go list -m all', pruned
+// and unpruned.
+func TestModGraphMatchesGoModGraph(t *testing.T) {
+	testenv.GoBin(t)
+	srv := modnettest.NewServer(graphModules...)
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct{ name, goVersion string }{{"pruned", "1.17"}, {"unpruned", "1.16"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			mainGoMod := strings.Replace(graphMainGoMod, "\ngo 1.17\n", "\ngo "+tc.goVersion+"\n", 1)
+			writeFile(t, filepath.Join(dir, "go.mod"), mainGoMod)
+			writeFile(t, filepath.Join(dir, "h", "go.mod"), "module example.com/h\n\ngo 1.17\n\nrequire (\n\texample.com/i v1.0.0\n\texample.com/j v1.0.0\n)\n")
+			modcache := filepath.Join(t.TempDir(), "modcache")
+			goEnv := []string{"GOPROXY", srv.URL, "GOSUMDB", srv.SumDB().GOSUMDB(), "GOFLAGS", "-modcacherw -mod=mod"}
+			out, err := goRun(t, dir, modcache, append(goEnv, "mod graph")...)
+			if err != nil {
+				t.Fatalf("go mod graph: %v\n%s", err, out)
+			}
+			var wantEdges []string
+			for line := range strings.Lines(out) {
+				if f := strings.Fields(line); len(f) == 2 && !strings.HasPrefix(f[1], "go@") && !strings.HasPrefix(f[1], "toolchain@") {
+					wantEdges = append(wantEdges, f[0]+" "+f[1])
+				}
+			}
+			out, err = goRun(t, dir, modcache, append(goEnv, "list -m all")...)
+			if err != nil {
+				t.Fatalf("go list -m all: %v\n%s", err, out)
+			}
+			var wantList []string // "path version [=> replacement]"; the main module has no version
+			for line := range strings.Lines(out) {
+				if f := strings.Fields(line); len(f) >= 2 {
+					wantList = append(wantList, f[0]+"@"+f[1])
+				}
+			}
+
+			if got := readFile(t, filepath.Join(dir, "go.mod")); got != mainGoMod {
+				t.Fatalf("the go command rewrote go.mod, so the comparison is not of this graph:\n%s", got)
+			}
+			mm, err := ReadMainModule(filepath.Join(dir, "go.mod"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := (&prefetchFixture{srv: srv}).client(t, filepath.Join(t.TempDir(), "modcache"))
+			g := (&ModGraphLoader{Source: c}).Load(context.Background(), mm)
+			if f := g.Failures(); len(f) > 0 {
+				t.Fatalf("failures: %v", f)
+			}
+			gotEdges := graphEdges(g)
+			slices.Sort(gotEdges)
+			slices.Sort(wantEdges)
+			if !slices.Equal(gotEdges, wantEdges) {
+				t.Errorf("edges:\n%s\nwant (go mod graph):\n%s", strings.Join(gotEdges, "\n"), strings.Join(wantEdges, "\n"))
+			}
+			var gotList []string
+			for _, m := range g.BuildList() {
+				gotList = append(gotList, m.Path+"@"+m.Version)
+			}
+			if !slices.Equal(gotList, wantList) {
+				t.Errorf("build list:\n%v\nwant (go list -m all):\n%v", gotList, wantList)
+			}
+		})
+	}
+}
+
+// graphEdges lists g's edges as 'go mod graph' prints them.
+func graphEdges(g *ModGraph) []string {
+	name := func(m module.Version) string {
+		if m.Version == "" {
+			return m.Path
+		}
+		return m.Path + "@" + m.Version
+	}
+	var edges []string
+	seen := map[module.Version]bool{}
+	queue := []module.Version{{Path: g.Main().Path}}
+	for len(queue) > 0 {
+		m := queue[0]
+		queue = queue[1:]
+		reqs, _ := g.RequiredBy(m)
+		for _, r := range reqs {
+			edges = append(edges, name(m)+" "+name(r))
+			if !seen[r] {
+				seen[r] = true
+				queue = append(queue, r)
+			}
+		}
+	}
+	return edges
+}
+
+// mapSource is a GoModSource over a map, counting its calls.
+type mapSource struct {
+	files map[module.Version]string
+	calls atomic.Int32
+}
+
+func (s *mapSource) GoMod(ctx context.Context, path, version string) ([]byte, error) {
+	s.calls.Add(1)
+	data, ok := s.files[module.Version{Path: path, Version: version}]
+	if !ok {
+		return nil, &ModuleError{Path: path, Version: version, Err: fs.ErrNotExist}
+	}
+	return []byte(data), nil
+}
+
+// TestModGraphFailures checks what a graph records when go.mod files are
+// missing or wrong, that the walk goes on around them, and that a loader
+// remembers only the go.mod files it got.
+func TestModGraphFailures(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "go.mod"), `module example.com/main
+
+go 1.21
+
+require (
+	example.com/a v1.0.0
+	example.com/b v1.0.0
+	example.com/c v1.0.0
+	example.com/d v1.0.0
+	example.com/e v1.0.0
+)
+
+replace example.com/d => ./nowhere
+`)
+	src := &mapSource{files: map[module.Version]string{
+		{Path: "example.com/a", Version: "v1.0.0"}: "module example.com/a\n\ngo 1.21\n\nrequire example.com/x v1.0.0\n",
+		{Path: "example.com/b", Version: "v1.0.0"}: "module example.com/other\n",
+		{Path: "example.com/c", Version: "v1.0.0"}: "module example.com/c\n\nrequire\n",
+	}}
+	mm, err := ReadMainModule(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &ModGraphLoader{Source: src}
+	g := l.Load(context.Background(), mm)
+	var got []string
+	for _, f := range g.Failures() {
+		got = append(got, f.Module.String()+": "+f.Err.Error())
+		if f.Module.Path == "example.com/d" || f.Module.Path == "example.com/e" {
+			if !errors.Is(f.Err, fs.ErrNotExist) {
+				t.Errorf("%s: %v does not match fs.ErrNotExist", f.Module, f.Err)
+			}
+		}
+	}
+	want := []string{
+		"example.com/b@v1.0.0: example.com/b@v1.0.0: parsing go.mod:\n\tmodule declares its path as: example.com/other\n\t        but was required as: example.com/b",
+		"example.com/c@v1.0.0: example.com/c@v1.0.0: example.com/c@v1.0.0/go.mod:3: usage: require module/path v1.2.3",
+		"example.com/d@v1.0.0: replaced by directory ./nowhere: open " + filepath.Join(dir, "nowhere", "go.mod") + ": no such file or directory",
+		"example.com/e@v1.0.0: example.com/e@v1.0.0: file does not exist",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("failures:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if v := g.Selected("example.com/x"); v != "v1.0.0" {
+		t.Errorf("Selected(x) = %q: the walk did not go on past the failures", v)
+	}
+	if r := g.Requirers(module.Version{Path: "example.com/x", Version: "v1.0.0"}); !slices.Equal(r, []module.Version{{Path: "example.com/a", Version: "v1.0.0"}}) {
+		t.Errorf("Requirers(x) = %v", r)
+	}
+	if _, ok := g.RequiredBy(module.Version{Path: "example.com/b", Version: "v1.0.0"}); ok {
+		t.Errorf("RequiredBy(b) known for a go.mod that failed")
+	}
+
+	// A second load asks again only for what the source did not have.
+	calls := src.calls.Load()
+	l.Load(context.Background(), mm)
+	if again := src.calls.Load() - calls; again != 1 {
+		t.Errorf("second load made %d source calls; want 1 (example.com/e, which was missing)", again)
+	}
+}
+
+func readFile(t testing.TB, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
