@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/mod/module"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // ModuleFiles are the module cache's files for one downloaded module
@@ -416,5 +418,5 @@ func (c *Client) getBytes(ctx context.Context, rawURL string) ([]byte, error) {
 		return nil, err
 	}
 	data, err := c.http.GetBytes(req, maxInfo)
-	return data, newFetchError(req.URL.Redacted(), err)
+	return data, newFetchError(web.RedactURL(req.URL), err)
 }
