@@ -126,6 +126,20 @@ func (s *GoSum) goModVersions() []module.Version {
 	return list
 }
 
+// zipVersions counts the module versions with a zip hash line.
+func (s *GoSum) zipVersions() int {
+	if s == nil {
+		return 0
+	}
+	n := 0
+	for m := range s.lines {
+		if !strings.HasSuffix(m.Version, "/go.mod") {
+			n++
+		}
+	}
+	return n
+}
+
 // HashZip returns the h1: hash of a module zip file, as recorded in go.sum
 // and .ziphash files. [Cache.ZipHash] reads the hash recorded for a zip in
 // the cache.
