@@ -54,6 +54,7 @@ func main() {
 	commands := flag.String("commands", "tidy,download", "commands to time: tidy (go mod tidy), download (go mod download all)")
 	faults := flag.Bool("faults", true, "also run tidy under modnettest.StandardMix at 10ms")
 	graph := flag.String("graph", "real", "real (examples/internal/realgraph) or generated")
+	verbose := flag.Bool("v", false, "run modfetch exec -v and print its summary line after each timed run (its -v output costs a little time)")
 	root := flag.String("root", "", "where the real graph's tree is kept (default: the user cache directory)")
 	flag.Parse()
 
@@ -73,6 +74,7 @@ func main() {
 		if err != nil {
 			fatalf("%v", err)
 		}
+		b.verbose = *verbose
 		ok = b.timeAll(lats, strings.Split(*commands, ","), *runs) && ok
 		if *faults {
 			ok = b.faultRuns(*runs) && ok
@@ -143,6 +145,9 @@ func (b *bench) timeAll(lats []time.Duration, commands []string, runs int) bool 
 				}
 				b.remove(p, e)
 				plain, under = append(plain, p.wall), append(under, e.wall)
+				if b.verbose {
+					fmt.Printf("  %s at %v, run %d: %s\n", c, lat, i+1, summaryLine(e.output))
+				}
 			}
 			if len(plain) == 0 {
 				continue
@@ -232,6 +237,7 @@ type bench struct {
 	tree     *realgraph.Tree
 	graph    *modnettest.Graph // when no real tree
 	desc     string
+	verbose  bool // run exec -v and show its summary
 	n        int
 }
 
@@ -318,7 +324,12 @@ func (b *bench) run(srv *modnettest.Server, underExec bool, args []string, limit
 	}
 	argv := append([]string{b.gobin}, args...)
 	if underExec {
-		argv = append([]string{b.modfetch, "exec", "--"}, argv...)
+		flags := []string{"exec"}
+		if b.verbose {
+			flags = append(flags, "-v")
+		}
+		argv = append(append(flags, "--"), argv...)
+		argv = append([]string{b.modfetch}, argv...)
 	}
 	ctx := context.Background()
 	if limit > 0 {
