@@ -15,6 +15,8 @@ import (
 	"sync"
 
 	"golang.org/x/mod/sumdb"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // A GetFunc fetches the body at an http or https URL. Answers that mean
@@ -500,7 +502,7 @@ func (d *SumDB) read(ctx context.Context, u *url.URL) ([]byte, error) {
 		return os.ReadFile(fileURLPath(u))
 	}
 	if d.get == nil {
-		return nil, fmt.Errorf("reading %s: no GetFunc", u.Redacted())
+		return nil, fmt.Errorf("reading %s: no GetFunc", web.RedactURL(u))
 	}
 	return d.get(ctx, u.String())
 }
