@@ -184,7 +184,11 @@ func (d *download) streamRace(body io.ReadCloser, dst io.WriterAt) error {
 			pos := a.pos.Load()
 			rate := float64(pos-from) / elapsed.Seconds()
 			host := c.throughputFor(host).rate()
-			if elapsed < c.slowAfter() || host == 0 || rate*slowBodyRatio >= host || d.total-pos < slowBodyMinLeft {
+			left := d.total - pos
+			// Not worth a second request: too early to tell, no estimate
+			// for the host yet, not slow, or about to finish anyway.
+			if elapsed < c.slowAfter() || host == 0 || rate*slowBodyRatio >= host || left < slowBodyMinLeft ||
+				float64(left) < rate*c.slowAfter().Seconds() {
 				continue
 			}
 			if !c.budget.take(d.k.host, c.budget.cost(Unknown)) {
