@@ -38,7 +38,7 @@ func probeInsteadOf(ctx context.Context, r *runner) Result {
 		return skip("no requirement of %s goes direct (GONOPROXY/GOPRIVATE)", mod.path)
 	}
 	sort.Strings(private)
-	if _, err := lookPathIn("git", r.env.OS("PATH")); err != nil {
+	if _, err := r.env.LookPath("git"); err != nil {
 		return skip("git is not in PATH (see direct.git)")
 	}
 

@@ -47,7 +47,7 @@ func ResolveGitRemote(ctx context.Context, env *Env, modulePath string, opts Dis
 		opts.CheckVCS = env.CheckVCS
 	}
 	if opts.Environ == nil {
-		opts.Environ = envOSList(env)
+		opts.Environ = env.Environ()
 	}
 	r, err := env.Route(modulePath)
 	if err != nil {
