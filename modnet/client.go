@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/module"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/retry"
 )
 
@@ -74,8 +75,26 @@ type Client struct {
 	// Credentials never appear in them.
 	Logger *slog.Logger
 
+	// GoVersion is the Go version, such as "1.22.1", whose "requires newer
+	// go" rule the Client applies where the go command applies it:
+	// Download and a direct-mode zip fail with a [*TooNewError] for a
+	// module whose go.mod asks for a newer Go (cmd/go/internal/modfetch:
+	// Download, codeRepo.Zip). Empty means the version of the toolchain
+	// the go command would run in the current directory
+	// ([Env.SelectToolchain]): GOROOT's, or a newer one that go.mod selects
+	// when GOTOOLCHAIN allows switching. Without a go command to ask (no
+	// GOROOT) the rule is not applied. Serving files (Info, GoMod, Zip
+	// from a proxy) never applies it.
+	GoVersion string
+
+	// Dir is the directory the go command would run in, whose go.work or
+	// go.mod selects the toolchain when GoVersion is empty. Empty means
+	// the current directory.
+	Dir string
+
 	once    sync.Once
 	initErr error
+	running func() *runningGo
 	env     *Env
 	cache   *Cache
 	http    *retry.Client
@@ -125,7 +144,8 @@ func (e *ModuleError) Error() string {
 	// failure from verification, is not prefixed twice.
 	var xe *module.ModuleError
 	var ce *ChecksumError
-	if errors.As(e.Err, &ce) || (errors.As(e.Err, &xe) && xe.Path == e.Path) {
+	var tn *TooNewError
+	if errors.As(e.Err, &ce) || errors.As(e.Err, &tn) || (errors.As(e.Err, &xe) && xe.Path == e.Path) {
 		return e.Err.Error()
 	}
 	if e.Version == "" {
@@ -180,6 +200,7 @@ func (c *Client) init() error {
 				return
 			}
 		}
+		c.running = sync.OnceValue(c.findRunningGo)
 		c.cache = c.Cache
 		if c.cache == nil {
 			c.cache, c.initErr = NewCache(c.env)
@@ -235,13 +256,7 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if a, err := c.authenticator(); err == nil {
 		return a.checkRedirect(req, via)
 	}
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
-	}
-	if prev := via[len(via)-1]; prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
-		return fmt.Errorf("redirected from secure URL %s to insecure URL %s", prev.URL.Redacted(), req.URL.Redacted())
-	}
-	return nil
+	return web.CheckRedirect(req, via)
 }
 
 // Close releases the Client's idle connections and background work.
@@ -394,6 +409,9 @@ func (c *Client) directRepo(ctx context.Context, r *Route) (repo, error) {
 		if errors.As(e.err, &pe) {
 			e.repo, e.err = &proxyRepo{c: c, src: Source{Kind: KindProxy, URL: pe.URL, Entry: pe.URL}, path: r.Module}, nil
 			return
+		}
+		if vr, ok := rp.(*vcsModuleRepo); ok {
+			vr.checkGoLine = c.checkGoLine
 		}
 		if e.err == nil {
 			e.repo = rp

@@ -138,8 +138,10 @@ func (f *Fetcher) list(ctx context.Context, path string) ([]string, error) {
 // Client's cache, verified as [Client.Zip] and [Client.GoMod] verify them,
 // and returns them for reading. The zip is read from its file in the
 // module cache, never held in memory; the .info and go.mod are small and
-// are returned from memory. version must be canonical ("v1.2.3"); the
-// module directory is not extracted. The caller must close all three.
+// are returned from memory. The three are fetched at once, not one after
+// another; a failure is reported as fetching them in the go command's
+// order would report it. version must be canonical ("v1.2.3"); the module
+// directory is not extracted. The caller must close all three.
 func (f *Fetcher) Download(ctx context.Context, path, version string) (info, mod, zip io.ReadSeekCloser, err error) {
 	if err := checkPathArg(path); err != nil {
 		return nil, nil, nil, err
@@ -170,21 +172,50 @@ type downloaded struct {
 
 func (f *Fetcher) download(ctx context.Context, path, version string) (*downloaded, error) {
 	c := f.c()
-	// The go command's order (modfetch.Download after Stat and GoMod):
-	// metadata first, so a version that does not exist costs no zip.
-	info, err := c.Info(ctx, path, version)
-	if err != nil {
-		return nil, err
+	// The three files are fetched at once. goproxy answers each .info and
+	// .mod request with Download, and the go command walks the module
+	// graph asking for one go.mod after another, so every step of that
+	// walk would otherwise wait for three round trips in a row (and for
+	// their retries under faults). The go command's order (modfetch.Download
+	// after Stat and GoMod: metadata first) survives in the errors: a
+	// failure cancels only the files after it in that order, and the error
+	// returned is the first in that order, the one fetching them one after
+	// another would have returned. A version that does not exist costs a
+	// zip request more, answered "not found" like the others.
+	var (
+		info   *Info
+		mod    []byte
+		zip    string
+		errs   [3]error
+		cancel [3]context.CancelFunc
+		ctxs   [3]context.Context
+		wg     sync.WaitGroup
+	)
+	for i := range ctxs {
+		ctxs[i], cancel[i] = context.WithCancel(ctx)
+		defer cancel[i]()
+	}
+	steps := [3]func(context.Context) error{
+		func(ctx context.Context) (err error) { info, err = c.Info(ctx, path, version); return err },
+		func(ctx context.Context) (err error) { mod, err = c.GoMod(ctx, path, version); return err },
+		func(ctx context.Context) (err error) { zip, err = c.Zip(ctx, path, version); return err },
+	}
+	for i, step := range steps {
+		wg.Go(func() {
+			if errs[i] = step(ctxs[i]); errs[i] != nil {
+				for _, later := range cancel[i+1:] {
+					later()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	js, err := json.Marshal(info)
-	if err != nil {
-		return nil, err
-	}
-	mod, err := c.GoMod(ctx, path, version)
-	if err != nil {
-		return nil, err
-	}
-	zip, err := c.Zip(ctx, path, version)
 	if err != nil {
 		return nil, err
 	}

@@ -50,14 +50,35 @@ type PrefetchRequest struct {
 	// source of a module's route). Default: 32.
 	PerHost int
 
-	// Extractors bounds the zip extractions running at once; they use the
-	// CPU and the disk, not the network, and never hold a transfer slot.
-	// Default: GOMAXPROCS.
+	// Extractors bounds the zips being checked, hashed and extracted at
+	// once; that work uses the CPU and the disk, not the network, and never
+	// holds a transfer slot. Default: GOMAXPROCS.
 	Extractors int
+
+	// NoExtract leaves modules unextracted: only the download cache is
+	// filled (.info, .mod, .zip and .ziphash under cache/download), every
+	// zip still verified, which takes inflating it once to hash it. The go
+	// command extracts a module from there on first use, without the
+	// network (cmd/go/internal/modfetch.download), so GOPROXY=off builds
+	// work on such a cache; it is what a CI cache should hold: a few files
+	// per module instead of hundreds.
+	NoExtract bool
+
+	// Progress, if set, is kept up to date with the prefetch's totals:
+	// modules done of how many, bytes received of how many.
+	Progress *PrefetchProgress
 
 	// OnEvent, if set, receives progress events. Calls are serialized, so
 	// it needs no lock of its own, and should return quickly.
 	OnEvent func(PrefetchEvent)
+
+	// NoToolchain leaves toolchains alone. By default, when ModFile's go
+	// or toolchain line asks for a newer Go than the local one and
+	// GOTOOLCHAIN allows switching, Prefetch fetches the toolchain the go
+	// command would switch to (golang.org/toolchain for this platform)
+	// unless it is in PATH, so that the go command switches without
+	// downloading it.
+	NoToolchain bool
 }
 
 // A PrefetchEventKind names what a [PrefetchEvent] reports.
@@ -77,6 +98,15 @@ const (
 	// PrefetchFail: a module version could not be completed; reported
 	// once per version.
 	PrefetchFail PrefetchEventKind = "fail"
+	// PrefetchMismatch: a downloaded go.mod or zip failed verification:
+	// it did not match its expected hash (Class "checksum", Err the
+	// *ChecksumError) or the zip did not inflate (Class "corrupt"). It is
+	// downloaded again on a fresh connection, within the retry attempt
+	// limit, before the failure counts (a mismatch as the security error
+	// it then is) in a fail event; the first failure of each file is
+	// reported even when a later copy verifies, since corruption in
+	// transit deserves a look.
+	PrefetchMismatch PrefetchEventKind = "mismatch"
 )
 
 // A PrefetchEvent reports progress for one module version.
@@ -118,6 +148,14 @@ type PrefetchResult struct {
 	Retries int
 	// Elapsed is the wall time of the prefetch.
 	Elapsed time.Duration
+	// Toolchain is the toolchain the go command runs in the main module,
+	// such as "go1.22.1", when go.mod's go or toolchain line selects a
+	// newer one than the local toolchain; empty otherwise. Unless it is in
+	// PATH (ToolchainPATH), its module is among Modules.
+	Toolchain string
+	// ToolchainPATH is the executable the go command runs for Toolchain
+	// when it is in PATH; nothing is fetched for it then.
+	ToolchainPATH string
 }
 
 // A PrefetchModule is the outcome for one module version.
@@ -137,6 +175,11 @@ type PrefetchModule struct {
 	Retries int
 	// Err is why it failed, or nil.
 	Err error
+	// Toolchain is set for the module of a Go toolchain
+	// (golang.org/toolchain): the toolchain's name, such as "go1.22.1".
+	// Only its zip is fetched and extracted (Files has Zip, Dir and Sum),
+	// as the go command fetches it.
+	Toolchain string
 	// Class classifies Err: "checksum" for a [*ChecksumError] (a security
 	// error, never retried), the retry.Class identifier of a failed
 	// request ("not-found", "throttled", "timeout", "reset", ...),
@@ -210,8 +253,13 @@ func (e *PrefetchError) Unwrap() []error {
 // lists the selected version of every module that provides a package (an
 // inconsistent go.mod can make this fetch a version the build list then
 // does not use). Each file is fetched once however many modules need it
-// (singleflight). Zips are streamed to disk, and hashed and extracted off
-// the transfer slots, Extractors at a time. A module's .info and .mod are
+// (singleflight). Zips are streamed to disk, then checked, inflated once
+// into a temporary directory while they are hashed, verified, and renamed
+// into place ([Cache.DownloadExtract]; NoExtract stops at the verified zip),
+// off the transfer slots, Extractors at a time. A go.mod or zip that
+// arrives whole but fails verification is downloaded again on a fresh
+// connection, within MaxAttempts, and reported (PrefetchMismatch) whether
+// or not a later copy verifies. A module's .info and .mod are
 // stored only after its zip has verified, so a module that fails leaves
 // no partial entry, except the go.mod files the graph walk needed, which
 // the go command stores as well. Whatever is already in the cache and
@@ -231,6 +279,12 @@ func (e *PrefetchError) Unwrap() []error {
 // latency is hedged), StallTimeoutMin 2s (the stall timeout adapts to the
 // host's observed throughput, up to StallTimeout) and
 // ResponseHeaderTimeout 30s, the backstop behind hedging.
+//
+// When the main module's go or toolchain line asks for a newer Go than
+// the local toolchain and GOTOOLCHAIN allows switching, the go command
+// first switches to that toolchain, downloading it as a module; Prefetch
+// fetches that toolchain too, with the same retries, and lists it among
+// the modules (see [PrefetchRequest.NoToolchain]).
 //
 // A failure of one module does not stop the others. The result lists
 // every module version with its outcome; the error is a *PrefetchError if
@@ -270,6 +324,9 @@ type prefetcher struct {
 	retries atomic.Int64
 
 	gomods onceMap[*goModResult]
+
+	toolchain     *ToolchainSelection // for the main module; nil without one
+	toolchainPATH string              // where the go command finds it in PATH
 }
 
 // pmod is the state of one module version.
@@ -344,16 +401,32 @@ func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 			return nil, err
 		}
 	}
+	// Until the graph is loaded, go.sum's zip lines are the best count of
+	// the modules to download in full.
+	if p.req.ModFile != "" {
+		p.req.Progress.plan(gosum.zipVersions()+len(p.req.Modules), false)
+	} else {
+		p.req.Progress.plan(len(p.req.Modules), true)
+	}
 	p.c = &Client{
-		Env:     parent.env,
-		Cache:   parent.cache,
-		GoSum:   gosum,
-		HTTP:    p.tunedHTTP(parent.HTTP),
-		NoRetry: parent.NoRetry,
-		OnFetch: parent.OnFetch,
-		Logger:  parent.Logger,
+		Env:       parent.env,
+		Cache:     parent.cache,
+		GoSum:     gosum,
+		HTTP:      p.tunedHTTP(parent.HTTP),
+		NoRetry:   parent.NoRetry,
+		OnFetch:   parent.OnFetch,
+		Logger:    parent.Logger,
+		GoVersion: parent.GoVersion,
+		Dir:       parent.Dir,
+	}
+	if p.main != nil {
+		// The go command would run 'go mod download all' there.
+		p.c.Dir = p.main.Dir
 	}
 	if err := p.c.init(); err != nil {
+		return nil, err
+	}
+	if err := p.selectToolchain(context.Background()); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -412,6 +485,7 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 	for _, m := range p.req.Modules {
 		p.fetchFull(ctx, m)
 	}
+	p.fetchToolchain(ctx)
 	if p.main != nil {
 		if p.main.Pruned {
 			// A pruned main module's go.mod lists the selected version of
@@ -436,12 +510,17 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 		// needed for its go.mod only, and is done.
 		p.mu.Lock()
 		var goModOnly []*pmod
+		full := 0
 		for _, pm := range p.mods {
 			if pm.needed && !pm.full {
 				goModOnly = append(goModOnly, pm)
 			}
+			if pm.full {
+				full++
+			}
 		}
 		p.mu.Unlock()
+		p.req.Progress.plan(full, true)
 		for _, pm := range goModOnly {
 			p.finishGoModOnly(pm)
 		}
@@ -454,7 +533,10 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 func (p *prefetcher) result(elapsed time.Duration) (*PrefetchResult, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r := &PrefetchResult{Main: p.mainPath(), Retries: int(p.retries.Load()), Elapsed: elapsed}
+	r := &PrefetchResult{Main: p.mainPath(), Retries: int(p.retries.Load()), Elapsed: elapsed, ToolchainPATH: p.toolchainPATH}
+	if p.toolchain != nil && p.toolchain.Switch() {
+		r.Toolchain = p.toolchain.Name
+	}
 	for _, pm := range p.mods {
 		if !pm.needed {
 			continue // a go.mod fetched ahead that the graph did not need
@@ -497,6 +579,7 @@ func (p *prefetcher) finishGoModOnly(pm *pmod) {
 
 // report emits a module's done or fail event.
 func (p *prefetcher) report(pm *pmod) {
+	p.req.Progress.done(pm.mod, pm.res.GoModOnly)
 	ev := PrefetchEvent{Kind: PrefetchDone, Path: pm.mod.Path, Version: pm.mod.Version, GoModOnly: pm.res.GoModOnly,
 		Bytes: pm.res.Bytes, Cached: pm.res.Cached}
 	if pm.started.Load() {

@@ -5,11 +5,11 @@
 // golangci-lint builds module plugins into a custom binary with
 // "golangci-lint custom", driven by a .custom-gcl.yml:
 //
-//	version: v2.5.0
+//	version: v2.15.0
 //	plugins:
 //	  - module: github.com/modkit/modkit
 //	    import: github.com/modkit/modkit/analyzer/golangci
-//	    version: v0.1.0
+//	    version: latest # better pinned; or path: a local checkout
 //
 // and enabled in .golangci.yml, where "settings" are decoded into
 // [Settings]:
@@ -27,8 +27,12 @@
 //	          allow: ["github.com/myorg/*"]
 //	          enable: [undocumented]
 //	          disable: [pseudo-version]
+//	issues:
+//	  uniq-by-line: false
 //
 // Then "./custom-gcl run ./..." reports modreplace's findings at their
 // go.mod lines, once per module (see the analyzer's package documentation
-// for which package reports them).
+// for which package reports them). The analyzer's README has the recipe
+// without "custom" (for CI that cannot clone from golangci-lint's code
+// host) and what golangci-lint's cache does and does not see.
 package golangci

@@ -1,0 +1,2 @@
+// Package gcl is the module golangci-lint checks.
+package gcl
