@@ -27,6 +27,7 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/modkit/modkit/internal/osenv"
+	"github.com/modkit/modkit/modnet/internal/lockedfile"
 )
 
 // This file is the git side of direct mode: a bare mirror of a remote
@@ -280,7 +281,7 @@ func vcsLock(ctx context.Context, path string) (unlock func(), err error) {
 	mi, _ := vcsDirMu.LoadOrStore(path, new(sync.Mutex))
 	mu := mi.(*sync.Mutex)
 	mu.Lock()
-	unlockFile, err := lockPath(ctx, path)
+	unlockFile, err := lockedfile.Lock(ctx, path)
 	if err != nil {
 		mu.Unlock()
 		return nil, err
