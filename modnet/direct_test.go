@@ -190,12 +190,12 @@ func TestResolveImportPathStatic(t *testing.T) {
 // scheme git itself probes with 'git ls-remote', through insteadOf rules
 // to the test's git server (or to a closed port).
 func TestResolveImportPathSuffixProbe(t *testing.T) {
-	s := newGitServer(t)
-	s.repo("plain").commit("2020-01-01T00:00:00Z", map[string]string{"a.go": "package a\n"})
+	s := testenv.NewGitServer(t)
+	s.Repo("plain").Commit("2020-01-01T00:00:00Z", map[string]string{"a.go": "package a\n"})
 	cfg := writeFile(t, filepath.Join(t.TempDir(), "gitconfig"),
-		"[url \""+s.srv.URL+"/\"]\n\tinsteadOf = https://vcs.modkit.test/\n\tinsteadOf = git://vcs.modkit.test/\n"+
+		"[url \""+s.URL+"/\"]\n\tinsteadOf = https://vcs.modkit.test/\n\tinsteadOf = git://vcs.modkit.test/\n"+
 			"[url \"http://127.0.0.1:1/\"]\n\tinsteadOf = https://down.modkit.test/\n\tinsteadOf = ssh://down.modkit.test/\n\tinsteadOf = git+ssh://down.modkit.test/\n")
-	environ := append(s.environ(), "GIT_CONFIG_GLOBAL="+cfg)
+	environ := append(s.Environ(), "GIT_CONFIG_GLOBAL="+cfg)
 	for _, tt := range []struct {
 		path, want, err string
 		insecure        bool
@@ -233,7 +233,7 @@ func TestResolveImportPathDynamic(t *testing.T) {
 				http.NotFound(w, r)
 				return
 			}
-			goImportPage(tags...).ServeHTTP(w, r)
+			testenv.GoImportPage(tags...).ServeHTTP(w, r)
 		}))
 	}
 	page("meta.modkit.test", map[string][]string{
@@ -258,7 +258,7 @@ func TestResolveImportPathDynamic(t *testing.T) {
 		switch r.URL.Path {
 		case "/tags":
 			w.WriteHeader(http.StatusNotFound) // a go-import tag in a 404 page is fine
-			goImportPage("notfound.modkit.test/tags git https://r").ServeHTTP(w, r)
+			testenv.GoImportPage("notfound.modkit.test/tags git https://r").ServeHTTP(w, r)
 		case "/text":
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusNotFound)
@@ -267,7 +267,7 @@ func TestResolveImportPathDynamic(t *testing.T) {
 			w.WriteHeader(http.StatusGone)
 		}
 	}))
-	n.HandleHTTP("plain.modkit.test", goImportPage("plain.modkit.test/r git https://git.modkit.test/r"))
+	n.HandleHTTP("plain.modkit.test", testenv.GoImportPage("plain.modkit.test/r git https://git.modkit.test/r"))
 	n.HandleHTTPS("redirect.modkit.test", http.RedirectHandler("http://plain.modkit.test/r?go-get=1", http.StatusFound))
 
 	type result struct {
@@ -314,7 +314,7 @@ func TestResolveImportPathDynamic(t *testing.T) {
 		}, result{err: `unrecognized import path "plain.modkit.test/r": http/https fetch: Get "http://plain.modkit.test/r?go-get=1": connection refused`}},
 		{"redirect to http", "redirect.modkit.test/r", nil, result{err: `unrecognized import path "redirect.modkit.test/r": https fetch: Get "http://plain.modkit.test/r?go-get=1": redirected from secure URL https://redirect.modkit.test/r?go-get=1 to insecure URL http://plain.modkit.test/r?go-get=1`}},
 		{"redirect to http, any client", "redirect.modkit.test/r", func(o *DiscoverOptions) {
-			c := fakeClient(n)
+			c := n.Client()
 			c.CheckRedirect = nil // follows everything: the response is refused after the fact
 			o.Do = c.Do
 		}, result{err: `unrecognized import path "redirect.modkit.test/r": https fetch: Get "http://plain.modkit.test/r?go-get=1": redirected from secure URL https://redirect.modkit.test/r?go-get=1 to insecure URL http://plain.modkit.test/r?go-get=1`}},

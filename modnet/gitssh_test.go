@@ -43,7 +43,7 @@ func TestSSHHost(t *testing.T) {
 }
 
 func TestWithSSHBatchMode(t *testing.T) {
-	requireGit(t)
+	testenv.RequireGit(t)
 	home := t.TempDir()
 	plain := writeFile(t, filepath.Join(home, "plain.gitconfig"), "[user]\n\tname = x\n")
 	withCmd := writeFile(t, filepath.Join(home, "ssh.gitconfig"), "[core]\n\tsshCommand = ssh -i ~/.ssh/deploy\n")
@@ -110,13 +110,13 @@ exit 255
 
 func newSSHFixture(t *testing.T, sshURL string) *sshFixture {
 	t.Helper()
-	requireGit(t)
+	testenv.RequireGit(t)
 	if runtime.GOOS == "windows" {
 		t.Skip("the fake ssh is a shell script")
 	}
 	f := &sshFixture{net: testenv.NewNet(t), home: t.TempDir(), bin: t.TempDir(), sshURL: sshURL}
 	f.log = filepath.Join(t.TempDir(), "ssh.log")
-	f.net.HandleHTTPS("vanity.modkit.test", goImportPage(sshModule+" git https://git.modkit.test/private"))
+	f.net.HandleHTTPS("vanity.modkit.test", testenv.GoImportPage(sshModule+" git https://git.modkit.test/private"))
 	f.gitconfig = writeFile(t, filepath.Join(f.home, ".gitconfig"),
 		"[url \""+sshURL+"\"]\n\tinsteadOf = https://git.modkit.test/private\n")
 	if err := os.WriteFile(filepath.Join(f.bin, "ssh"), []byte(fakeSSH), 0o755); err != nil {
@@ -138,7 +138,7 @@ func (f *sshFixture) client(t *testing.T, kv ...string) *Client {
 	t.Helper()
 	env := testEnv(t, append(f.vars(kv...), "GOMODCACHE", filepath.Join(t.TempDir(), "modcache"))...)
 	hc := fastRetry()
-	hc.Transport = fakeClient(f.net).Transport
+	hc.Transport = f.net.Client().Transport
 	c := &Client{Env: env, HTTP: hc}
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -246,7 +246,7 @@ func TestDirectSSHDoesNotPrompt(t *testing.T) {
 // accepts connections and never speaks: in batch mode with its connect
 // timeout, direct mode gives up and says so, where the go command waits.
 func TestDirectSSHConnectTimeout(t *testing.T) {
-	requireGit(t)
+	testenv.RequireGit(t)
 	ssh, err := exec.LookPath("ssh")
 	if err != nil {
 		t.Skip("no ssh on PATH")
