@@ -3,7 +3,6 @@ package modnet
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
 
 	"github.com/modkit/modkit/internal/testenv"
@@ -34,7 +34,7 @@ func newGoCmd(t *testing.T, f *directFixture, kv ...string) *testenv.Go {
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}
-	env := append(f.Net.GoEnv(), "GIT_CONFIG_GLOBAL="+f.Git.GitConfig, "GOPROXY=direct", "GOSUMDB=off")
+	env := append(f.Net.GoEnv(), "GIT_CONFIG_GLOBAL="+f.Git.Config, "GOPROXY=direct", "GOSUMDB=off")
 	for i := 0; i+1 < len(kv); i += 2 {
 		env = append(env, kv[i]+"="+kv[i+1])
 	}
@@ -204,7 +204,13 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 				t.Errorf("%s: Stat: %v", mv, err)
 				continue
 			}
-			js, _ := json.Marshal(vcsCacheInfo(info))
+			// As the module cache stores it (Cache.WriteInfo drops what
+			// cmd/go's writeDiskStat drops).
+			file, err := (&Cache{Dir: t.TempDir()}).WriteInfo(ctx, module.Version{Path: g.Path, Version: g.Version}, info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			js, _ := os.ReadFile(file)
 			goInfo, _ := os.ReadFile(g.Info)
 			if !bytes.Equal(js, goInfo) {
 				t.Errorf("%s: .info\n\t%s\ngo command:\n\t%s", mv, js, goInfo)

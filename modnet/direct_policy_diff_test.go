@@ -21,7 +21,7 @@ func TestDirectPolicyMatchesGoCommand(t *testing.T) {
 		t.Skip("runs the go command")
 	}
 	f := newDirectFixture(t)
-	insecureTags := testenv.GoImportPage(
+	insecureTags := testenv.GoImport(
 		"insecure.modkit.test/plain git https://git.modkit.test/plain",
 		"redirect.modkit.test/plain git https://git.modkit.test/plain",
 	)
@@ -30,7 +30,7 @@ func TestDirectPolicyMatchesGoCommand(t *testing.T) {
 	f.Net.HandleHTTPS("redirect.modkit.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "http://insecure.modkit.test"+r.URL.RequestURI(), http.StatusFound)
 	}))
-	f.Net.HandleHTTPS("untrusted.modkit.test", testenv.GoImportPage("untrusted.modkit.test/plain git https://git.modkit.test/plain"))
+	f.Net.HandleHTTPS("untrusted.modkit.test", testenv.GoImport("untrusted.modkit.test/plain git https://git.modkit.test/plain"))
 
 	tests := []struct {
 		name      string

@@ -21,7 +21,7 @@ import (
 
 func TestDirectRepoErrors(t *testing.T) {
 	f := newDirectFixture(t)
-	f.Net.HandleHTTPS("vanity.modkit.test", testenv.GoImportPage(
+	f.Net.HandleHTTPS("vanity.modkit.test", testenv.GoImport(
 		testenv.FixturePlain+" git https://git.modkit.test/plain",
 		testenv.FixtureEmpty+" git https://git.modkit.test/empty",
 		"vanity.modkit.test/proxied mod https://proxy.modkit.test/base",

@@ -440,13 +440,13 @@ func TestTooNewDirectMatchesGoCommand(t *testing.T) {
 	const modPath = "new.modkit.test/m"
 	n := testenv.NewNet(t)
 	gs := testenv.NewGitServer(t)
-	n.HandleHTTPS("new.modkit.test", testenv.GoImportPage(modPath+" git https://git.modkit.test/new"))
+	n.HandleHTTPS("new.modkit.test", testenv.GoImport(modPath+" git https://git.modkit.test/new"))
 	r := gs.Repo("new")
 	r.Commit("2023-01-01T00:00:00Z", map[string]string{"go.mod": "module " + modPath + "\n\ngo 1.99\n", "m.go": "package m\n"})
 	r.Tag("v1.0.0", false)
 
 	goCache := filepath.Join(t.TempDir(), "go")
-	g := testenv.NewGo(t, append(n.GoEnv(), "GIT_CONFIG_GLOBAL="+gs.GitConfig, "GOPROXY=direct", "GOSUMDB=off",
+	g := testenv.NewGo(t, append(n.GoEnv(), "GIT_CONFIG_GLOBAL="+gs.Config, "GOPROXY=direct", "GOSUMDB=off",
 		"GOTOOLCHAIN=local", "GOMODCACHE="+goCache)...)
 	out, _, _ := g.Run("mod", "download", "-json", modPath+"@v1.0.0")
 	var goRes struct{ Error, Zip string }
@@ -456,7 +456,7 @@ func TestTooNewDirectMatchesGoCommand(t *testing.T) {
 
 	mkCache := filepath.Join(t.TempDir(), "modkit")
 	kv := []string{"GOROOT", goroot, "GOTOOLCHAIN", "local", "GOPROXY", "direct", "GOSUMDB", "off", "GOMODCACHE", mkCache, "GOFLAGS", "-modcacherw"}
-	for _, e := range gs.Environ() {
+	for _, e := range append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + gs.Home}, gs.Env()...) {
 		k, v, _ := strings.Cut(e, "=")
 		kv = append(kv, k, v)
 	}

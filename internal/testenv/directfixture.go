@@ -1,8 +1,7 @@
 package testenv
 
 import (
-	"net/http"
-	"strings"
+	"os"
 	"testing"
 )
 
@@ -56,7 +55,7 @@ const (
 func NewDirectFixture(t testing.TB) *DirectFixture {
 	t.Helper()
 	f := &DirectFixture{Net: NewNet(t), Git: NewGitServer(t), Hash: map[string]string{}}
-	f.Net.HandleHTTPS("vanity.modkit.test", GoImportPage(
+	f.Net.HandleHTTPS("vanity.modkit.test", GoImport(
 		FixturePlain+" git https://git.modkit.test/plain",
 		FixtureMajor+" git https://git.modkit.test/major",
 		FixtureUntagged+" git https://git.modkit.test/untagged",
@@ -133,24 +132,8 @@ func NewDirectFixture(t testing.TB) *DirectFixture {
 }
 
 // Environ is the environment ("KEY=value") for git and the go command that
-// reaches the fixture's repositories: Git's, with its insteadOf rules.
-func (f *DirectFixture) Environ() []string { return f.Git.Environ() }
-
-// GoImportPage is a handler serving go-import meta tags on every path
-// asked with ?go-get=1, and 404 otherwise.
-func GoImportPage(tags ...string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("go-get") != "1" {
-			http.NotFound(w, r)
-			return
-		}
-		var b strings.Builder
-		b.WriteString("<!DOCTYPE html>\n<html><head>\n")
-		for _, tag := range tags {
-			b.WriteString(`<meta name="go-import" content="` + tag + `">` + "\n")
-		}
-		b.WriteString("</head><body>go get</body></html>\n")
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write([]byte(b.String()))
-	})
+// reaches the fixture's repositories: PATH, a HOME of its own and Git's
+// configuration, with its insteadOf rules.
+func (f *DirectFixture) Environ() []string {
+	return append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + f.Git.Home}, f.Git.Env()...)
 }

@@ -8,23 +8,25 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
 
-// A GitServer serves the git repositories under Root over git's smart
-// HTTP protocol ('git http-backend' behind net/http/cgi) on loopback.
-// Clients reach it through a git configuration file whose insteadOf rules
-// map https://git.modkit.test/ (and http://) to the server, so repository
-// URLs in go-import tags look like real ones.
-type GitServer struct {
-	Root      string // the repositories, one directory each
-	Home      string // HOME for git commands, with the insteadOf configuration
-	GitConfig string // that configuration, for GIT_CONFIG_GLOBAL
-	URL       string // the server's base URL
+// GitHost is the host repository URLs name.
+const GitHost = "git.modkit.test"
 
-	t        testing.TB
-	requests atomic.Int64
+// A GitServer serves the git repositories under Root over git's smart
+// HTTP protocol ('git http-backend' behind net/http/cgi) on loopback. git,
+// and the go command through it, reach a repository named name at
+// https://git.modkit.test/name (or http://): the git configuration in
+// [GitServer.Env] rewrites that URL to the server (insteadOf), so that
+// repository URLs in go-import tags look like real ones.
+type GitServer struct {
+	URL    string // the server's own address, http://127.0.0.1:port
+	Config string // the global git configuration with the insteadOf rules
+	Root   string // the repositories, one directory each
+	Home   string // a HOME for git commands
+
+	t testing.TB
 }
 
 // RequireGit returns the path of git's http-backend, or skips t when git
@@ -47,7 +49,7 @@ func RequireGit(t testing.TB) string {
 }
 
 // NewGitServer starts a GitServer with no repositories, closed when the
-// test ends.
+// test ends; it skips t when git or its http-backend is missing.
 func NewGitServer(t testing.TB) *GitServer {
 	t.Helper()
 	backend := RequireGit(t)
@@ -60,7 +62,6 @@ func NewGitServer(t testing.TB) *GitServer {
 		},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.requests.Add(1)
 		if _, err := os.Stat(filepath.Join(s.Root, strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")[0])); err != nil {
 			http.NotFound(w, r) // http-backend would answer 404 too, but slower
 			return
@@ -69,36 +70,30 @@ func NewGitServer(t testing.TB) *GitServer {
 	}))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
-	s.GitConfig = filepath.Join(s.Home, ".gitconfig")
-	config := "[url \"" + s.URL + "/\"]\n\tinsteadOf = https://git.modkit.test/\n\tinsteadOf = http://git.modkit.test/\n"
-	if err := os.WriteFile(s.GitConfig, []byte(config), 0o666); err != nil {
+	s.Config = filepath.Join(s.Home, ".gitconfig")
+	rules := "[url \"" + s.URL + "/\"]\n\tinsteadOf = https://" + GitHost + "/\n\tinsteadOf = http://" + GitHost + "/\n"
+	if err := os.WriteFile(s.Config, []byte(rules), 0o666); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-// Requests is how many requests the server has received.
-func (s *GitServer) Requests() int64 { return s.requests.Load() }
-
-// Environ is the environment for git and the go command: PATH, a fresh
-// HOME and only the test's git configuration.
-func (s *GitServer) Environ() []string {
-	return []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + s.Home,
-		"GIT_CONFIG_GLOBAL=" + s.GitConfig, "GIT_CONFIG_NOSYSTEM=1",
-	}
+// Env is the environment ("KEY=value") under which git and the go
+// command use only the server's configuration.
+func (s *GitServer) Env() []string {
+	return []string{"GIT_CONFIG_GLOBAL=" + s.Config, "GIT_CONFIG_NOSYSTEM=1"}
 }
 
-// A GitRepo is a work tree served by a GitServer, as
-// https://git.modkit.test/<name>.
+// A GitRepo is a work tree the server serves.
 type GitRepo struct {
 	Dir string
 
 	t testing.TB
 }
 
-// Repo creates an empty repository named name, with branch main.
+// Repo creates an empty repository called name, on branch main.
 func (s *GitServer) Repo(name string) *GitRepo {
+	s.t.Helper()
 	r := &GitRepo{t: s.t, Dir: filepath.Join(s.Root, name)}
 	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
 		s.t.Fatal(err)
@@ -115,7 +110,7 @@ func (r *GitRepo) Git(date string, args ...string) string {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = r.Dir
 	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + r.Dir, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
+		"PATH=" + os.Getenv("PATH"), "HOME=" + r.Dir, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + os.DevNull,
 		"GIT_AUTHOR_NAME=Modkit Test", "GIT_AUTHOR_EMAIL=test@modkit.test",
 		"GIT_COMMITTER_NAME=Modkit Test", "GIT_COMMITTER_EMAIL=test@modkit.test",
 	}
@@ -129,9 +124,9 @@ func (r *GitRepo) Git(date string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// Commit writes files (a "-" key prefix deletes the file; a "symlink:"
-// content prefix makes a symbolic link) and commits them at date,
-// returning the commit hash.
+// Commit writes files (slash-separated names; a "-" prefix deletes the
+// file, a "symlink:" content prefix makes a symbolic link) and commits
+// them at date, returning the commit hash.
 func (r *GitRepo) Commit(date string, files map[string]string) string {
 	r.t.Helper()
 	for name, data := range files {
@@ -140,18 +135,15 @@ func (r *GitRepo) Commit(date string, files map[string]string) string {
 			continue
 		}
 		p := filepath.Join(r.Dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
+			r.t.Fatal(err)
+		}
 		if link, ok := strings.CutPrefix(data, "symlink:"); ok {
-			os.MkdirAll(filepath.Dir(p), 0o755)
 			if err := os.Symlink(link, p); err != nil {
 				r.t.Fatal(err)
 			}
-		} else {
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				r.t.Fatal(err)
-			}
-			if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-				r.t.Fatal(err)
-			}
+		} else if err := os.WriteFile(p, []byte(data), 0o666); err != nil {
+			r.t.Fatal(err)
 		}
 	}
 	r.Git("", "add", "-A")
@@ -167,4 +159,24 @@ func (r *GitRepo) Tag(name string, annotated bool) {
 		return
 	}
 	r.Git("", "tag", name)
+}
+
+// GoImport is a handler that answers every ?go-get=1 request with
+// go-import meta tags, each "prefix vcs repo-url", as a module path's host
+// does, and other requests with 404.
+func GoImport(tags ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("go-get") != "1" {
+			http.NotFound(w, r)
+			return
+		}
+		var b strings.Builder
+		b.WriteString("<!DOCTYPE html>\n<html><head>\n")
+		for _, tag := range tags {
+			b.WriteString(`<meta name="go-import" content="` + tag + `">` + "\n")
+		}
+		b.WriteString("</head><body>go get</body></html>\n")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(b.String()))
+	})
 }

@@ -1,4 +1,4 @@
-package modnet
+package codehost
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modkit/modkit/internal/osenv"
 	"github.com/modkit/modkit/internal/web"
 )
 
@@ -28,14 +29,23 @@ import (
 // bounds the protocol greeting. Setting GIT_SSH_COMMAND=ssh restores the
 // go command's behaviour.
 
-// sshConnectTimeout is ssh's ConnectTimeout in batch mode: how long
+// SSHConnectTimeout is ssh's ConnectTimeout in batch mode: how long
 // connecting and the protocol greeting may take.
-var sshConnectTimeout = 10 * time.Second
+var SSHConnectTimeout = 10 * time.Second // tests shorten it
 
 // sshBatchCommand is the GIT_SSH_COMMAND that makes ssh fail instead of
 // prompting.
 func sshBatchCommand() string {
-	return fmt.Sprintf("ssh -o BatchMode=yes -o ConnectTimeout=%d", int(sshConnectTimeout.Round(time.Second)/time.Second))
+	return fmt.Sprintf("ssh -o BatchMode=yes -o ConnectTimeout=%d", int(SSHConnectTimeout.Round(time.Second)/time.Second))
+}
+
+// Environ is the environment version control tools run in, for git and
+// for discovery's probes alike: environ with no terminal prompts for
+// credentials unless the user asked for them, as the go command sets them
+// (cmd/go/internal/modload.Init), and, unlike the go command, ssh in batch
+// mode, unless the user chose an ssh command.
+func Environ(environ []string) []string {
+	return withSSHBatchMode(osenv.NoPrompts(environ))
 }
 
 // withSSHBatchMode returns env with GIT_SSH_COMMAND set to batch mode,
@@ -107,7 +117,7 @@ func sshHelp(ctx context.Context, git string, env []string, remote string, stder
 	case "auth":
 		fix = fmt.Sprintf("load a key the host accepts into ssh-agent (ssh-add), or use https with a token: a 'machine %s login <user> password <token>' line in ~/.netrc and no insteadOf rule to ssh", host)
 	case "timeout":
-		fix = fmt.Sprintf("check that %s accepts ssh connections from here (firewall, VPN, proxy); direct mode gave up after %v", host, sshConnectTimeout)
+		fix = fmt.Sprintf("check that %s accepts ssh connections from here (firewall, VPN, proxy); direct mode gave up after %v", host, SSHConnectTimeout)
 	default:
 		fix = fmt.Sprintf("check that %s resolves and accepts ssh connections from here", host)
 	}
