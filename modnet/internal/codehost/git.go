@@ -126,7 +126,7 @@ func NewGitRepo(ctx context.Context, remote, vcsDir string, environ []string, do
 		}
 		return nil, fmt.Errorf("git remote (%s) must not be local directory", remote)
 	}
-	gitBin, err := findGit(environ)
+	gitBin, err := FindGit(environ)
 	if err != nil {
 		return nil, err
 	}
@@ -209,8 +209,8 @@ func NewGitRepo(ctx context.Context, remote, vcsDir string, environ []string, do
 	return r, nil
 }
 
-// findGit locates git on the environment's PATH.
-func findGit(environ []string) (string, error) {
+// FindGit locates git on the PATH of environ, or else of the process.
+func FindGit(environ []string) (string, error) {
 	for i := len(environ) - 1; i >= 0; i-- {
 		if k, v, ok := strings.Cut(environ[i], "="); ok && k == "PATH" {
 			p, err := osenv.LookPath("git", v)

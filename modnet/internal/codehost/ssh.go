@@ -75,7 +75,7 @@ func gitConfigSetsSSH(env []string) bool {
 		return v.(bool)
 	}
 	set := false
-	if git, err := findGit(env); err == nil {
+	if git, err := FindGit(env); err == nil {
 		cmd := exec.Command(git, "config", "--get", "core.sshCommand")
 		cmd.Env = env
 		out, err := cmd.Output()
@@ -90,7 +90,7 @@ func gitConfigSetsSSH(env []string) bool {
 // returns "" when stderr shows no ssh failure or the remote URL, after
 // git's insteadOf rules, is not an ssh URL.
 func sshHelp(ctx context.Context, git string, env []string, remote string, stderr []byte) string {
-	cause := sshFailure(stderr)
+	cause := SSHFailure(stderr)
 	if cause == "" {
 		return ""
 	}
@@ -99,10 +99,10 @@ func sshHelp(ctx context.Context, git string, env []string, remote string, stder
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	effective := remote
-	if out, err := gitGetURL(ctx, git, env, remote); err == nil {
+	if out, err := GetURL(ctx, git, env, remote); err == nil {
 		effective = out
 	}
-	host, ok := sshHost(effective)
+	host, ok := SSHHost(effective)
 	if !ok {
 		return ""
 	}
@@ -110,22 +110,27 @@ func sshHelp(ctx context.Context, git string, env []string, remote string, stder
 	if effective != remote {
 		via = fmt.Sprintf(" (a git insteadOf rule rewrites %s to %s)", web.Redact(remote), web.Redact(effective))
 	}
-	var fix string
-	switch cause {
-	case "host key":
-		fix = fmt.Sprintf("add the host's key to ~/.ssh/known_hosts (check its fingerprint: ssh-keyscan %s | ssh-keygen -lf -)", host)
-	case "auth":
-		fix = fmt.Sprintf("load a key the host accepts into ssh-agent (ssh-add), or use https with a token: a 'machine %s login <user> password <token>' line in ~/.netrc and no insteadOf rule to ssh", host)
-	case "timeout":
-		fix = fmt.Sprintf("check that %s accepts ssh connections from here (firewall, VPN, proxy); direct mode gave up after %v", host, SSHConnectTimeout)
-	default:
-		fix = fmt.Sprintf("check that %s resolves and accepts ssh connections from here", host)
-	}
+	fix := SSHFix(cause, host)
 	return fmt.Sprintf("ssh to %s failed without prompting%s: %s.\nmodkit runs ssh in batch mode; set GIT_SSH_COMMAND to choose another ssh command.", host, via, fix)
 }
 
-// sshFailure classifies ssh's complaints in a git command's stderr.
-func sshFailure(stderr []byte) string {
+// SSHFix says what to do about an ssh failure of the given cause (see
+// SSHFailure) with host, so that it authenticates without a prompt.
+func SSHFix(cause, host string) string {
+	switch cause {
+	case "host key":
+		return fmt.Sprintf("add the host's key to ~/.ssh/known_hosts (check its fingerprint: ssh-keyscan %s | ssh-keygen -lf -)", host)
+	case "auth":
+		return fmt.Sprintf("load a key the host accepts into ssh-agent (ssh-add), or use https with a token: a 'machine %s login <user> password <token>' line in ~/.netrc and no insteadOf rule to ssh", host)
+	case "timeout":
+		return fmt.Sprintf("check that %s accepts ssh connections from here (firewall, VPN, proxy); direct mode gave up after %v", host, SSHConnectTimeout)
+	}
+	return fmt.Sprintf("check that %s resolves and accepts ssh connections from here", host)
+}
+
+// SSHFailure classifies ssh's complaints in a git command's stderr:
+// "host key", "auth", "timeout", another non-empty cause, or "" for none.
+func SSHFailure(stderr []byte) string {
 	s := string(stderr)
 	switch {
 	case strings.Contains(s, "Host key verification failed"), strings.Contains(s, "No ED25519 host key is known"),
@@ -143,9 +148,9 @@ func sshFailure(stderr []byte) string {
 	return ""
 }
 
-// gitGetURL returns remote after git's insteadOf rules, without contacting
-// it ('git ls-remote --get-url').
-func gitGetURL(ctx context.Context, git string, env []string, remote string) (string, error) {
+// GetURL returns remote after git's insteadOf rules, without contacting
+// it ('git ls-remote --get-url'), running git with env.
+func GetURL(ctx context.Context, git string, env []string, remote string) (string, error) {
 	cmd := exec.CommandContext(ctx, git, "ls-remote", "--get-url", remote)
 	cmd.Env = env
 	cmd.Dir = os.TempDir() // outside any repository, whose config would apply
@@ -156,9 +161,9 @@ func gitGetURL(ctx context.Context, git string, env []string, remote string) (st
 	return strings.TrimSpace(string(out)), nil
 }
 
-// sshHost returns the host of an ssh remote: ssh://[user@]host[:port]/path,
+// SSHHost returns the host of an ssh remote: ssh://[user@]host[:port]/path,
 // git+ssh:// and ssh+git://, or the scp-like [user@]host:path.
-func sshHost(remote string) (string, bool) {
+func SSHHost(remote string) (string, bool) {
 	if i := strings.Index(remote, "://"); i >= 0 {
 		switch remote[:i] {
 		case "ssh", "git+ssh", "ssh+git":

@@ -27,9 +27,9 @@ func TestSSHHost(t *testing.T) {
 		{"./dir:with/colon", "", false},
 		{":nohost", "", false},
 	} {
-		host, ok := sshHost(tc.remote)
+		host, ok := SSHHost(tc.remote)
 		if host != tc.host || ok != tc.ok {
-			t.Errorf("sshHost(%q) = %q, %v; want %q, %v", tc.remote, host, ok, tc.host, tc.ok)
+			t.Errorf("SSHHost(%q) = %q, %v; want %q, %v", tc.remote, host, ok, tc.host, tc.ok)
 		}
 	}
 }
