@@ -61,7 +61,7 @@ func ReadWorkspace(file string) (*MainModule, error) {
 	replacedByWork := map[string]bool{}
 	for _, r := range wf.Replace {
 		if seen[r.Old.Path] && r.Old.Version == "" {
-			return nil, fmt.Errorf("workspace module %v is replaced at all versions in the go.work file. To fix, remove the replacement from the go.work file or specify the version at which to replace the module.", r.Old.Path)
+			return nil, fmt.Errorf("workspace module %v is replaced at all versions in the go.work file. To fix, remove the replacement from the go.work file or specify the version at which to replace the module", r.Old.Path)
 		}
 		replacedByWork[r.Old.Path] = true
 		ws.Replace[r.Old] = absReplacement(r.New, workDir)
