@@ -13,7 +13,10 @@ import (
 	"testing"
 
 	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/dirhash"
 	modzip "golang.org/x/mod/zip"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // treeModes lists every file and directory under dir with its mode and,
@@ -272,5 +275,57 @@ func benchmarkExtract(b *testing.B, run func(*Cache, *fixtureModule) error) {
 		b.StopTimer()
 		RemoveAll(c.Dir)
 		b.StartTimer()
+	}
+}
+
+// TestOnePassMatchesGoCommand: what DownloadExtract leaves for a module is
+// what 'go mod download' leaves: the same zip, .ziphash, files, contents
+// and modes, read-only directories included.
+func TestOnePassMatchesGoCommand(t *testing.T) {
+	testenv.GoBin(t)
+	m := realisticModule(t, "example.com/Upper/m", "v1.2.3", 60)
+	m.info = []byte(`{"Version":"v1.2.3","Time":"2024-01-02T03:04:05Z"}`)
+	p := newFixtureProxy(t, m)
+	goCache := newTestCache(t)
+	runGo(t, t.TempDir(), goCacheEnv(t, goCache.Dir, "GOPROXY", p.srv.URL, "GOFLAGS", ""), "mod", "download", m.mod.String())
+
+	c := newTestCache(t)
+	if _, _, err := c.DownloadExtract(context.Background(), m.mod, fetchBytes(m.zip), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	goDir, _ := goCache.ModuleDir(m.mod)
+	dir, _ := c.ModuleDir(m.mod)
+	if a, b := treeModes(t, goDir), treeModes(t, dir); strings.Join(a, "\n") != strings.Join(b, "\n") {
+		t.Errorf("module directory differs from the go command's:\n%s", lineDiff(a, b))
+	}
+	for _, suffix := range []string{"zip", "ziphash"} {
+		goFile, _ := goCache.Path(m.mod, suffix)
+		file, _ := c.Path(m.mod, suffix)
+		a, errA := os.ReadFile(goFile)
+		b, errB := os.ReadFile(file)
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf(".%s differs from the go command's (%v, %v)", suffix, errA, errB)
+		}
+	}
+}
+
+// TestHashZipIsDirhash: HashZip is dirhash.HashZip, on module zips and on
+// zips that are not (directory entries, files outside any prefix).
+func TestHashZipIsDirhash(t *testing.T) {
+	dir := t.TempDir()
+	for i, data := range [][]byte{
+		realisticModule(t, "example.com/m", "v1.0.0", 40).zip,
+		rawZip(t, "a/", "", "a/b.txt", "b", "c.txt", strings.Repeat("c", 100000)),
+		rawZip(t),
+	} {
+		name := filepath.Join(dir, fmt.Sprintf("%d.zip", i))
+		if err := os.WriteFile(name, data, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		got, err := HashZip(name)
+		want, werr := dirhash.HashZip(name, dirhash.Hash1)
+		if err != nil || werr != nil || got != want {
+			t.Errorf("zip %d: HashZip = %s, %v; dirhash.HashZip = %s, %v", i, got, err, want, werr)
+		}
 	}
 }

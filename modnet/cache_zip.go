@@ -16,6 +16,8 @@ import (
 
 	"golang.org/x/mod/module"
 	modzip "golang.org/x/mod/zip"
+
+	"github.com/modkit/modkit/modnet/internal/lockedfile"
 )
 
 // ErrCorruptZip is matched by errors from [Cache.DownloadZip] when the bytes
@@ -54,6 +56,17 @@ func (t *ZipTemp) ReadFrom(r io.Reader) (int64, error) {
 		return io.Copy(t.f, r) // the file's own ReadFrom: copy_file_range from a file:// proxy
 	}
 	return io.Copy(struct{ io.Writer }{t}, r) // through Write, for its progress
+}
+
+// WriteAt writes to the zip at an offset, without moving the offset of
+// Write: a hedged download's two copies of a slow body write the same
+// bytes at the same offsets.
+func (t *ZipTemp) WriteAt(p []byte, off int64) (int, error) {
+	n, err := t.f.WriteAt(p, off)
+	if t.onWrite != nil && n > 0 {
+		t.onWrite(n)
+	}
+	return n, err
 }
 
 // sized reports the size a server announced for the whole zip.
@@ -266,7 +279,7 @@ func corruptZipError(err error) error {
 // and then written, so that a torn write leaves NUL bytes that
 // [isValidSum] rejects.
 func writeZipHash(ctx context.Context, ziphashfile, hash string) (err error) {
-	hf, err := openLocked(ctx, ziphashfile, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
+	hf, err := lockedfile.OpenFile(ctx, ziphashfile, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		return err
 	}
@@ -319,7 +332,7 @@ func (c *Cache) ZipHash(ctx context.Context, mod module.Version) (string, error)
 	if _, err := os.Stat(zipfile); err != nil {
 		return "", &notCachedError{zipfile, err}
 	}
-	data, err := readLocked(ctx, zipfile+"hash")
+	data, err := lockedfile.Read(ctx, zipfile+"hash")
 	if err != nil {
 		return "", &notCachedError{zipfile + "hash", err}
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/module"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/modkit/modkit/internal/goauth"
 	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/retry"
 )
@@ -98,7 +99,7 @@ type Client struct {
 	env     *Env
 	cache   *Cache
 	http    *retry.Client
-	auth    *authenticator
+	auth    *goauth.Authenticator
 	authErr error
 	authMu  sync.Mutex
 	sumdbs  sumDBSet
@@ -128,12 +129,6 @@ type ModuleError struct {
 	Err    error
 	// Tried is every source tried, with its own error.
 	Tried []SourceError
-}
-
-// A SourceError is one source's failure within a route walk.
-type SourceError struct {
-	Source string // redacted proxy URL, "direct" or "off"
-	Err    error
 }
 
 // Error formats the error as golang.org/x/mod/module.ModuleError does,
@@ -240,7 +235,7 @@ func (c *Client) init() error {
 
 // authenticator returns the GOAUTH credential store, created on the first
 // https request as the go command reports a bad GOAUTH only then.
-func (c *Client) authenticator() (*authenticator, error) {
+func (c *Client) authenticator() (*goauth.Authenticator, error) {
 	c.authMu.Lock()
 	defer c.authMu.Unlock()
 	if c.auth == nil && c.authErr == nil {
@@ -254,7 +249,7 @@ func (c *Client) authenticator() (*authenticator, error) {
 // downgrades.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if a, err := c.authenticator(); err == nil {
-		return a.checkRedirect(req, via)
+		return a.CheckRedirect(req, via)
 	}
 	return web.CheckRedirect(req, via)
 }
@@ -265,7 +260,7 @@ func (c *Client) Close() error {
 	a := c.auth
 	c.authMu.Unlock()
 	if a != nil {
-		a.close()
+		a.Close()
 	}
 	if c.http != nil {
 		c.http.CloseIdleConnections()
@@ -300,56 +295,29 @@ func (c *Client) repoFor(ctx context.Context, src Source, r *Route) (repo, error
 	return &proxyRepo{c: c, src: src, path: r.Module}, nil
 }
 
-// walk calls f with the repository of each source of path's route in turn,
-// with cmd/go/internal/modfetch.TryProxies's rules, and returns nil or the
-// error the go command would report, wrapped in a *ModuleError.
+// walk calls f with the repository of each source of path's route in turn
+// ([Walk]), and returns nil or the error the go command would report,
+// wrapped in a *ModuleError.
 func (c *Client) walk(ctx context.Context, path, version string, f func(repo) error) error {
 	r, err := c.Route(path)
 	if err != nil {
 		return &ModuleError{Path: path, Version: version, Err: err}
 	}
-	const (
-		notExistRank = iota
-		proxyRank
-		directRank
-	)
-	var (
-		best     error
-		bestSrc  string
-		bestRank = notExistRank
-		tried    []SourceError
-	)
-	for _, src := range r.Sources {
-		err := ctx.Err()
-		if err == nil {
-			var rp repo
-			rp, err = c.repoFor(ctx, src, r)
-			if err == nil {
-				err = f(rp)
-			}
+	err = Walk(ctx, r.Sources, func(src Source) error {
+		rp, err := c.repoFor(ctx, src, r)
+		if err != nil {
+			return err
 		}
-		if err == nil {
-			return nil
-		}
-		name := src.Redacted()
-		tried = append(tried, SourceError{Source: name, Err: err})
-		notExist := errors.Is(err, fs.ErrNotExist)
-		switch {
-		case src.Kind == KindDirect:
-			best, bestSrc, bestRank = err, name, directRank
-		case bestRank <= proxyRank && !notExist:
-			best, bestSrc, bestRank = err, name, proxyRank
-		case bestRank == notExistRank:
-			best, bestSrc = err, name
-		}
-		if ctx.Err() != nil || (src.Fallback != FallbackAny && !notExist) || src.Kind != KindProxy {
-			break
-		}
+		return f(rp)
+	})
+	var we *WalkError
+	if !errors.As(err, &we) {
+		return err
 	}
 	if c.Logger != nil {
-		c.Logger.Debug("route walk failed", "module", path, "version", version, "tried", len(tried))
+		c.Logger.Debug("route walk failed", "module", path, "version", version, "tried", len(we.Tried))
 	}
-	return &ModuleError{Path: path, Version: version, Source: bestSrc, Err: best, Tried: tried}
+	return &ModuleError{Path: path, Version: version, Source: we.Source, Err: we.Err, Tried: we.Tried}
 }
 
 // A repo serves one module from one source, a proxy or the module's
@@ -410,8 +378,8 @@ func (c *Client) directRepo(ctx context.Context, r *Route) (repo, error) {
 			e.repo, e.err = &proxyRepo{c: c, src: Source{Kind: KindProxy, URL: pe.URL, Entry: pe.URL}, path: r.Module}, nil
 			return
 		}
-		if vr, ok := rp.(*vcsModuleRepo); ok {
-			vr.checkGoLine = c.checkGoLine
+		if cr, ok := rp.(codeRepo); ok {
+			cr.CheckGoLine = c.checkGoLine
 		}
 		if e.err == nil {
 			e.repo = rp

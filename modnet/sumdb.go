@@ -17,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb"
 
 	"github.com/modkit/modkit/internal/web"
+	"github.com/modkit/modkit/modnet/internal/lockedfile"
 )
 
 // A GetFunc fetches the body at an http or https URL. Answers that mean
@@ -306,7 +307,7 @@ func (o *sumdbOps) ReadConfig(file string) ([]byte, error) {
 	if o.db.config == "" {
 		return nil, o.record(errors.New("could not locate sumdb file: missing $GOPATH"))
 	}
-	data, err := readLocked(o.context(), filepath.Join(o.db.config, file))
+	data, err := lockedfile.Read(o.context(), filepath.Join(o.db.config, file))
 	if errors.Is(err, fs.ErrNotExist) {
 		return []byte{}, nil
 	}
@@ -330,7 +331,7 @@ func (o *sumdbOps) WriteConfig(file string, old, new []byte) (err error) {
 	}()
 	targ := filepath.Join(o.db.config, file)
 	os.MkdirAll(filepath.Dir(targ), 0o777)
-	f, err := openLocked(o.context(), targ, os.O_RDWR|os.O_CREATE, 0o666)
+	f, err := lockedfile.OpenFile(o.context(), targ, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return err
 	}
@@ -359,7 +360,7 @@ func (o *sumdbOps) WriteConfig(file string, old, new []byte) (err error) {
 // go command's writer creates the file before it locks and fills it.
 func (o *sumdbOps) ReadCache(file string) ([]byte, error) {
 	targ := filepath.Join(o.db.cache, "cache", "download", "sumdb", file)
-	data, err := readLocked(o.context(), targ)
+	data, err := lockedfile.Read(o.context(), targ)
 	if err == nil && len(data) == 0 {
 		err = &fs.PathError{Op: "read", Path: targ, Err: fs.ErrNotExist}
 	}
@@ -371,7 +372,7 @@ func (o *sumdbOps) ReadCache(file string) ([]byte, error) {
 func (o *sumdbOps) WriteCache(file string, data []byte) {
 	targ := filepath.Join(o.db.cache, "cache", "download", "sumdb", file)
 	os.MkdirAll(filepath.Dir(targ), 0o777)
-	writeLocked(o.context(), targ, data, 0o666)
+	lockedfile.Write(o.context(), targ, data, 0o666)
 }
 
 // Log discards the client's progress messages, as the go command does.
@@ -387,12 +388,13 @@ func (o *sumdbOps) SecurityError(msg string) {
 	o.mu.Unlock()
 }
 
-// Sentinels of the proxy walk, both "not found" so that the walk goes on
-// (cmd/go/internal/modfetch: errUseProxy, errProxyOff).
-var (
-	errSumDBUseProxy = fmt.Errorf("path matches GONOPROXY: %w", fs.ErrNotExist)
-	errSumDBProxyOff = fmt.Errorf("reached direct or off in GOPROXY: %w", fs.ErrNotExist)
-)
+// errSumDBProxyOff ends the proxy walk at direct or off, as "not found"
+// so that the database's own URL is used (cmd/go/internal/modfetch:
+// errProxyOff). The go command's list also starts with a "noproxy" entry
+// when GONOPROXY is set; for the checksum database it answers errUseProxy,
+// another "not found", which changes neither the walk nor its outcome, so
+// Walk over the GOPROXY list alone decides the same.
+var errSumDBProxyOff = fmt.Errorf("reached direct or off in GOPROXY: %w", fs.ErrNotExist)
 
 // findBase decides where the database is reached
 // (cmd/go/internal/modfetch.dbClient.initBase): the URL in GOSUMDB if it
@@ -409,15 +411,16 @@ func (d *SumDB) findBase(ctx context.Context) (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
+	srcs, err := d.env.ProxyList()
+	if err != nil {
+		return nil, fmt.Errorf("checksum database %s unavailable: %w", d.name, err)
+	}
 	var base *url.URL
-	err = d.tryProxies(func(p proxyEntry) error {
-		switch p.url {
-		case "noproxy":
-			return errSumDBUseProxy
-		case "direct", "off":
+	err = Walk(ctx, srcs, func(s Source) error {
+		if s.Kind != KindProxy {
 			return errSumDBProxyOff
 		}
-		proxyURL, err := url.Parse(p.url)
+		proxyURL, err := url.Parse(s.URL)
 		if err != nil {
 			return err
 		}
@@ -434,66 +437,6 @@ func (d *SumDB) findBase(ctx context.Context) (*url.URL, error) {
 		return direct, nil
 	}
 	return nil, fmt.Errorf("checksum database %s unavailable: %w", d.name, err)
-}
-
-// A proxyEntry is one entry of the go command's proxy list, including its
-// implicit "noproxy" entry (cmd/go/internal/modfetch.proxySpec).
-type proxyEntry struct {
-	url             string // a URL, or "noproxy", "direct", "off"
-	fallBackOnError bool
-}
-
-// tryProxies calls f for each proxy in turn with the rules and the error
-// ranking of cmd/go/internal/modfetch.TryProxies, whose list starts with an
-// implicit "noproxy" entry whenever GONOPROXY is set and GOPROXY is not
-// "direct". For the checksum database that entry always answers
-// "not found", so it never changes the outcome; it is kept to mirror the go
-// command exactly.
-func (d *SumDB) tryProxies(f func(proxyEntry) error) error {
-	srcs, err := d.env.ProxyList()
-	if err != nil {
-		return err
-	}
-	var list []proxyEntry
-	if d.env.Get("GONOPROXY") != "" && d.env.Get("GOPROXY") != "direct" {
-		list = append(list, proxyEntry{url: "noproxy"})
-	}
-	for _, s := range srcs {
-		switch s.Kind {
-		case KindProxy:
-			list = append(list, proxyEntry{url: s.URL, fallBackOnError: s.Fallback == FallbackAny})
-		default:
-			list = append(list, proxyEntry{url: string(s.Kind)})
-		}
-	}
-	// The most useful error wins: direct (and noproxy) errors, then proxy
-	// errors other than not-found, then not-found.
-	const (
-		notExistRank = iota
-		proxyRank
-		directRank
-	)
-	var bestErr error
-	bestRank := notExistRank
-	for _, p := range list {
-		err := f(p)
-		if err == nil {
-			return nil
-		}
-		notExist := errors.Is(err, fs.ErrNotExist)
-		switch {
-		case p.url == "direct" || (p.url == "noproxy" && err != errSumDBUseProxy):
-			bestErr, bestRank = err, directRank
-		case bestRank <= proxyRank && !notExist:
-			bestErr, bestRank = err, proxyRank
-		case bestRank == notExistRank:
-			bestErr = err
-		}
-		if !p.fallBackOnError && !notExist {
-			break
-		}
-	}
-	return bestErr
 }
 
 // read fetches u: file URLs from disk, others with the GetFunc.

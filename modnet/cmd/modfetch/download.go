@@ -54,11 +54,14 @@ func runDownload(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	client := &modnet.Client{Env: env, NoRetry: *noRetry}
-	if sum, err := enclosingGoSum(); err != nil {
+	// Inside a module or a workspace, as 'go mod download path@query'
+	// there: downloads are verified against its go.sum files, and queries
+	// see its versions and exclusions.
+	mm, sum, err := enclosingMain(env)
+	if err != nil {
 		return err
-	} else if sum != nil {
-		client.GoSum = sum
 	}
+	client.GoSum = sum
 	if *trace {
 		var mu sync.Mutex
 		client.OnFetch = func(ev modnet.FetchEvent) {
@@ -89,7 +92,7 @@ func runDownload(args []string, stdout, stderr io.Writer) error {
 	}
 	defer client.Close()
 
-	results, errs := downloadAll(ctx, client, fs.Args())
+	results, errs := downloadAll(ctx, client, mm, fs.Args())
 	// As 'go mod download' with arguments does: a module too new for the
 	// running Go makes the go command switch toolchains, when GOTOOLCHAIN
 	// allows it, and download everything again with the new one.
@@ -102,7 +105,7 @@ func runDownload(args []string, stdout, stderr io.Writer) error {
 		switched := &modnet.Client{Env: env, NoRetry: client.NoRetry, GoSum: client.GoSum, OnFetch: client.OnFetch,
 			HTTP: client.HTTP, GoVersion: strings.TrimPrefix(sw.Name, "go")}
 		defer switched.Close()
-		results, _ = downloadAll(ctx, switched, fs.Args())
+		results, _ = downloadAll(ctx, switched, mm, fs.Args())
 	}
 
 	failed := 0
@@ -147,17 +150,36 @@ func canonicalOrEmpty(v string) string {
 	return ""
 }
 
-// enclosingGoSum reads the go.sum beside the go.mod of the module containing
-// the current directory, as 'go mod download' does; nil outside a module.
-func enclosingGoSum() (*modnet.GoSum, error) {
-	gomod, err := enclosingModFile()
+// enclosingMain returns the main module the go command works with in the
+// current directory, and the checksums it trusts: the workspace's
+// (go.work.sum and every use'd module's go.sum) where GOWORK or a go.work
+// above puts the directory in one, else the enclosing module's; nil and
+// nil outside a module.
+func enclosingMain(env *modnet.Env) (*modnet.MainModule, *modnet.GoSum, error) {
+	wd, err := os.Getwd()
 	if err != nil {
-		if errors.Is(err, errNoModule) {
-			return nil, nil
-		}
-		return nil, err
+		return nil, nil, err
 	}
-	return modnet.ReadModuleGoSum(filepath.Dir(gomod))
+	if work := findGoWork(env, wd); work != "" {
+		mm, err := modnet.ReadWorkspace(work)
+		if err != nil {
+			return nil, nil, err
+		}
+		sum, err := modnet.ReadWorkspaceGoSum(mm, work)
+		return mm, sum, err
+	}
+	gomod, err := enclosingModFile()
+	if errors.Is(err, errNoModule) {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	mm, err := modnet.ReadMainModule(gomod)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum, err := modnet.ReadModuleGoSum(filepath.Dir(gomod))
+	return mm, sum, err
 }
 
 // errSilent is a failure already reported on the output: exit 1 without
@@ -165,8 +187,13 @@ func enclosingGoSum() (*modnet.GoSum, error) {
 type errSilent struct{ error }
 
 // downloadAll downloads every MODULE@VERSION argument, some at once, and
-// returns the results and errors in argument order.
-func downloadAll(ctx context.Context, client *modnet.Client, args []string) ([]moduleJSON, []error) {
+// returns the results and errors in argument order. Queries are resolved
+// with the main module's view when mm is not nil.
+func downloadAll(ctx context.Context, client *modnet.Client, mm *modnet.MainModule, args []string) ([]moduleJSON, []error) {
+	var loader *modnet.ModGraphLoader
+	if mm != nil {
+		loader = &modnet.ModGraphLoader{Source: client}
+	}
 	results := make([]moduleJSON, len(args))
 	errs := make([]error, len(args))
 	sem := make(chan struct{}, downloadConcurrency)
@@ -185,7 +212,18 @@ func downloadAll(ctx context.Context, client *modnet.Client, args []string) ([]m
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			m, err := client.Download(ctx, path, query)
+			version := query
+			var err error
+			if mm != nil && query != canonicalOrEmpty(query) {
+				var info *modnet.Info
+				if info, err = client.QueryFor(ctx, path, query, mm.QueryOptions(ctx, loader, path, query)); err == nil {
+					version = info.Version
+				}
+			}
+			var m *modnet.ModuleFiles
+			if err == nil {
+				m, err = client.Download(ctx, path, version)
+			}
 			r := &results[i]
 			if err != nil {
 				r.Error, errs[i] = explain(err), err
