@@ -43,8 +43,9 @@
 //
 // Every request goes through [retry.Client]: a transient failure is retried
 // before the route moves on, a zip cut short is resumed, a corrupt transfer
-// is downloaded once more, and a late answer is hedged. [Client.NoRetry]
-// switches all of this off. Zips are checked against all of the module zip
+// is downloaded once more, and a late answer is hedged. [Client.NoRetry],
+// or Disabled on [Client.HTTP], which means the same, switches all of this
+// off. Zips are checked against all of the module zip
 // rules before they are stored, where the go command finds violations only
 // when extracting.
 //
