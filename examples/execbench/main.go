@@ -51,9 +51,10 @@ func main() {
 	runs := flag.Int("runs", 3, "runs of each command per setting (alternating plain and exec)")
 	latencies := flag.String("latency", "0,50ms", "comma-separated round-trip latencies of the proxy")
 	works := flag.String("work", "/dev/shm,/tmp", "comma-separated directories to work in: tmpfs and disk")
-	commands := flag.String("commands", "tidy,download", "commands to time: tidy (go mod tidy), download (go mod download all)")
+	commands := flag.String("commands", "tidy,download", "commands to time: tidy (go mod tidy), download (go mod download all); empty for none")
 	faults := flag.Bool("faults", true, "also run tidy under modnettest.StandardMix at 10ms")
 	graph := flag.String("graph", "real", "real (examples/internal/realgraph) or generated")
+	readAhead := flag.Bool("readahead", true, "run modfetch exec with read-ahead (-readahead=false measures it without)")
 	verbose := flag.Bool("v", false, "run modfetch exec -v and print its summary line after each timed run (its -v output costs a little time)")
 	root := flag.String("root", "", "where the real graph's tree is kept (default: the user cache directory)")
 	flag.Parse()
@@ -74,8 +75,10 @@ func main() {
 		if err != nil {
 			fatalf("%v", err)
 		}
-		b.verbose = *verbose
-		ok = b.timeAll(lats, strings.Split(*commands, ","), *runs) && ok
+		b.verbose, b.noReadAhead = *verbose, !*readAhead
+		if *commands != "" {
+			ok = b.timeAll(lats, strings.Split(*commands, ","), *runs) && ok
+		}
 		if *faults {
 			ok = b.faultRuns(*runs) && ok
 		}
@@ -238,7 +241,9 @@ type bench struct {
 	graph    *modnettest.Graph // when no real tree
 	desc     string
 	verbose  bool // run exec -v and show its summary
-	n        int
+	// noReadAhead runs exec -readahead=false.
+	noReadAhead bool
+	n           int
 }
 
 func newBench(parent string, tree *realgraph.Tree) (*bench, error) {
@@ -328,6 +333,9 @@ func (b *bench) run(srv *modnettest.Server, underExec bool, args []string, limit
 		if b.verbose {
 			flags = append(flags, "-v")
 		}
+		if b.noReadAhead {
+			flags = append(flags, "-readahead=false")
+		}
 		argv = append(append(flags, "--"), argv...)
 		argv = append([]string{b.modfetch}, argv...)
 	}
@@ -409,11 +417,14 @@ func tail(s string) string {
 	return strings.Join(lines[max(0, len(lines)-5):], "\n      ")
 }
 
+// firstLine is the go command's error: its last "go: " line other than
+// progress.
 func firstLine(err, output string) string {
+	last := err
 	for _, l := range strings.Split(output, "\n") {
-		if strings.HasPrefix(l, "go: ") {
-			return l
+		if strings.HasPrefix(l, "go: ") && !strings.HasPrefix(l, "go: downloading ") && !strings.HasPrefix(l, "go: finding ") {
+			last = l
 		}
 	}
-	return err
+	return last
 }
