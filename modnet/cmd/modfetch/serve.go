@@ -42,7 +42,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if !*foreground {
+	if !*foreground && os.Getenv(detachEnv) == "" {
 		// The server is this command again, in the foreground, detached.
 		return daemonize(append([]string{"serve", "-foreground"}, args...), stdout, stderr)
 	}
