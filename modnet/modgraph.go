@@ -166,14 +166,21 @@ type GoModSource interface {
 //
 // A ModGraphLoader is safe for concurrent use and keeps the parsed go.mod
 // file of every module version Source gave it, so that loading the graphs
-// of many modules that share dependencies reads each go.mod once.
+// of many modules that share dependencies reads each go.mod once; the
+// go.mod files of directories are read on every load and parsed once per
+// content.
 type ModGraphLoader struct {
 	// Source provides the go.mod files of module versions. It is
 	// required.
 	Source GoModSource
 
-	raw sync.Map // module.Version → *rawGoMod: parsed go.mod files of versions
+	raw  sync.Map // module.Version → *rawGoMod: parsed go.mod files of versions
+	dirs sync.Map // dirGoMod → *rawGoMod: parsed go.mod files of directories
 }
+
+// dirGoMod is a directory's go.mod as read: read again for every load,
+// since it may change, but parsed once per content.
+type dirGoMod struct{ name, data string }
 
 // rawGoMod is what the graph needs of a module version's go.mod, before
 // the main module's exclusions apply (modload.rawGoModSummary).
@@ -495,7 +502,12 @@ func (ld *graphLoad) readSummary(ctx context.Context, m module.Version) *summary
 		if err != nil {
 			return ld.failed(m, fmt.Errorf("replaced by directory %s: %w", actual.Path, err))
 		}
-		raw = parseRawGoMod(name, data)
+		key := dirGoMod{name, string(data)}
+		r, ok := ld.l.dirs.Load(key)
+		if !ok {
+			r, _ = ld.l.dirs.LoadOrStore(key, parseRawGoMod(name, data))
+		}
+		raw = r.(*rawGoMod)
 	} else {
 		var err error
 		if raw, err = ld.l.rawGoMod(ctx, actual); err != nil {
