@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -116,7 +117,7 @@ func checkGOENVFile(ctx context.Context, r *runner) Result {
 		if eff.Layer == modnet.LayerOS {
 			f.add(StatusWarn, fmt.Sprintf("unset %s  # if the GOENV file's value is the one you want\n# or: go env -u %s", e.Name, e.Name),
 				"%s=%s from %s is hidden by the environment's %s=%s: 'go env -w %s' has no effect",
-				e.Name, redactSetting(e.Value), where, e.Name, redactSetting(eff.Value), e.Name)
+				e.Name, web.RedactList(e.Value), where, e.Name, web.RedactList(eff.Value), e.Name)
 			continue
 		}
 		if e.Value == "" {
@@ -146,7 +147,7 @@ func (f *findings) addEmpty(env *modnet.Env, e, eff modnet.Value, where string) 
 		return
 	}
 	status := StatusWarn
-	result := fmt.Sprintf("%s is now %q", e.Name, eff.Value)
+	result := fmt.Sprintf("%s is now %q", e.Name, web.RedactList(eff.Value))
 	switch {
 	case e.Name == "GOPROXY" && eff.Value == "":
 		status, result = StatusError, "GOPROXY is empty and every download fails"
@@ -156,7 +157,7 @@ func (f *findings) addEmpty(env *modnet.Env, e, eff modnet.Value, where string) 
 		result = e.Name + " is empty"
 	}
 	f.add(status, "go env -u "+e.Name, "%s: the empty %s= wipes the default %s=%s from %s; %s",
-		where, e.Name, e.Name, redactSetting(hidden.Value), hidden.Where(), result)
+		where, e.Name, e.Name, web.RedactList(hidden.Value), hidden.Where(), result)
 }
 
 // checkUnknownVars looks for variables the go command never reads because

@@ -49,7 +49,7 @@ func TestCheckGOENVFile(t *testing.T) {
 		{name: "carriage return", goenv: "GOPRIVATE=corp.example.com\r\n", status: StatusWarn,
 			summary: "GOPRIVATE ends in a carriage return", fix: "go env -w GOPRIVATE=corp.example.com"},
 		{name: "password redacted", goenv: "GOPROXY=https://u:secret@a.example.com\n", vars: map[string]string{"GOPROXY": "https://b.example.com"},
-			status: StatusWarn, summary: "GOPROXY=https://u:xxxxx@a.example.com from"},
+			status: StatusWarn, summary: "GOPROXY=https://xxxxx@a.example.com from"},
 		{name: "unreadable", vars: map[string]string{"GOENV": "$DIR/envdir"}, setup: func(t *testing.T, dir string) {
 			if err := os.MkdirAll(filepath.Join(dir, "envdir"), 0o755); err != nil {
 				t.Fatal(err)

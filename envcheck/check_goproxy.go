@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -69,7 +70,7 @@ func checkGOPROXYSyntax(ctx context.Context, r *runner) Result {
 	for _, e := range raw {
 		if t := strings.TrimSpace(e.text); strings.ContainsAny(t, " \t") {
 			f.add(StatusError, setFix(r.env, "GOPROXY", fixSeparators(v.Value)),
-				"GOPROXY entry %q contains spaces; spaces do not separate entries", redactURL(t))
+				"GOPROXY entry %q contains spaces; spaces do not separate entries", web.Redact(t))
 		}
 	}
 
@@ -82,7 +83,7 @@ func checkGOPROXYSyntax(ctx context.Context, r *runner) Result {
 		return f.result("")
 	case errors.As(err, &se):
 		if len(f.list) == 0 { // not already explained by ';' or spaces
-			f.add(StatusError, se.Fix, "GOPROXY entry %q: %v; every download fails", redactURL(se.Entry), se.Err)
+			f.add(StatusError, se.Fix, "GOPROXY entry %q: %v; every download fails", web.Redact(se.Entry), se.Err)
 		}
 		return f.result("")
 	case err != nil:
@@ -99,7 +100,7 @@ func checkGOPROXYSyntax(ctx context.Context, r *runner) Result {
 		var dead []string
 		for _, later := range raw[i+1:] {
 			if s := strings.TrimSpace(later.text); s != "" {
-				dead = append(dead, redactURL(s))
+				dead = append(dead, web.Redact(s))
 			}
 		}
 		if len(dead) > 0 {
@@ -137,11 +138,11 @@ func checkGOPROXYSyntax(ctx context.Context, r *runner) Result {
 		if u.User != nil {
 			if _, hasPW := u.User.Password(); hasPW {
 				f.add(StatusInfo, "put the credentials in ~/.netrc (machine "+u.Host+" login ... password ...) and remove them from GOPROXY",
-					"GOPROXY entry %s carries a password: it shows in 'go env' output and bug reports", u.Redacted())
+					"GOPROXY entry %s carries a password: it shows in 'go env' output and bug reports", web.RedactURL(u))
 			}
 		}
 		if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
-			f.add(StatusInfo, "", "GOPROXY entry %s uses plain http: the go command sends no credentials (GOAUTH) there and answers can be altered in transit (go.sum and the checksum database still catch altered modules)", u.Redacted())
+			f.add(StatusInfo, "", "GOPROXY entry %s uses plain http: the go command sends no credentials (GOAUTH) there and answers can be altered in transit (go.sum and the checksum database still catch altered modules)", web.RedactURL(u))
 		}
 	}
 	return f.result(fmt.Sprintf("GOPROXY: %s", describeSources(list)))

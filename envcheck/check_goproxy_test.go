@@ -32,7 +32,7 @@ func TestCheckGOPROXYSyntax(t *testing.T) {
 		{name: "direct only", vars: map[string]string{"GOPROXY": "direct"}, status: StatusInfo, summary: "every module is fetched from its version control repository"},
 		{name: "bare host gets https", vars: map[string]string{"GOPROXY": "a.example.com:8443/go"}, status: StatusOK, summary: "https://a.example.com:8443/go"},
 		{name: "password", vars: map[string]string{"GOPROXY": "https://me:s3cret@a.example.com,direct"}, status: StatusInfo,
-			summary: "GOPROXY entry https://me:xxxxx@a.example.com carries a password", fix: "machine a.example.com"},
+			summary: "GOPROXY entry https://xxxxx@a.example.com carries a password", fix: "machine a.example.com"},
 		{name: "plain http", vars: map[string]string{"GOPROXY": "http://a.example.com"}, status: StatusInfo, summary: "uses plain http"},
 		{name: "plain http loopback", vars: map[string]string{"GOPROXY": "http://127.0.0.1:3000"}, status: StatusOK},
 		{name: "duplicate", vars: map[string]string{"GOPROXY": "https://a.example.com,https://a.example.com,direct"}, status: StatusInfo,
@@ -105,20 +105,6 @@ func TestShellQuote(t *testing.T) {
 	} {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
-func TestRedactURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://proxy.example.com/golang.org/x/mod/@v/list": "https://proxy.example.com/golang.org/x/mod/@v/list",
-		"https://me:secret@proxy.example.com/x/@v/list":      "https://me:xxxxx@proxy.example.com/x/@v/list",
-		"https://me:se%zzcret@proxy.example.com/@v":          "https://xxxxx@proxy.example.com/@v",
-		"http://proxy.example.com:3128":                      "http://proxy.example.com:3128",
-		"no-at-sign":                                         "no-at-sign",
-	} {
-		if got := redactURL(in); got != want {
-			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -45,15 +46,15 @@ func checkProxyVars(ctx context.Context, r *runner) Result {
 			anySet = true
 		}
 		if up != "" {
-			f.note("%s=%s", pair[0], redactSetting(up))
+			f.note("%s=%s", pair[0], web.RedactList(up))
 		}
 		if low != "" {
-			f.note("%s=%s", pair[1], redactSetting(low))
+			f.note("%s=%s", pair[1], web.RedactList(low))
 		}
 		if up != "" && low != "" && up != low {
 			f.add(StatusWarn, unsetFix(modnet.Value{Name: pair[1], Layer: modnet.LayerOS})+"  # after making "+pair[0]+" the value you want",
 				"%s and %s differ: Go uses %s=%s, while curl and git prefer the lower-case %s=%s",
-				pair[0], pair[1], pair[0], redactSetting(up), pair[1], redactSetting(low))
+				pair[0], pair[1], pair[0], web.RedactList(up), pair[1], web.RedactList(low))
 		}
 	}
 	if !anySet {
@@ -77,7 +78,7 @@ func checkProxyVars(ctx context.Context, r *runner) Result {
 			continue
 		}
 		if err := checkProxyURL(val); err != nil {
-			f.add(StatusError, exportLine(name, "http://proxy.example.com:3128"), "%s=%s: %v; every request through it fails", name, redactURL(val), err)
+			f.add(StatusError, exportLine(name, "http://proxy.example.com:3128"), "%s=%s: %v; every request through it fails", name, web.Redact(val), err)
 		}
 	}
 	if r.env.OS("REQUEST_METHOD") != "" && httpP != "" {

@@ -17,7 +17,7 @@ func TestCheckProxyVars(t *testing.T) {
 			fix: "unset https_proxy"},
 		{name: "same in both cases", vars: map[string]string{"HTTPS_PROXY": "http://a.example.com:3128", "https_proxy": "http://a.example.com:3128"}, status: StatusOK},
 		{name: "password redacted", vars: map[string]string{"HTTPS_PROXY": "http://me:secret@a.example.com:3128"}, status: StatusOK,
-			details: "HTTPS_PROXY=http://me:xxxxx@a.example.com:3128"},
+			details: "HTTPS_PROXY=http://xxxxx@a.example.com:3128"},
 		{name: "bad scheme", vars: map[string]string{"HTTPS_PROXY": "ftp://a.example.com"}, status: StatusError,
 			summary: `unsupported proxy scheme "ftp"`},
 		{name: "no scheme means http", vars: map[string]string{"HTTPS_PROXY": "a.example.com:3128"}, status: StatusOK},

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/mod/module"
 
+	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -41,7 +42,7 @@ func checkSumDBOff(ctx context.Context, r *runner) Result {
 			name, src.Value, src.Where(), probe)
 		break
 	}
-	return f.result(fmt.Sprintf("the checksum database verifies modules not yet in go.sum (GOSUMDB=%s)", v.Value))
+	return f.result(fmt.Sprintf("the checksum database verifies modules not yet in go.sum (GOSUMDB=%s)", web.RedactList(v.Value)))
 }
 
 // checkGOSUMDBSyntax parses GOSUMDB as cmd/go/internal/modfetch.dbDial does.
@@ -72,7 +73,7 @@ func checkGOSUMDBSyntax(ctx context.Context, r *runner) Result {
 		if u, err := url.Parse(db.URL); err == nil && u.Scheme == "http" {
 			f.add(StatusInfo, "", "GOSUMDB's URL uses plain http; answers are signed, so tampering is still detected")
 		} else if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			f.add(StatusError, "write the URL as https://host[/path]", "GOSUMDB URL %q is not an http(s) URL", db.URL)
+			f.add(StatusError, "write the URL as https://host[/path]", "GOSUMDB URL %q is not an http(s) URL", web.Redact(db.URL))
 		}
 	}
 	if _, known := modnet.KnownSumDBKey(db.Name); strings.Contains(v.Value, "+") && !db.Explicit && !known {

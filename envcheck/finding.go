@@ -2,10 +2,10 @@ package envcheck
 
 import (
 	"fmt"
-	"net/url"
 	"runtime"
 	"strings"
 
+	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -99,7 +99,7 @@ func setFix(env *modnet.Env, name, value string) string {
 	if env.OS(name) != "" || !canWriteGOENV(env) {
 		return exportLine(name, value)
 	}
-	return "go env -w " + name + "=" + shellQuote(value)
+	return "go env -w " + name + "=" + shellQuote(web.RedactList(value))
 }
 
 // unsetFix returns the command that removes the setting v, so that the
@@ -127,6 +127,7 @@ func canWriteGOENV(env *modnet.Env) bool {
 // exportLine sets a variable in the shell, in the syntax of the platform's
 // usual shell.
 func exportLine(name, value string) string {
+	value = web.RedactList(value)
 	if runtime.GOOS == "windows" {
 		return "set " + name + "=" + value
 	}
@@ -149,48 +150,7 @@ func origin(v modnet.Value) string {
 	case modnet.LayerUnset:
 		return v.Name + " is not set"
 	case modnet.LayerDefault:
-		return fmt.Sprintf("%s=%s (%s)", v.Name, redactSetting(v.Value), v.Where())
+		return fmt.Sprintf("%s=%s (%s)", v.Name, web.RedactList(v.Value), v.Where())
 	}
-	return fmt.Sprintf("%s=%s (from %s)", v.Name, redactSetting(v.Value), v.Where())
-}
-
-// redactSetting hides passwords in URLs inside a setting.
-func redactSetting(s string) string {
-	var b strings.Builder
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i < len(s) && !strings.ContainsRune(",| \t", rune(s[i])) {
-			continue
-		}
-		b.WriteString(redactURL(s[start:i]))
-		if i < len(s) {
-			b.WriteByte(s[i])
-		}
-		start = i + 1
-	}
-	return b.String()
-}
-
-// redactURL hides the password in a URL, also in one that does not parse.
-func redactURL(s string) string {
-	if !strings.Contains(s, "@") {
-		return s
-	}
-	if u, err := url.Parse(strings.TrimSpace(s)); err == nil {
-		if u.User != nil {
-			return u.Redacted()
-		}
-		return s // an '@' in the path, such as .../@v/list
-	}
-	// Unparsable: hide any userinfo in the authority part.
-	if i := strings.Index(s, "://"); i >= 0 {
-		auth := s[i+3:]
-		if k := strings.IndexAny(auth, "/?#"); k >= 0 {
-			auth = auth[:k]
-		}
-		if j := strings.LastIndex(auth, "@"); j >= 0 {
-			return s[:i+3] + "xxxxx" + s[i+3+j:]
-		}
-	}
-	return s
+	return fmt.Sprintf("%s=%s (from %s)", v.Name, web.RedactList(v.Value), v.Where())
 }

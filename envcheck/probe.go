@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // maxProbeBody bounds what a probe reads of an answer: enough to tell a
@@ -123,15 +125,7 @@ func (r *runner) client() *http.Client {
 	r.mu.Lock()
 	r.transports = append(r.transports, t)
 	r.mu.Unlock()
-	return &http.Client{Transport: t, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
-			return fmt.Errorf("redirected from secure URL %s to insecure URL %s", via[len(via)-1].URL.Redacted(), req.URL.Redacted())
-		}
-		return nil
-	}}
+	return &http.Client{Transport: t, CheckRedirect: web.CheckRedirect}
 }
 
 // A fetch is one probe request's outcome.
@@ -148,12 +142,12 @@ type fetch struct {
 // get fetches rawURL with phase timings, sending the credentials the go
 // command would send (GOAUTH=netrc), and reads at most maxProbeBody.
 func (r *runner) get(ctx context.Context, rawURL string) *fetch {
-	f := &fetch{url: redactURL(rawURL), phases: &phases{}}
+	f := &fetch{url: web.Redact(rawURL), phases: &phases{}}
 	ctx, cancel := opContext(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, f.phases.trace()), http.MethodGet, rawURL, nil)
 	if err != nil {
-		f.err = err
+		f.err = web.RedactError(err)
 		return f
 	}
 	if usesNetrc(r.env) {
@@ -174,7 +168,7 @@ func (r *runner) get(ctx context.Context, rawURL string) *fetch {
 	}
 	resp, err := r.client().Do(req)
 	if err != nil {
-		f.err = err
+		f.err = web.RedactError(err) // net/http's keeps the user name
 		return f
 	}
 	defer resp.Body.Close()
@@ -300,7 +294,7 @@ func readFileURL(u *url.URL) (*http.Response, []byte, error) {
 // path "/C:/dir" names C:\dir).
 func fileURLPath(u *url.URL) (string, error) {
 	if u.Host != "" && u.Host != "localhost" {
-		return "", fmt.Errorf("file URL %s names a remote host", u.Redacted())
+		return "", fmt.Errorf("file URL %s names a remote host", web.RedactURL(u))
 	}
 	p := u.Path
 	if runtime.GOOS == "windows" {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -99,14 +100,14 @@ func (r *runner) targets(eps []endpoint) []*target {
 			byAddr[t.addr] = t
 			out = append(out, t)
 		}
-		t.roles = append(t.roles, ep.role+" "+redactURL(ep.u.Scheme+"://"+ep.u.Host))
+		t.roles = append(t.roles, ep.role+" "+web.Redact(ep.u.Scheme+"://"+ep.u.Host))
 	}
 	return out
 }
 
 func (t *target) describe() string {
 	if t.via != nil {
-		return fmt.Sprintf("proxy %s (for %s)", redactURL(t.via.String()), strings.Join(t.roles, ", "))
+		return fmt.Sprintf("proxy %s (for %s)", web.Redact(t.via.String()), strings.Join(t.roles, ", "))
 	}
 	return fmt.Sprintf("%s (%s)", t.addr, strings.Join(t.roles, ", "))
 }
@@ -264,7 +265,7 @@ func probeTLS(ctx context.Context, r *runner) Result {
 		name := a.ep.role + " " + a.ep.u.Host
 		via := ""
 		if a.via != nil {
-			via = " through proxy " + redactURL(a.via.String())
+			via = " through proxy " + web.Redact(a.via.String())
 		}
 		if a.connErr != nil {
 			// One cause, one error: dns.resolve, tcp.connect or proxyenv.reach reports it.
@@ -339,7 +340,7 @@ func (r *runner) connect(ctx context.Context, u *url.URL) (net.Conn, *url.URL, e
 	}
 	c, resp, err := r.connectVia(ctx, p, hostPort(u))
 	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("proxy %s answered CONNECT %s with %s", redactURL(p.String()), hostPort(u), resp.Status)
+		err = fmt.Errorf("proxy %s answered CONNECT %s with %s", web.Redact(p.String()), hostPort(u), resp.Status)
 	}
 	return c, p, err
 }
@@ -386,7 +387,7 @@ func (r *runner) connectVia(ctx context.Context, p *url.URL, addr string) (net.C
 	// as net/http's Transport does.
 	if br.Buffered() > 0 {
 		conn.Close()
-		return nil, nil, fmt.Errorf("proxy %s sent data after its CONNECT answer", redactURL(p.String()))
+		return nil, nil, fmt.Errorf("proxy %s sent data after its CONNECT answer", web.Redact(p.String()))
 	}
 	return conn, resp, nil
 }
@@ -428,7 +429,7 @@ func probeProxyEnv(ctx context.Context, r *runner) Result {
 	var f findings
 	for i, a := range answers {
 		j := jobs[i]
-		proxy := redactURL(j.proxy.String())
+		proxy := web.Redact(j.proxy.String())
 		dest := hostPort(j.ep.u)
 		switch {
 		case a.err != nil && strings.Contains(a.err.Error(), "are not probed"):
@@ -495,13 +496,13 @@ func probeClock(ctx context.Context, r *runner) Result {
 		cancel()
 		if err != nil {
 			_, summary, _ := explain(r.stopped, err, nil)
-			f.note("%s: %s", redactURL(ep.u.String()), summary)
+			f.note("%s: %s", web.Redact(ep.u.String()), summary)
 			continue
 		}
 		resp.Body.Close()
 		date, err := http.ParseTime(resp.Header.Get("Date"))
 		if err != nil {
-			f.note("%s: no usable Date header", redactURL(ep.u.String()))
+			f.note("%s: no usable Date header", web.Redact(ep.u.String()))
 			continue
 		}
 		local := before.Add(after.Sub(before) / 2)

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -122,7 +123,7 @@ func reportProxyAnswer(ctx context.Context, f *findings, s modnet.Source, next *
 	name := s.Redacted()
 	via := ""
 	if fe.proxy != nil {
-		via = " via " + redactURL(fe.proxy.String())
+		via = " via " + web.Redact(fe.proxy.String())
 	}
 	if errors.Is(fe.err, errFileProxy) {
 		f.add(StatusError, "create the directory, or fix the file:// entry in GOPROXY", "%s: %v", name, fe.err)

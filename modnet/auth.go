@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // An authenticator holds the credentials GOAUTH yields and adds them to
@@ -239,7 +240,7 @@ func (a *authenticator) retryAfter(ctx context.Context, client *http.Client, req
 	h := a.lookup(rawURL)
 	if h == nil {
 		if cmdErr != nil {
-			return false, fmt.Errorf("GOAUTH found no credentials for %s: %w", redactURL(rawURL), cmdErr)
+			return false, fmt.Errorf("GOAUTH found no credentials for %s: %w", web.Redact(rawURL), cmdErr)
 		}
 		return false, nil
 	}
@@ -254,19 +255,15 @@ func (a *authenticator) retryAfter(ctx context.Context, client *http.Client, req
 }
 
 // checkRedirect is an http.Client CheckRedirect hook that keeps credentials
-// on the host they were meant for. It refuses a redirect from https to
-// another scheme (cmd/go/internal/web.securityPreservingHTTPClient), removes
-// every header GOAUTH ever provided once the chain has left the first
-// request's host[:port], and stops after 10 redirects like net/http.
+// on the host they were meant for: on top of the redirect policy
+// (web.CheckRedirect: never from https to another scheme, at most 10), it
+// removes every header GOAUTH ever provided once the chain has left the
+// first request's host[:port].
 func (a *authenticator) checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+	if err := web.CheckRedirect(req, via); err != nil {
+		return err
 	}
 	first := via[0].URL
-	if first.Scheme == "https" && req.URL.Scheme != "https" {
-		return fmt.Errorf("redirected from secure URL %s to insecure URL %s",
-			redactURL(via[len(via)-1].URL.String()), redactURL(req.URL.String()))
-	}
 	// net/http copies the first request's headers onto every hop, so once
 	// the chain has visited another host, even a hop back must lose them.
 	left := !strings.EqualFold(req.URL.Host, first.Host)
@@ -297,7 +294,7 @@ func (a *authenticator) do(client *http.Client, req *http.Request) (resp *http.R
 	a.apply(req)
 	resp, err = c.Do(req)
 	if err != nil {
-		return nil, nil, redactError(err)
+		return nil, nil, web.RedactError(err)
 	}
 	retry, authErr := a.retryAfter(req.Context(), &c, req, resp)
 	if ctxErr := req.Context().Err(); ctxErr != nil {
@@ -314,7 +311,7 @@ func (a *authenticator) do(client *http.Client, req *http.Request) (resp *http.R
 	a.apply(req)
 	resp, err = c.Do(req)
 	if err != nil {
-		return nil, nil, redactError(err)
+		return nil, nil, web.RedactError(err)
 	}
 	return resp, nil, nil
 }
@@ -361,7 +358,7 @@ func (a *authenticator) store(prefix string, h http.Header, source string) {
 		}
 	}
 	a.mu.Unlock()
-	a.logger.Debug("GOAUTH credentials", "prefix", redactURL(p), "command", source, "stored", len(h) > 0)
+	a.logger.Debug("GOAUTH credentials", "prefix", web.Redact(p), "command", source, "stored", len(h) > 0)
 }
 
 // strip removes every header a GOAUTH command has ever provided.
@@ -472,39 +469,4 @@ func basicAuth(user, password string) http.Header {
 	r := http.Request{Header: make(http.Header)}
 	r.SetBasicAuth(user, password)
 	return r.Header
-}
-
-// redactURL returns rawURL for messages and logs, with the whole userinfo
-// (user name too, since tokens are often passed as the user name) replaced
-// by "xxxxx".
-func redactURL(rawURL string) string {
-	if u, err := url.Parse(rawURL); err == nil && u.Opaque == "" {
-		if u.User != nil {
-			u.User = url.User("xxxxx")
-		}
-		return u.String()
-	}
-	// Unparsable, or opaque: "user:password@host" without a scheme parses
-	// as the scheme "user". Hide everything up to the authority's last '@'.
-	start := 0
-	if i := strings.Index(rawURL, "://"); i >= 0 {
-		start = i + len("://")
-	}
-	end := len(rawURL)
-	if i := strings.IndexAny(rawURL[start:], "/?#"); i >= 0 {
-		end = start + i
-	}
-	if at := strings.LastIndexByte(rawURL[start:end], '@'); at >= 0 {
-		return rawURL[:start] + "xxxxx" + rawURL[start+at:]
-	}
-	return rawURL
-}
-
-// redactError redacts the URL of a *url.Error, as net/http returns it: its
-// own redaction keeps the user name.
-func redactError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}
-	}
-	return err
 }

@@ -804,32 +804,6 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func TestRedactURL(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"https://host/p", "https://host/p"},
-		{"https://user:pass@host/p?q=1", "https://xxxxx@host/p?q=1"},
-		{"https://token@host", "https://xxxxx@host"},
-		{"127.0.0.1:8443/p", "127.0.0.1:8443/p"},
-		{"user:pass@host/p", "xxxxx@host/p"},
-		{"https://us er:pa ss@host/p", "https://xxxxx@host/p"},
-		{"https://u:p@[::1/p", "https://xxxxx@[::1/p"},
-		{"https://host/p@q", "https://host/p@q"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := redactURL(tt.in); got != tt.want {
-			t.Errorf("redactURL(%q) = %q; want %q", tt.in, got, tt.want)
-		}
-	}
-	err := redactError(&url.Error{Op: "Get", URL: "https://user:***@host/", Err: io.EOF})
-	if got, want := err.Error(), `Get "https://xxxxx@host/": EOF`; got != want {
-		t.Errorf("redactError = %q; want %q", got, want)
-	}
-	if !errors.Is(err, io.EOF) {
-		t.Errorf("redactError lost the cause: %v", err)
-	}
-}
-
 func TestParseUserAuth(t *testing.T) {
 	tests := []struct {
 		name, data string

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // runCustom runs a custom GOAUTH command and returns the credentials it
@@ -148,14 +150,14 @@ func (a *authenticator) gitFill(ctx context.Context, client *http.Client, dir, r
 	cmd.Stdin = strings.NewReader("url=" + rawURL + "\n")
 	out, err := runOutput(cmd)
 	if err != nil {
-		return "", nil, fmt.Errorf("'git credential fill' failed (url=%s): %v", redactURL(rawURL), err)
+		return "", nil, fmt.Errorf("'git credential fill' failed (url=%s): %v", web.Redact(rawURL), err)
 	}
 	prefix, user, password := a.parseGitCredential(out)
 	if prefix == "" {
-		return "", nil, fmt.Errorf("'git credential fill' failed for url=%s, could not parse url", redactURL(rawURL))
+		return "", nil, fmt.Errorf("'git credential fill' failed for url=%s, could not parse url", web.Redact(rawURL))
 	}
 	if !strings.HasPrefix(rawURL, prefix) {
-		return "", nil, fmt.Errorf("requested a credential for %s, but 'git credential fill' provided one for %s", redactURL(rawURL), redactURL(prefix))
+		return "", nil, fmt.Errorf("requested a credential for %s, but 'git credential fill' provided one for %s", web.Redact(rawURL), web.Redact(prefix))
 	}
 	h := basicAuth(user, password)
 	if client != nil {
@@ -189,7 +191,7 @@ func (a *authenticator) parseGitCredential(data []byte) (prefix, user, password 
 			// A bad url keeps what protocol, host and path said.
 			parsed, err := url.ParseRequestURI(value)
 			if err != nil {
-				a.logger.Debug("malformed URL from 'git credential fill'", "url", redactURL(value))
+				a.logger.Debug("malformed URL from 'git credential fill'", "url", web.Redact(value))
 				continue
 			}
 			u = parsed

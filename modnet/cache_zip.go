@@ -32,13 +32,36 @@ var ErrCorruptZip = errors.New("corrupt module zip")
 type ZipTemp struct {
 	f   *os.File
 	mod module.Version
+
+	// Progress hooks, set by the fetch function's caller: bytes written,
+	// and the size of the whole zip once a server announces it.
+	onWrite func(n int)
+	onSize  func(size int64)
 }
 
 // Write writes to the zip at the current offset.
-func (t *ZipTemp) Write(p []byte) (int, error) { return t.f.Write(p) }
+func (t *ZipTemp) Write(p []byte) (int, error) {
+	n, err := t.f.Write(p)
+	if t.onWrite != nil && n > 0 {
+		t.onWrite(n)
+	}
+	return n, err
+}
 
 // ReadFrom writes everything r yields to the zip at the current offset.
-func (t *ZipTemp) ReadFrom(r io.Reader) (int64, error) { return io.Copy(t.f, r) }
+func (t *ZipTemp) ReadFrom(r io.Reader) (int64, error) {
+	if t.onWrite == nil {
+		return io.Copy(t.f, r) // the file's own ReadFrom: copy_file_range from a file:// proxy
+	}
+	return io.Copy(struct{ io.Writer }{t}, r) // through Write, for its progress
+}
+
+// sized reports the size a server announced for the whole zip.
+func (t *ZipTemp) sized(size int64) {
+	if t.onSize != nil {
+		t.onSize(size)
+	}
+}
 
 // Seek sets the offset of the next write.
 func (t *ZipTemp) Seek(offset int64, whence int) (int64, error) { return t.f.Seek(offset, whence) }
@@ -215,22 +238,34 @@ func checkZipRules(mod module.Version, zipfile string) error {
 }
 
 // hashZip hashes zipfile, has verify accept the hash and then writes it to
-// ziphashfile, as cmd/go/internal/modfetch.hashZip does: under the file's
-// lock, sized first and then written, so that a torn write leaves NUL bytes
-// that [isValidSum] rejects.
-func hashZip(ctx context.Context, mod module.Version, zipfile, ziphashfile string, verify VerifyFunc) (err error) {
+// ziphashfile, as cmd/go/internal/modfetch.hashZip does.
+func hashZip(ctx context.Context, mod module.Version, zipfile, ziphashfile string, verify VerifyFunc) error {
 	hash, err := HashZip(zipfile)
 	if err != nil {
-		if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) {
-			err = fmt.Errorf("%w: %w", ErrCorruptZip, err)
-		}
-		return module.VersionError(mod, err)
+		return module.VersionError(mod, corruptZipError(err))
 	}
 	if verify != nil {
 		if err := verify(ctx, hash); err != nil {
 			return err
 		}
 	}
+	return writeZipHash(ctx, ziphashfile, hash)
+}
+
+// corruptZipError marks the errors of reading a zip that is not a readable
+// archive as [ErrCorruptZip].
+func corruptZipError(err error) error {
+	if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: %w", ErrCorruptZip, err)
+	}
+	return err
+}
+
+// writeZipHash writes a verified hash to ziphashfile as
+// cmd/go/internal/modfetch.hashZip does: under the file's lock, sized first
+// and then written, so that a torn write leaves NUL bytes that
+// [isValidSum] rejects.
+func writeZipHash(ctx context.Context, ziphashfile, hash string) (err error) {
 	hf, err := openLocked(ctx, ziphashfile, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		return err
@@ -335,27 +370,20 @@ func (c *Cache) Extract(ctx context.Context, mod module.Version) (dir string, er
 		return "", err
 	}
 	defer unlock()
+	return c.extractLocked(mod, zipfile)
+}
 
+// extractLocked is Extract once the version lock is held.
+func (c *Cache) extractLocked(mod module.Version, zipfile string) (string, error) {
 	dir, dirErr := c.ModuleDir(mod)
 	if dirErr == nil {
 		return dir, nil
 	}
-	var partial *partialDirError
-	dirExists := errors.As(dirErr, &partial)
-
-	// The lock guarantees that the writers of these are gone: temporary
-	// directories of go commands before 1.16, and partial extractions.
-	removeMatching(filepath.Dir(dir), filepath.Base(dir)+".tmp-", "", RemoveAll)
-	if dirExists {
-		if err := RemoveAll(dir); err != nil {
-			return "", err
-		}
+	if err := c.removeLeftovers(dir, dirErr); err != nil {
+		return "", err
 	}
 	partialFile, err := c.Path(mod, "partial")
 	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o777); err != nil {
 		return "", err
 	}
 	// Extract in place, not into a temporary directory renamed afterwards:
@@ -377,6 +405,24 @@ func (c *Cache) Extract(ctx context.Context, mod module.Version) (dir string, er
 		makeDirsReadOnly(dir)
 	}
 	return dir, nil
+}
+
+// removeLeftovers removes, with the version lock held, what interrupted
+// extractions left of mod's directory dir (dirErr is why [Cache.ModuleDir]
+// found it incomplete): temporary directories, those of go commands before
+// 1.16 and those of [Cache.DownloadExtract], and a partial extraction. It
+// creates the parent directory.
+func (c *Cache) removeLeftovers(dir string, dirErr error) error {
+	var partial *partialDirError
+	dirExists := errors.As(dirErr, &partial)
+	// The lock guarantees that the writers of these are gone.
+	removeMatching(filepath.Dir(dir), filepath.Base(dir)+".tmp-", "", RemoveAll)
+	if dirExists {
+		if err := RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	return os.MkdirAll(filepath.Dir(dir), 0o777)
 }
 
 // makeDirsReadOnly removes write permission from dir and the directories

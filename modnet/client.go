@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/module"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/retry"
 )
 
@@ -235,13 +236,7 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if a, err := c.authenticator(); err == nil {
 		return a.checkRedirect(req, via)
 	}
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
-	}
-	if prev := via[len(via)-1]; prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
-		return fmt.Errorf("redirected from secure URL %s to insecure URL %s", prev.URL.Redacted(), req.URL.Redacted())
-	}
-	return nil
+	return web.CheckRedirect(req, via)
 }
 
 // Close releases the Client's idle connections and background work.

@@ -228,40 +228,95 @@ func makeZip(t testing.TB, files []zipEntry) []byte {
 	return buf.Bytes()
 }
 
-// TestChecksumMismatchIsNotRetried checks that a security error is reported
-// as such (a *ChecksumError), after exactly one download of the zip.
-func TestChecksumMismatchIsNotRetried(t *testing.T) {
-	lib := libModule("127.0.0.1/sec/m", "v1.0.0")
+// TestChecksumMismatchPersists checks that a mismatch that persists is
+// reported as the security error it is (a *ChecksumError), after as many
+// downloads of the zip as the retry client makes attempts (a copy
+// corrupted in transit would have healed), or exactly one with NoRetry, as
+// in the go command; the first mismatch is logged as a warning; nothing
+// reaches the cache.
+func TestChecksumMismatchPersists(t *testing.T) {
+	for _, tc := range []struct {
+		noRetry bool
+		zips    int
+	}{{false, 3}, {true, 1}} {
+		t.Run(fmt.Sprintf("NoRetry=%v", tc.noRetry), func(t *testing.T) {
+			lib := libModule("127.0.0.1/sec/m", "v1.0.0")
+			srv := modnettest.NewServer(lib)
+			defer srv.Close()
+			srv.SumDB().SetMode(modnettest.SumDBWrongHash)
+			env, cache := clientEnv(t, "GOPROXY", srv.URL, "GOSUMDB", srv.SumDB().GOSUMDB())
+			h := fastRetry()
+			h.MaxAttempts = 3
+			var logged strings.Builder
+			c := &Client{Env: env, HTTP: h, NoRetry: tc.noRetry, Logger: slog.New(slog.NewTextHandler(&logged, nil))}
+			defer c.Close()
+			_, err := c.Download(context.Background(), lib.Path, lib.Version)
+			var ce *ChecksumError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Download error = %v, want a *ChecksumError", err)
+			}
+			if errors.Is(err, fs.ErrNotExist) {
+				t.Error("a checksum mismatch matches fs.ErrNotExist; it would let a route fall through")
+			}
+			if !strings.Contains(err.Error(), "SECURITY ERROR") {
+				t.Errorf("error %q does not say it is a security error", err)
+			}
+			if w := "level=WARN msg=\"downloaded content failed verification\" module=127.0.0.1/sec/m@v1.0.0 file=zip"; !strings.Contains(logged.String(), w) {
+				t.Errorf("log lacks %q:\n%s", w, logged.String())
+			}
+			zips := 0
+			for _, r := range srv.Requests() {
+				if r.Kind == modnettest.KindZip {
+					zips++
+				}
+			}
+			if zips != tc.zips {
+				t.Errorf("%d downloads of the rejected zip, want %d:\n%s", zips, tc.zips, srv.Requests())
+			}
+			for _, f := range cacheEntries(t, cache) {
+				if strings.HasSuffix(f, ".zip") || strings.HasSuffix(f, ".ziphash") || strings.Contains(f, "@v1.0.0/") {
+					t.Errorf("rejected file %s reached the cache", f)
+				}
+			}
+		})
+	}
+}
+
+// TestCorruptTransferHeals: a zip and a go.mod corrupted in transit (one
+// byte flipped, the right length) on their first two downloads are
+// downloaded again and verify on the third; the cache holds only the good
+// copies.
+func TestCorruptTransferHeals(t *testing.T) {
+	lib := libModule("127.0.0.1/heal/m", "v1.0.0")
 	srv := modnettest.NewServer(lib)
 	defer srv.Close()
-	srv.SumDB().SetMode(modnettest.SumDBWrongHash)
-	env, cache := clientEnv(t, "GOPROXY", srv.URL, "GOSUMDB", srv.SumDB().GOSUMDB())
-	c := &Client{Env: env, HTTP: fastRetry()}
+	srv.SetFaults(modnettest.Faults{Rules: []modnettest.Rule{
+		{Kind: modnettest.KindZip, First: 2, Fault: modnettest.Corrupt()},
+		{Kind: modnettest.KindMod, First: 2, Fault: modnettest.Corrupt()},
+	}})
+	env, _ := clientEnv(t, "GOPROXY", srv.URL, "GOSUMDB", srv.SumDB().GOSUMDB())
+	h := fastRetry()
+	h.MaxAttempts = 3
+	c := &Client{Env: env, HTTP: h}
 	defer c.Close()
-	_, err := c.Download(context.Background(), lib.Path, lib.Version)
-	var ce *ChecksumError
-	if !errors.As(err, &ce) {
-		t.Fatalf("Download error = %v, want a *ChecksumError", err)
+	files, err := c.Download(context.Background(), lib.Path, lib.Version)
+	if err != nil {
+		t.Fatalf("Download: %v", err)
 	}
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Error("a checksum mismatch matches fs.ErrNotExist; it would let a route fall through")
+	want, _ := lib.GoSum()
+	if !strings.Contains(want, files.Sum) || !strings.Contains(want, files.GoModSum) {
+		t.Errorf("stored hashes %s, %s; want those of %q", files.Sum, files.GoModSum, want)
 	}
-	if !strings.Contains(err.Error(), "SECURITY ERROR") && !strings.Contains(err.Error(), "security") {
-		t.Errorf("error %q does not say it is a security error", err)
+	data, err := os.ReadFile(filepath.Join(files.Dir, "go.mod"))
+	if err != nil || string(data) != "module 127.0.0.1/heal/m\n" {
+		t.Errorf("extracted go.mod = %q, %v", data, err)
 	}
-	zips := 0
+	counts := map[modnettest.FileKind]int{}
 	for _, r := range srv.Requests() {
-		if r.Kind == modnettest.KindZip {
-			zips++
-		}
+		counts[r.Kind]++
 	}
-	if zips != 1 {
-		t.Errorf("%d downloads of the rejected zip, want 1 (no retry):\n%s", zips, srv.Requests())
-	}
-	for _, f := range cacheEntries(t, cache) {
-		if strings.HasSuffix(f, ".zip") || strings.HasSuffix(f, ".ziphash") {
-			t.Errorf("rejected file %s reached the cache", f)
-		}
+	if counts[modnettest.KindZip] != 3 || counts[modnettest.KindMod] != 3 {
+		t.Errorf("downloads: %d zips and %d go.mod files, want 3 of each:\n%s", counts[modnettest.KindZip], counts[modnettest.KindMod], srv.Requests())
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/retry"
 )
 
@@ -141,7 +141,7 @@ func goGetFetch(ctx context.Context, u *url.URL, opts *DiscoverOptions, insecure
 		}
 		fetched = &h
 	}
-	out := &goGetResponse{url: fetched.Redacted(), status: resp.StatusCode, statusLine: resp.Status, body: resp.Body}
+	out := &goGetResponse{url: web.RedactURL(fetched), status: resp.StatusCode, statusLine: resp.Status, body: resp.Body}
 	if resp.StatusCode != http.StatusOK {
 		mt, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		if cs := strings.ToLower(params["charset"]); mt == "text/plain" && (cs == "" || cs == "us-ascii" || cs == "utf-8") {
@@ -164,14 +164,10 @@ func goGetDo(ctx context.Context, do func(*http.Request) (*http.Response, error)
 	if err != nil {
 		return nil, err
 	}
-	if refuseDowngrade && u.Scheme == "https" && resp.Request != nil && resp.Request.URL.Scheme != "https" {
-		resp.Body.Close()
-		last := u
-		if prev := resp.Request.Response; prev != nil && prev.Request != nil {
-			last = prev.Request.URL
+	if refuseDowngrade {
+		if err := web.CheckDowngrade(u, resp); err != nil {
+			return nil, &url.Error{Op: "Get", URL: web.RedactURL(resp.Request.URL), Err: err}
 		}
-		return nil, &url.Error{Op: "Get", URL: resp.Request.URL.Redacted(),
-			Err: fmt.Errorf("redirected from secure URL %s to insecure URL %s", last.Redacted(), resp.Request.URL.Redacted())}
 	}
 	return resp, nil
 }
@@ -192,30 +188,16 @@ func (o *DiscoverOptions) insecureDo() func(*http.Request) (*http.Response, erro
 
 // goGetSecureClient is http.DefaultClient refusing redirects from https to
 // http (cmd/go/internal/web.securityPreservingHTTPClient).
-var goGetSecureClient = &http.Client{
-	CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) > 0 && via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
-			return fmt.Errorf("redirected from secure URL %s to insecure URL %s", via[len(via)-1].URL.Redacted(), req.URL.Redacted())
-		}
-		return goGetRedirectLimit(req, via)
-	},
-}
+var goGetSecureClient = &http.Client{CheckRedirect: web.CheckRedirect}
 
 // goGetInsecureClient is the go command's impatientInsecureHTTPClient: for
 // GOINSECURE paths, an https server may be missing or self-signed, so do
 // not check certificates and give up soon to reach the http fallback.
 var goGetInsecureClient = &http.Client{
-	CheckRedirect: goGetRedirectLimit,
+	CheckRedirect: web.LimitRedirects,
 	Timeout:       5 * time.Second,
 	Transport: &http.Transport{
 		Proxy:           http.ProxyFromEnvironment,
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
 	},
-}
-
-func goGetRedirectLimit(_ *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
-	}
-	return nil
 }

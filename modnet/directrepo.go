@@ -14,6 +14,8 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // This file turns a repository into module versions for one module path:
@@ -39,7 +41,7 @@ type directProxyError struct {
 }
 
 func (e *directProxyError) Error() string {
-	return fmt.Sprintf("go-import tag for %s names module proxy %s", e.Root, e.URL)
+	return fmt.Sprintf("go-import tag for %s names module proxy %s", e.Root, web.Redact(e.URL))
 }
 
 // newDirectRepo looks up where modulePath's code lives and opens the

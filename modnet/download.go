@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
 
 	"golang.org/x/mod/module"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // ModuleFiles are the module cache's files for one downloaded module
@@ -87,7 +91,7 @@ func (c *Client) GoMod(ctx context.Context, path, version string) ([]byte, error
 		}
 		return data, nil
 	}
-	data, err := c.fetchGoMod(ctx, mod, chk)
+	data, err := c.fetchGoMod(ctx, mod, chk, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -98,21 +102,116 @@ func (c *Client) GoMod(ctx context.Context, path, version string) ([]byte, error
 }
 
 // fetchGoMod downloads mod's go.mod along its route and verifies it with
-// chk, without the cache.
-func (c *Client) fetchGoMod(ctx context.Context, mod module.Version, chk *sumChecker) ([]byte, error) {
+// chk, without the cache. A copy that fails verification is downloaded
+// again (see heal); mismatch, if not nil, hears of the first mismatch.
+func (c *Client) fetchGoMod(ctx context.Context, mod module.Version, chk *sumChecker, mismatch func(error)) ([]byte, error) {
 	var data []byte
-	err := c.walk(ctx, mod.Path, mod.Version, func(r repo) error {
-		d, err := r.GoMod(ctx, mod.Version)
-		if err != nil {
-			return err
-		}
-		if err := chk.checkGoMod(ctx, mod, d); err != nil {
-			return err
-		}
-		data = d
-		return nil
+	err := c.heal(ctx, mod, "go.mod", mismatch, func() (bool, error) {
+		arrived := false
+		err := c.walk(ctx, mod.Path, mod.Version, func(r repo) error {
+			d, err := r.GoMod(ctx, mod.Version)
+			if err != nil {
+				return err
+			}
+			arrived = true
+			if err := chk.checkGoMod(ctx, mod, d); err != nil {
+				return err
+			}
+			data = d
+			return nil
+		})
+		return arrived, err
 	})
 	return data, err
+}
+
+// heal runs try, which downloads one of mod's files and verifies it, and
+// runs it again while the download arrived whole but failed verification,
+// at most as many times in all as the HTTP client makes attempts at one
+// request. Failing verification is a plain hash mismatch (a
+// *ChecksumError) or a zip that does not inflate ([ErrCorruptZip]: a
+// flipped bit usually breaks a file's CRC before its hash). Corruption in
+// transit (behind a faulty middlebox or cache) heals on another copy; a
+// failure that persists through every attempt is returned as it is, a
+// mismatch the *ChecksumError it is. Before each new copy the idle
+// connections are closed, so that it comes over a fresh connection. The
+// first failure is logged as a warning and given to mismatch (if not nil)
+// whatever happens next. Unverified bytes are never stored: try stores
+// only what verified. An answer of the checksum database that could not be
+// authenticated is not healed, nor is anything with NoRetry.
+//
+// The go command does not do this: it reports the first mismatch as a
+// security error.
+func (c *Client) heal(ctx context.Context, mod module.Version, what string, mismatch func(error), try func() (arrived bool, err error)) error {
+	attempts := c.http.Attempts()
+	if c.NoRetry {
+		attempts = 1
+	}
+	reported := false
+	for n := 1; ; n++ {
+		arrived, err := try()
+		var ce *ChecksumError
+		if !arrived || !(errors.As(err, &ce) && ce.Err == nil || errors.Is(err, ErrCorruptZip)) {
+			return err
+		}
+		if !reported {
+			reported = true
+			if c.Logger != nil {
+				c.Logger.LogAttrs(ctx, slog.LevelWarn, "downloaded content failed verification",
+					slog.String("module", mod.String()), slog.String("file", what),
+					slog.Int("attempt", n), slog.Int("attempts", attempts), slog.Any("err", err))
+			}
+			if mismatch != nil {
+				mismatch(err)
+			}
+		}
+		if n >= attempts || ctx.Err() != nil {
+			return err
+		}
+		c.http.CloseIdleConnections()
+	}
+}
+
+// FetchGoMod returns a version's go.mod file as its route serves it,
+// walking the route as [Client.GoMod] does but neither verifying the file
+// nor reading or writing the module cache. It is for a module proxy whose
+// clients verify what they receive, as the go command does: their go.sum
+// and checksum database then decide, with their own messages, and the
+// proxy never takes a lock in a module cache its client may hold.
+func (c *Client) FetchGoMod(ctx context.Context, path, version string) ([]byte, error) {
+	if err := c.init(); err != nil {
+		return nil, err
+	}
+	if err := checkVersion(path, version); err != nil {
+		return nil, err
+	}
+	// An empty checker accepts every hash: no go.sum, no database.
+	return c.fetchGoMod(ctx, module.Version{Path: path, Version: version}, &sumChecker{}, nil)
+}
+
+// FetchZip writes a version's zip, as its route serves it, into dst from
+// its start, replacing what dst held. The transfer is retried, resumed
+// and checked to be a readable zip archive as [Client.Zip]'s is, but the
+// zip is neither hashed nor verified, and nothing is read from or written
+// to the module cache: like [Client.FetchGoMod], it is for a module proxy
+// whose clients verify what they receive.
+func (c *Client) FetchZip(ctx context.Context, path, version string, dst *os.File) error {
+	if err := c.init(); err != nil {
+		return err
+	}
+	if err := checkVersion(path, version); err != nil {
+		return err
+	}
+	tmp := &ZipTemp{f: dst, mod: module.Version{Path: path, Version: version}}
+	return c.walk(ctx, path, version, func(r repo) error {
+		if err := tmp.Reset(); err != nil {
+			return err
+		}
+		if err := r.Zip(ctx, tmp, version); err != nil {
+			return err
+		}
+		return tmp.Check()
+	})
 }
 
 // Zip makes sure the version's zip is in the module cache, verified, and
@@ -122,53 +221,103 @@ func (c *Client) fetchGoMod(ctx context.Context, mod module.Version, chk *sumChe
 // (cmd/go/internal/modfetch.DownloadZip). A zip already in the cache is
 // checked again, not downloaded.
 func (c *Client) Zip(ctx context.Context, path, version string) (string, error) {
-	zip, _, err := c.zip(ctx, path, version, nil)
+	zip, _, _, err := c.zip(ctx, path, version, zipJob{})
 	return zip, err
 }
 
-// zip is Zip, also returning the zip's verified hash; acquire, if not nil,
-// is called before the transfer and its release after it, not around the
-// cache checks, hashing and verification, so that a caller can bound
-// concurrent transfers without holding a slot while the CPU works.
-func (c *Client) zip(ctx context.Context, path, version string, acquire func(context.Context) (release func(), err error)) (zip, sum string, err error) {
+// A zipJob says how [Client.zip] brings a zip into the cache.
+type zipJob struct {
+	// acquire, if not nil, is called before each transfer and its release
+	// after it, not around the cache checks, hashing, verification and
+	// extraction, so that a caller can bound concurrent transfers without
+	// holding a slot while the CPU works.
+	acquire func(context.Context) (release func(), err error)
+	// extract extracts the module too, in the one pass of
+	// [Cache.DownloadExtract].
+	extract bool
+	// limit, if not nil, bounds the CPU work as DownloadExtract's limit
+	// does; only with extract.
+	limit func(context.Context) (release func(), err error)
+	// mismatch, if not nil, hears of a first copy that failed verification
+	// (see heal).
+	mismatch func(error)
+	// written and sized, if not nil, hear of the bytes of a transfer as
+	// they are written and of the zip's size once a server announces it.
+	written func(n int)
+	sized   func(size int64)
+}
+
+// zip is Zip, also returning the zip's verified hash, and the module
+// directory if job.extract.
+func (c *Client) zip(ctx context.Context, path, version string, job zipJob) (zip, dir, sum string, err error) {
 	if err := c.init(); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	if err := checkVersion(path, version); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	mod := module.Version{Path: path, Version: version}
 	chk, err := c.checker(path)
 	if err != nil {
-		return "", "", &ModuleError{Path: path, Version: version, Err: err}
-	}
-	fetch := func(ctx context.Context, tmp *ZipTemp) error {
-		if acquire != nil {
-			release, err := acquire(ctx)
-			if err != nil {
-				return err
-			}
-			defer release()
-		}
-		return c.walk(ctx, path, version, func(r repo) error {
-			if err := tmp.Reset(); err != nil {
-				return err
-			}
-			return r.Zip(ctx, tmp, version)
-		})
+		return "", "", "", &ModuleError{Path: path, Version: version, Err: err}
 	}
 	verify := chk.verifyZip(mod)
-	zip, err = c.cache.DownloadZip(ctx, mod, fetch, func(ctx context.Context, hash string) error {
-		if err := verify(ctx, hash); err != nil {
+	err = c.heal(ctx, mod, "zip", job.mismatch, func() (bool, error) {
+		arrived := false // the transfer succeeded: what fails now is the content
+		fetch := func(ctx context.Context, tmp *ZipTemp) error {
+			tmp.onWrite, tmp.onSize = job.written, job.sized
+			if job.acquire != nil {
+				release, err := job.acquire(ctx)
+				if err != nil {
+					return err
+				}
+				defer release()
+			}
+			err := c.walk(ctx, path, version, func(r repo) error {
+				if err := tmp.Reset(); err != nil {
+					return err
+				}
+				return r.Zip(ctx, tmp, version)
+			})
+			arrived = err == nil
 			return err
 		}
-		sum = hash
-		return nil
+		accept := func(ctx context.Context, hash string) error {
+			if err := verify(ctx, hash); err != nil {
+				return err
+			}
+			sum = hash
+			return nil
+		}
+		var err error
+		if job.extract {
+			zip, dir, err = c.cache.DownloadExtract(ctx, mod, fetch, accept, job.limit)
+			return arrived, err
+		}
+		// DownloadZip checks and hashes the zip once fetch returns: take
+		// the CPU limit at the end of the transfer, give it back after.
+		var cpuRelease func()
+		transfer := fetch
+		if job.limit != nil {
+			transfer = func(ctx context.Context, tmp *ZipTemp) error {
+				if err := fetch(ctx, tmp); err != nil {
+					return err
+				}
+				var err error
+				cpuRelease, err = job.limit(ctx)
+				return err
+			}
+		}
+		zip, err = c.cache.DownloadZip(ctx, mod, transfer, accept)
+		if cpuRelease != nil {
+			cpuRelease()
+		}
+		return arrived, err
 	})
 	if err != nil {
-		return "", "", versionError(path, version, err)
+		return "", "", "", versionError(path, version, err)
 	}
-	return zip, sum, nil
+	return zip, dir, sum, nil
 }
 
 // Download fetches a module version's .info, .mod and .zip into the module
@@ -216,14 +365,8 @@ func (c *Client) download(ctx context.Context, path, version string) (*ModuleFil
 	if m.GoModSum, err = HashGoMod(data); err != nil {
 		return nil, err
 	}
-	if m.Zip, err = c.Zip(ctx, path, version); err != nil {
+	if m.Zip, m.Dir, m.Sum, err = c.zip(ctx, path, version, zipJob{extract: true}); err != nil {
 		return nil, err
-	}
-	if m.Sum, err = c.cache.ZipHash(ctx, mod); err != nil {
-		return nil, versionError(path, version, err)
-	}
-	if m.Dir, err = c.cache.Extract(ctx, mod); err != nil {
-		return nil, versionError(path, version, err)
 	}
 	return m, nil
 }
@@ -258,5 +401,5 @@ func (c *Client) getBytes(ctx context.Context, rawURL string) ([]byte, error) {
 		return nil, err
 	}
 	data, err := c.http.GetBytes(req, maxInfo)
-	return data, newFetchError(req.URL.Redacted(), err)
+	return data, newFetchError(web.RedactURL(req.URL), err)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // This file keeps direct mode from waiting on ssh. A git insteadOf rule
@@ -96,7 +98,7 @@ func sshHelp(ctx context.Context, git string, env []string, remote string, stder
 	}
 	via := ""
 	if effective != remote {
-		via = fmt.Sprintf(" (a git insteadOf rule rewrites %s to %s)", redactURL(remote), redactURL(effective))
+		via = fmt.Sprintf(" (a git insteadOf rule rewrites %s to %s)", web.Redact(remote), web.Redact(effective))
 	}
 	var fix string
 	switch cause {

@@ -50,10 +50,23 @@ type PrefetchRequest struct {
 	// source of a module's route). Default: 32.
 	PerHost int
 
-	// Extractors bounds the zip extractions running at once; they use the
-	// CPU and the disk, not the network, and never hold a transfer slot.
-	// Default: GOMAXPROCS.
+	// Extractors bounds the zips being checked, hashed and extracted at
+	// once; that work uses the CPU and the disk, not the network, and never
+	// holds a transfer slot. Default: GOMAXPROCS.
 	Extractors int
+
+	// NoExtract leaves modules unextracted: only the download cache is
+	// filled (.info, .mod, .zip and .ziphash under cache/download), every
+	// zip still verified, which takes inflating it once to hash it. The go
+	// command extracts a module from there on first use, without the
+	// network (cmd/go/internal/modfetch.download), so GOPROXY=off builds
+	// work on such a cache; it is what a CI cache should hold: a few files
+	// per module instead of hundreds.
+	NoExtract bool
+
+	// Progress, if set, is kept up to date with the prefetch's totals:
+	// modules done of how many, bytes received of how many.
+	Progress *PrefetchProgress
 
 	// OnEvent, if set, receives progress events. Calls are serialized, so
 	// it needs no lock of its own, and should return quickly.
@@ -77,6 +90,15 @@ const (
 	// PrefetchFail: a module version could not be completed; reported
 	// once per version.
 	PrefetchFail PrefetchEventKind = "fail"
+	// PrefetchMismatch: a downloaded go.mod or zip failed verification:
+	// it did not match its expected hash (Class "checksum", Err the
+	// *ChecksumError) or the zip did not inflate (Class "corrupt"). It is
+	// downloaded again on a fresh connection, within the retry attempt
+	// limit, before the failure counts (a mismatch as the security error
+	// it then is) in a fail event; the first failure of each file is
+	// reported even when a later copy verifies, since corruption in
+	// transit deserves a look.
+	PrefetchMismatch PrefetchEventKind = "mismatch"
 )
 
 // A PrefetchEvent reports progress for one module version.
@@ -210,8 +232,13 @@ func (e *PrefetchError) Unwrap() []error {
 // lists the selected version of every module that provides a package (an
 // inconsistent go.mod can make this fetch a version the build list then
 // does not use). Each file is fetched once however many modules need it
-// (singleflight). Zips are streamed to disk, and hashed and extracted off
-// the transfer slots, Extractors at a time. A module's .info and .mod are
+// (singleflight). Zips are streamed to disk, then checked, inflated once
+// into a temporary directory while they are hashed, verified, and renamed
+// into place ([Cache.DownloadExtract]; NoExtract stops at the verified zip),
+// off the transfer slots, Extractors at a time. A go.mod or zip that
+// arrives whole but fails verification is downloaded again on a fresh
+// connection, within MaxAttempts, and reported (PrefetchMismatch) whether
+// or not a later copy verifies. A module's .info and .mod are
 // stored only after its zip has verified, so a module that fails leaves
 // no partial entry, except the go.mod files the graph walk needed, which
 // the go command stores as well. Whatever is already in the cache and
@@ -344,6 +371,13 @@ func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 			return nil, err
 		}
 	}
+	// Until the graph is loaded, go.sum's zip lines are the best count of
+	// the modules to download in full.
+	if p.req.ModFile != "" {
+		p.req.Progress.plan(gosum.zipVersions()+len(p.req.Modules), false)
+	} else {
+		p.req.Progress.plan(len(p.req.Modules), true)
+	}
 	p.c = &Client{
 		Env:     parent.env,
 		Cache:   parent.cache,
@@ -436,12 +470,17 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 		// needed for its go.mod only, and is done.
 		p.mu.Lock()
 		var goModOnly []*pmod
+		full := 0
 		for _, pm := range p.mods {
 			if pm.needed && !pm.full {
 				goModOnly = append(goModOnly, pm)
 			}
+			if pm.full {
+				full++
+			}
 		}
 		p.mu.Unlock()
+		p.req.Progress.plan(full, true)
 		for _, pm := range goModOnly {
 			p.finishGoModOnly(pm)
 		}
@@ -497,6 +536,7 @@ func (p *prefetcher) finishGoModOnly(pm *pmod) {
 
 // report emits a module's done or fail event.
 func (p *prefetcher) report(pm *pmod) {
+	p.req.Progress.done(pm.mod, pm.res.GoModOnly)
 	ev := PrefetchEvent{Kind: PrefetchDone, Path: pm.mod.Path, Version: pm.mod.Version, GoModOnly: pm.res.GoModOnly,
 		Bytes: pm.res.Bytes, Cached: pm.res.Cached}
 	if pm.started.Load() {

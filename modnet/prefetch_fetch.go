@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/url"
 	"os"
-	"slices"
 	"sync"
 	"time"
 
@@ -50,7 +49,7 @@ func (p *prefetcher) fetchGoMod(ctx context.Context, pm *pmod) *goModResult {
 	if err != nil {
 		return &goModResult{err: &ModuleError{Path: m.Path, Version: m.Version, Err: err}}
 	}
-	data, err := p.c.fetchGoMod(ctx, m, chk)
+	data, err := p.c.fetchGoMod(ctx, m, chk, p.mismatch(pm, "mod"))
 	release()
 	if err != nil {
 		return &goModResult{err: err}
@@ -106,7 +105,7 @@ func (p *prefetcher) download(ctx context.Context, pm *pmod) {
 	)
 	wg.Go(func() { info, infoErr = p.info(ctx, pm) })
 	wg.Go(func() { gm = p.goMod(ctx, pm) })
-	zipfile, sum, zipErr := p.zip(ctx, pm)
+	zipfile, dir, sum, zipErr := p.zip(ctx, pm)
 	wg.Wait()
 
 	res := PrefetchModule{Path: m.Path, Version: m.Version}
@@ -116,10 +115,6 @@ func (p *prefetcher) download(ctx context.Context, pm *pmod) {
 	}
 	if err == nil && info != nil {
 		err = p.commitInfo(ctx, pm, info)
-	}
-	var dir string
-	if err == nil {
-		dir, err = p.extractZip(ctx, pm)
 	}
 	if err == nil {
 		res.Files = ModuleFiles{Path: m.Path, Version: m.Version, Zip: zipfile, Dir: dir, Sum: sum}
@@ -183,35 +178,46 @@ func (p *prefetcher) commitInfo(ctx context.Context, pm *pmod, info *Info) error
 	return nil
 }
 
-// zip makes sure pm's zip is in the cache and verified, holding a transfer
-// slot only while it downloads, and returns it with its hash.
-func (p *prefetcher) zip(ctx context.Context, pm *pmod) (file, sum string, err error) {
+// zip makes sure pm's zip is in the cache and verified, and extracted
+// unless the request says not to, holding a transfer slot only while it
+// downloads and an extractor while it inflates, hashes and extracts. It
+// returns the zip, the directory ("" if not extracted) and the hash.
+func (p *prefetcher) zip(ctx context.Context, pm *pmod) (file, dir, sum string, err error) {
 	fetched := false
-	file, sum, err = p.c.zip(ctx, pm.mod.Path, pm.mod.Version, func(ctx context.Context) (func(), error) {
-		fetched = true
-		return p.acquire(ctx, pm, "zip", true)
-	})
+	job := zipJob{
+		acquire: func(ctx context.Context) (func(), error) {
+			fetched = true
+			return p.acquire(ctx, pm, "zip", true)
+		},
+		extract: !p.req.NoExtract,
+		limit: func(ctx context.Context) (func(), error) {
+			if err := p.extract.acquire(ctx, prioBulk); err != nil {
+				return nil, err
+			}
+			return p.extract.release, nil
+		},
+		mismatch: p.mismatch(pm, "zip"),
+	}
+	if prog := p.req.Progress; prog != nil {
+		job.written = prog.wrote
+		job.sized = func(size int64) { prog.sized(pm.mod, size) }
+	}
+	file, dir, sum, err = p.c.zip(ctx, pm.mod.Path, pm.mod.Version, job)
 	if err == nil && fetched {
 		if fi, err := os.Stat(file); err == nil {
 			pm.bytes.Add(fi.Size())
 		}
 	}
-	return file, sum, err
+	return file, dir, sum, err
 }
 
-// extractZip extracts pm's zip into its module directory, unless it is
-// there (the cache looks first), waiting for an extractor.
-func (p *prefetcher) extractZip(ctx context.Context, pm *pmod) (string, error) {
-	m := pm.mod
-	if err := p.extract.acquire(ctx, prioBulk); err != nil {
-		return "", &ModuleError{Path: m.Path, Version: m.Version, Err: err}
+// mismatch returns the hook that reports the first copy of one of pm's
+// files that failed verification, as a warning event, whether or not a
+// later copy verifies.
+func (p *prefetcher) mismatch(pm *pmod, file string) func(error) {
+	return func(err error) {
+		p.emit(PrefetchEvent{Kind: PrefetchMismatch, Path: pm.mod.Path, Version: pm.mod.Version, File: file, Class: failureClass(err), Err: err})
 	}
-	defer p.extract.release()
-	dir, err := p.c.cache.Extract(ctx, m)
-	if err != nil {
-		return "", versionError(m.Path, m.Version, err)
-	}
-	return dir, nil
 }
 
 // acquire waits for a transfer slot for one of pm's files (a zip is bulk),
@@ -330,111 +336,4 @@ func (p *prefetcher) hostOf(path string) string {
 		return u.Host
 	}
 	return s.URL
-}
-
-// Transfer priorities: a transfer resuming after a retry's wait first,
-// then go.mod and .info files, which are small and which the graph walk
-// waits for, then zips.
-const (
-	prioRetry = iota
-	prioSmall
-	prioBulk
-	numPrio
-)
-
-// slots is a counting semaphore whose waiters are served by priority,
-// then in order of arrival.
-type slots struct {
-	mu   sync.Mutex
-	free int
-	wait [numPrio][]chan struct{}
-}
-
-func newSlots(n int) *slots { return &slots{free: n} }
-
-func (s *slots) acquire(ctx context.Context, prio int) error {
-	s.mu.Lock()
-	if s.free > 0 {
-		s.free--
-		s.mu.Unlock()
-		return nil
-	}
-	ch := make(chan struct{})
-	s.wait[prio] = append(s.wait[prio], ch)
-	s.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		s.mu.Lock()
-		if i := slices.Index(s.wait[prio], ch); i >= 0 {
-			s.wait[prio] = slices.Delete(s.wait[prio], i, i+1)
-			s.mu.Unlock()
-			return context.Cause(ctx)
-		}
-		s.mu.Unlock()
-		s.release() // granted meanwhile: pass it on
-		return context.Cause(ctx)
-	}
-}
-
-func (s *slots) release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for prio := range s.wait {
-		if len(s.wait[prio]) > 0 {
-			ch := s.wait[prio][0]
-			s.wait[prio] = s.wait[prio][1:]
-			close(ch)
-			return
-		}
-	}
-	s.free++
-}
-
-// hostSlots bounds transfers overall and per host. Zips may hold at most
-// three quarters of either bound, so that the small files the graph walk
-// and the other modules wait for never queue behind a wall of large
-// downloads.
-type hostSlots struct {
-	all, allBulk *slots
-	perHost      int
-	mu           sync.Mutex
-	hosts        map[string][2]*slots // host → its slots, its bulk slots
-}
-
-func newHostSlots(total, perHost int) *hostSlots {
-	return &hostSlots{all: newSlots(total), allBulk: newSlots(bulkShare(total)), perHost: perHost,
-		hosts: make(map[string][2]*slots)}
-}
-
-func bulkShare(n int) int { return max(1, n*3/4) }
-
-func (h *hostSlots) acquire(ctx context.Context, host string, bulk bool, prio int) (release func(), err error) {
-	h.mu.Lock()
-	hs, ok := h.hosts[host]
-	if !ok {
-		hs = [2]*slots{newSlots(h.perHost), newSlots(bulkShare(h.perHost))}
-		h.hosts[host] = hs
-	}
-	h.mu.Unlock()
-	// Always in this order, bulk shares first, so that no two waiters
-	// hold what the other waits for.
-	order := []*slots{hs[0], h.all}
-	if bulk {
-		order = []*slots{hs[1], h.allBulk, hs[0], h.all}
-	}
-	for i, s := range order {
-		if err := s.acquire(ctx, prio); err != nil {
-			for _, held := range order[:i] {
-				held.release()
-			}
-			return nil, err
-		}
-	}
-	return func() {
-		for _, s := range order {
-			s.release()
-		}
-	}, nil
 }

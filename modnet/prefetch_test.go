@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -569,33 +571,6 @@ func BenchmarkPrefetchCached(b *testing.B) {
 	}
 }
 
-// BenchmarkPrefetchExtract measures the extraction stage: one verified
-// zip in the cache unpacked into its module directory.
-func BenchmarkPrefetchExtract(b *testing.B) {
-	f := newPrefetchFixture(b, modnettest.GraphConfig{Seed: 9, Modules: 1, ZipBytes: 8 << 20})
-	modcache := filepath.Join(b.TempDir(), "modcache")
-	c := f.client(b, modcache)
-	res, err := f.prefetch(b, c, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m := module.Version{Path: res.Modules[0].Path, Version: res.Modules[0].Version}
-	b.SetBytes(f.graph.ZipBytes)
-	for b.Loop() {
-		b.StopTimer()
-		dir, _ := c.cache.ModuleDir(m)
-		if err := RemoveAll(dir); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		pm := &pmod{mod: m}
-		p := &prefetcher{c: c, extract: newSlots(1)}
-		if _, err := p.extractZip(context.Background(), pm); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // TestPrefetchCanceled: a canceled prefetch returns at once, every module
 // failed with class canceled.
 func TestPrefetchCanceled(t *testing.T) {
@@ -611,5 +586,112 @@ func TestPrefetchCanceled(t *testing.T) {
 		if m.Class != "canceled" {
 			t.Errorf("%s@%s: class %q (%v), want canceled", m.Path, m.Version, m.Class, m.Err)
 		}
+	}
+}
+
+// TestPrefetchNoExtract: with NoExtract only the download cache is filled,
+// exactly as 'go mod download all' fills it, and the go command then
+// builds offline, extracting what it needs from the zips.
+func TestPrefetchNoExtract(t *testing.T) {
+	testenv.GoBin(t)
+	f := newPrefetchFixture(t, smallGraph)
+	modcache := filepath.Join(t.TempDir(), "modcache")
+	res, err := f.prefetch(t, f.client(t, modcache), &PrefetchRequest{NoExtract: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Modules {
+		if !m.GoModOnly && (m.Files.Dir != "" || m.Files.Sum == "" || m.Files.Zip == "") {
+			t.Errorf("%s@%s: files %+v; want a zip and its hash, no directory", m.Path, m.Version, m.Files)
+		}
+	}
+	goCache := filepath.Join(t.TempDir(), "modcache")
+	if out, err := goRun(t, f.mainDir, goCache, "GOPROXY", f.srv.URL, "GOSUMDB", f.srv.SumDB().GOSUMDB(), "GOFLAGS", "-modcacherw", "mod download all"); err != nil {
+		t.Fatalf("go mod download all: %v\n%s", err, out)
+	}
+	downloadOnly := func(files map[string]string) map[string]string {
+		maps.DeleteFunc(files, func(k, _ string) bool { return !strings.HasPrefix(k, "cache/download/") })
+		return files
+	}
+	got := cacheState(t, modcache)
+	if diffs := modnettest.DiffCaches(got, downloadOnly(cacheState(t, goCache)), "modkit", "go"); len(diffs) > 0 {
+		t.Errorf("download cache after prefetch -extract=false differs from go mod download all's:\n%s", strings.Join(diffs, "\n"))
+	}
+	if out, err := goRun(t, f.mainDir, modcache, "GOPROXY", "off", "GOFLAGS", "-modcacherw -mod=mod", "build ./..."); err != nil {
+		t.Fatalf("GOPROXY=off go build ./... on the download cache: %v\n%s", err, out)
+	}
+}
+
+// TestPrefetchHealsCorruption: zips and go.mod files corrupted in transit
+// (one byte flipped, the right length) on their first two downloads are
+// downloaded again; every module completes, each first failure is
+// reported as a mismatch event, and the cache holds what the go command
+// would store.
+func TestPrefetchHealsCorruption(t *testing.T) {
+	f := newPrefetchFixture(t, smallGraph)
+	f.srv.SetFaults(modnettest.Faults{Rules: []modnettest.Rule{
+		{Kind: modnettest.KindZip, First: 2, Fault: modnettest.Corrupt()},
+		{Kind: modnettest.KindMod, First: 2, Fault: modnettest.Corrupt()},
+	}})
+	modcache := filepath.Join(t.TempDir(), "modcache")
+	var mu sync.Mutex
+	mismatches := map[string]int{}
+	res, err := f.prefetch(t, f.client(t, modcache), &PrefetchRequest{OnEvent: func(ev PrefetchEvent) {
+		if ev.Kind == PrefetchMismatch {
+			mu.Lock()
+			mismatches[ev.File]++
+			mu.Unlock()
+			if ev.Err == nil || (ev.Class != "checksum" && ev.Class != "corrupt") {
+				t.Errorf("mismatch event %+v: want an error of class checksum or corrupt", ev)
+			}
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, gomods := 0, 0
+	for _, m := range res.Modules {
+		if m.GoModOnly {
+			gomods++
+		} else {
+			full++
+		}
+	}
+	// Every go.mod the graph fetched (read ahead from go.sum too) and every
+	// zip failed once.
+	if mismatches["zip"] != full || mismatches["mod"] < full+gomods {
+		t.Errorf("mismatch events %v; want one per zip (%d) and at least one per go.mod (%d)", mismatches, full, full+gomods)
+	}
+	for _, m := range res.Modules {
+		if m.GoModOnly {
+			continue
+		}
+		if h, err := os.ReadFile(m.Files.Zip + "hash"); err != nil || !strings.Contains(f.graph.GoSum, m.Path+" "+m.Version+" "+string(h)) {
+			t.Errorf("%s@%s: .ziphash %q (%v) is not the go.sum hash", m.Path, m.Version, h, err)
+		}
+	}
+}
+
+// TestPrefetchProgressTotals: the totals a progress line shows end exact:
+// every module of the build list done, every zip byte received, the sizes
+// the server announced adding up to the graph's zips.
+func TestPrefetchProgressTotals(t *testing.T) {
+	f := newPrefetchFixture(t, smallGraph)
+	prog := new(PrefetchProgress)
+	var early PrefetchTotals
+	var once sync.Once
+	_, err := f.prefetch(t, f.client(t, filepath.Join(t.TempDir(), "modcache")), &PrefetchRequest{Progress: prog,
+		OnEvent: func(PrefetchEvent) { once.Do(func() { early = prog.Snapshot() }) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(f.graph.BuildList)
+	if early.Modules != n {
+		t.Errorf("at the first event, %d modules planned; want go.sum's %d zip lines", early.Modules, n)
+	}
+	got := prog.Snapshot()
+	want := PrefetchTotals{Modules: n, ModulesDone: n, GoMods: got.GoMods, Bytes: f.graph.ZipBytes, ZipBytes: f.graph.ZipBytes, Exact: true}
+	if got != want || got.GoMods == 0 {
+		t.Errorf("final totals %+v, want %+v with go.mod files", got, want)
 	}
 }

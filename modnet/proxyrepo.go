@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 
+	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/retry"
 )
 
@@ -104,7 +105,7 @@ func newFetchError(redacted string, err error) error {
 		if errors.As(err, &se) {
 			return err // a bad GOAUTH, found at the first https request
 		}
-		return &fetchError{url: redacted, op: "Get", err: redactError(err)}
+		return &fetchError{url: redacted, op: "Get", err: web.RedactError(err)}
 	}
 	fe := &fetchError{url: redacted, op: "Get", status: re.Status, statusCode: re.StatusCode,
 		detail: re.Detail, err: re, attempts: re.Attempts, elapsed: re.Elapsed}
@@ -153,9 +154,9 @@ func (p *proxyRepo) getBytes(ctx context.Context, file string, limit int64) ([]b
 		if err == nil {
 			data, err = p.c.http.GetBytes(req, limit)
 		}
-		err = newFetchError(u.Redacted(), err)
+		err = newFetchError(web.RedactURL(u), err)
 	}
-	p.c.fetched(p.path, u.Redacted(), start, err)
+	p.c.fetched(p.path, web.RedactURL(u), start, err)
 	return data, err
 }
 
@@ -170,9 +171,9 @@ func (p *proxyRepo) readFile(u *url.URL, limit int64, dst io.Writer) ([]byte, er
 	f, err := os.Open(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, &fetchError{url: u.Redacted(), status: http.StatusText(http.StatusNotFound), statusCode: http.StatusNotFound, err: err}
+		return nil, &fetchError{url: web.RedactURL(u), status: http.StatusText(http.StatusNotFound), statusCode: http.StatusNotFound, err: err}
 	case errors.Is(err, fs.ErrPermission):
-		return nil, &fetchError{url: u.Redacted(), status: http.StatusText(http.StatusForbidden), statusCode: http.StatusForbidden, err: err}
+		return nil, &fetchError{url: web.RedactURL(u), status: http.StatusText(http.StatusForbidden), statusCode: http.StatusForbidden, err: err}
 	case err != nil:
 		return nil, err
 	}
@@ -187,7 +188,7 @@ func (p *proxyRepo) readFile(u *url.URL, limit int64, dst io.Writer) ([]byte, er
 	}
 	data, err := io.ReadAll(lr)
 	if err == nil && lr.N <= 0 {
-		err = fmt.Errorf("reading %s: response larger than %d bytes", u.Redacted(), limit)
+		err = fmt.Errorf("reading %s: response larger than %d bytes", web.RedactURL(u), limit)
 	}
 	return data, err
 }
@@ -301,7 +302,7 @@ func (p *proxyRepo) Zip(ctx context.Context, dst io.Writer, version string) erro
 	start := time.Now()
 	if u.Scheme == "file" {
 		_, err = p.readFile(u, maxZipFile, dst)
-		p.c.fetched(p.path, u.Redacted(), start, err)
+		p.c.fetched(p.path, web.RedactURL(u), start, err)
 		return err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -310,7 +311,7 @@ func (p *proxyRepo) Zip(ctx context.Context, dst io.Writer, version string) erro
 	}
 	if tmp, ok := dst.(*ZipTemp); ok {
 		lim := &limitedFile{ZipTemp: tmp, max: maxZipFile}
-		opts := &retry.DownloadOptions{Verify: func(int64) error { return tmp.Check() }}
+		opts := &retry.DownloadOptions{Verify: func(int64) error { return tmp.Check() }, OnSize: tmp.sized}
 		if p.c.NoRetry {
 			opts = nil
 		}
@@ -325,8 +326,8 @@ func (p *proxyRepo) Zip(ctx context.Context, dst io.Writer, version string) erro
 			err = copyBody(resp, dst)
 		}
 	}
-	err = newFetchError(u.Redacted(), err)
-	p.c.fetched(p.path, u.Redacted(), start, err)
+	err = newFetchError(web.RedactURL(u), err)
+	p.c.fetched(p.path, web.RedactURL(u), start, err)
 	return err
 }
 
@@ -334,12 +335,12 @@ func (p *proxyRepo) Zip(ctx context.Context, dst io.Writer, version string) erro
 func copyBody(resp *http.Response, dst io.Writer) error {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return &retry.Error{Method: http.MethodGet, URL: resp.Request.URL.Redacted(), StatusCode: resp.StatusCode,
+		return &retry.Error{Method: http.MethodGet, URL: web.RedactURL(resp.Request.URL), StatusCode: resp.StatusCode,
 			Status: resp.Status, Class: retry.Classify(resp.Request.Context(), nil, resp), Attempts: 1}
 	}
 	lr := &io.LimitedReader{R: resp.Body, N: maxZipFile + 1}
 	if _, err := io.Copy(dst, lr); err != nil {
-		return &retry.Error{Method: http.MethodGet, URL: resp.Request.URL.Redacted(), Class: retry.Truncated, Err: err, Attempts: 1}
+		return &retry.Error{Method: http.MethodGet, URL: web.RedactURL(resp.Request.URL), Class: retry.Truncated, Err: err, Attempts: 1}
 	}
 	if lr.N <= 0 {
 		return errZipTooLarge

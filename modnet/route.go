@@ -1,6 +1,7 @@
 package modnet
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // A SourceKind is the kind of one GOPROXY entry.
@@ -53,17 +56,23 @@ type Source struct {
 	Entry string `json:"-"`
 }
 
-// Redacted returns the source for messages: the URL with any password
-// replaced by "xxxxx", or the kind for direct and off.
+// Redacted returns the source for messages: the URL with its user
+// information (user name and password) replaced by "xxxxx", or the kind
+// for direct and off.
 func (s Source) Redacted() string {
 	if s.Kind != KindProxy {
 		return string(s.Kind)
 	}
-	u, err := url.Parse(s.URL)
-	if err != nil {
-		return s.URL
-	}
-	return u.Redacted()
+	return web.Redact(s.URL)
+}
+
+// MarshalJSON encodes the source with its URL redacted as by Redacted:
+// JSON is output, and credentials never show in output.
+func (s Source) MarshalJSON() ([]byte, error) {
+	type plain Source
+	p := plain(s)
+	p.URL = web.Redact(p.URL)
+	return json.Marshal(p)
 }
 
 // ListURL returns the URL of the module's version list, <base>/<module>/@v/list.
@@ -149,6 +158,15 @@ type ChecksumDB struct {
 	Err error `json:"-"`
 }
 
+// MarshalJSON encodes the decision with the URL's user information
+// redacted, as Source's.
+func (db ChecksumDB) MarshalJSON() ([]byte, error) {
+	type plain ChecksumDB
+	p := plain(db)
+	p.URL = web.Redact(p.URL)
+	return json.Marshal(p)
+}
+
 // A Route is the answer to "where would the go command fetch this module
 // from?": the sources it tries in order and the checksum database decision.
 type Route struct {
@@ -183,9 +201,9 @@ func (e *SettingError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Value.Name)
 	if e.Entry != "" && e.Entry != e.Value.Value {
-		fmt.Fprintf(&b, " entry %q", redactList(e.Entry))
+		fmt.Fprintf(&b, " entry %q", web.RedactList(e.Entry))
 	} else {
-		fmt.Fprintf(&b, "=%q", redactList(e.Value.Value))
+		fmt.Fprintf(&b, "=%q", web.RedactList(e.Value.Value))
 	}
 	if e.Value.Layer != LayerUnset {
 		fmt.Fprintf(&b, " (from %s)", e.Value.Where())
@@ -198,34 +216,6 @@ func (e *SettingError) Error() string {
 }
 
 func (e *SettingError) Unwrap() error { return e.Err }
-
-// redactList hides passwords in URLs inside a setting such as a GOPROXY
-// list, so that errors can quote the setting.
-func redactList(s string) string {
-	var b strings.Builder
-	for s != "" {
-		i := strings.IndexAny(s, ",| \t")
-		if i < 0 {
-			i = len(s)
-		}
-		tok := s[:i]
-		if u, err := url.Parse(strings.TrimSpace(tok)); err == nil && u.User != nil {
-			tok = u.Redacted()
-		} else if strings.Contains(tok, "@") && strings.Contains(tok, ":") {
-			// Unparsable but credential-shaped: hide everything before '@'.
-			if j := strings.Index(tok, "://"); j >= 0 {
-				tok = tok[:j+3] + "xxxxx" + tok[strings.LastIndex(tok, "@"):]
-			}
-		}
-		b.WriteString(tok)
-		if i < len(s) {
-			b.WriteByte(s[i])
-			i++
-		}
-		s = s[i:]
-	}
-	return b.String()
-}
 
 // ErrEmptyProxyList is the go command's complaint about a GOPROXY setting
 // with no usable entries, wrapped in a [SettingError].
@@ -289,7 +279,7 @@ func normaliseProxyURL(entry string) (string, error) {
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			ue.URL = redactList(ue.URL)
+			ue.URL = web.Redact(ue.URL)
 		}
 		return "", err
 	}
@@ -297,12 +287,12 @@ func normaliseProxyURL(entry string) (string, error) {
 	case "http", "https":
 	case "file":
 		if *u != (url.URL{Scheme: u.Scheme, Path: u.Path, RawPath: u.RawPath}) {
-			return "", fmt.Errorf("invalid file:// proxy URL with non-path elements: %s", u.Redacted())
+			return "", fmt.Errorf("invalid file:// proxy URL with non-path elements: %s", web.RedactURL(u))
 		}
 	case "":
-		return "", fmt.Errorf("invalid proxy URL missing scheme: %s", u.Redacted())
+		return "", fmt.Errorf("invalid proxy URL missing scheme: %s", web.RedactURL(u))
 	default:
-		return "", fmt.Errorf("invalid proxy URL scheme (must be https, http, file): %s", u.Redacted())
+		return "", fmt.Errorf("invalid proxy URL scheme (must be https, http, file): %s", web.RedactURL(u))
 	}
 	return raw, nil
 }

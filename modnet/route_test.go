@@ -116,7 +116,7 @@ func TestRouteErrors(t *testing.T) {
 		{"bad escape", []string{"GOPROXY", "https://x.test/%zz"}, "x.test/m",
 			[]string{`invalid URL escape "%zz"`}, false},
 		{"password redacted", []string{"GOPROXY", "ftp://user:secret@x.test"}, "x.test/m",
-			[]string{"ftp://user:xxxxx@x.test"}, false},
+			[]string{"ftp://xxxxx@x.test"}, false},
 		{"password redacted in parse errors", []string{"GOPROXY", "https://user:secret@[::1"}, "x.test/m",
 			[]string{"missing ']' in host", "xxxxx"}, false},
 		{"bad module path", []string{"GOPROXY", "direct"}, "x.test/m@v1", []string{"malformed module path"}, false},

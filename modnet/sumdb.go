@@ -15,6 +15,8 @@ import (
 	"sync"
 
 	"golang.org/x/mod/sumdb"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // A GetFunc fetches the body at an http or https URL. Answers that mean
@@ -142,6 +144,23 @@ func (d *SumDB) Lookup(ctx context.Context, path, version string) ([]string, err
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
 	}
+}
+
+// SumDB returns the client of the checksum database GOSUMDB names, the
+// one the Client verifies downloads with: it reaches the database over the
+// Client's HTTP stack (retries, the environment's HTTP proxy settings,
+// GOAUTH credentials) and keeps tiles in the Client's cache. It is for
+// module proxies that serve the database to go commands, with
+// [SumDB.ReadRemote]. GOSUMDB=off is an error.
+func (c *Client) SumDB() (*SumDB, error) {
+	if err := c.init(); err != nil {
+		return nil, err
+	}
+	db, err := ParseGOSUMDB(c.env.Lookup("GOSUMDB"))
+	if err != nil {
+		return nil, err
+	}
+	return c.sumdbs.get(c.env, c.cache, db, c.getBytes)
 }
 
 // ReadRemote returns the database's raw answer for path, such as "/latest",
@@ -483,7 +502,7 @@ func (d *SumDB) read(ctx context.Context, u *url.URL) ([]byte, error) {
 		return os.ReadFile(fileURLPath(u))
 	}
 	if d.get == nil {
-		return nil, fmt.Errorf("reading %s: no GetFunc", u.Redacted())
+		return nil, fmt.Errorf("reading %s: no GetFunc", web.RedactURL(u))
 	}
 	return d.get(ctx, u.String())
 }

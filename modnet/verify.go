@@ -2,12 +2,14 @@ package modnet
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/module"
@@ -93,6 +95,22 @@ func (s *GoSum) Lookup(path, version string) []GoSumLine {
 	return s.lines[module.Version{Path: path, Version: version}]
 }
 
+// Lines returns every line of the go.sum in file order. A go.mod hash
+// line has a Version ending in "/go.mod".
+func (s *GoSum) Lines() []GoSumLine {
+	if s == nil {
+		return nil
+	}
+	var all []GoSumLine
+	for _, lines := range s.lines {
+		all = append(all, lines...)
+	}
+	slices.SortFunc(all, func(a, b GoSumLine) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+	return all
+}
+
 // goModVersions returns the module versions with a go.mod hash line, sorted.
 func (s *GoSum) goModVersions() []module.Version {
 	if s == nil {
@@ -106,6 +124,20 @@ func (s *GoSum) goModVersions() []module.Version {
 	}
 	module.Sort(list)
 	return list
+}
+
+// zipVersions counts the module versions with a zip hash line.
+func (s *GoSum) zipVersions() int {
+	if s == nil {
+		return 0
+	}
+	n := 0
+	for m := range s.lines {
+		if !strings.HasSuffix(m.Version, "/go.mod") {
+			n++
+		}
+	}
+	return n
 }
 
 // HashZip returns the h1: hash of a module zip file, as recorded in go.sum

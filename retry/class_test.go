@@ -301,7 +301,7 @@ func TestClientFailuresLoopback(t *testing.T) {
 			if e.Class != tc.class || e.Attempts != tc.attempts {
 				t.Errorf("class %v after %d attempts, want %v after %d: %v", e.Class, e.Attempts, tc.class, tc.attempts, err)
 			}
-			if !strings.Contains(err.Error(), tc.msg) || !strings.HasPrefix(err.Error(), "GET "+strings.Replace(tc.url, "://", "://user:xxxxx@", 1)+": ") {
+			if !strings.Contains(err.Error(), tc.msg) || !strings.HasPrefix(err.Error(), "GET "+strings.Replace(tc.url, "://", "://xxxxx@", 1)+": ") {
 				t.Errorf("message %q, want the redacted URL and %q", err, tc.msg)
 			}
 			if strings.Contains(err.Error(), "secret") {

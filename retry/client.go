@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // Client sends GET and HEAD requests that survive transient failures. Its
@@ -29,9 +31,11 @@ type Client struct {
 	// retries by itself would multiply attempts; don't use one.
 	Transport http.RoundTripper
 
-	// CheckRedirect is the redirect policy, as in http.Client. nil follows
-	// up to 10 redirects, like http.Client and the go command. Errors it
-	// returns (other than http.ErrUseLastResponse) are never retried.
+	// CheckRedirect is the redirect policy, as in http.Client. nil is the
+	// go command's: at most 10 redirects, and none from https to another
+	// scheme, which would carry what was meant for a secure server in
+	// clear. Errors it returns (other than http.ErrUseLastResponse) are
+	// never retried.
 	CheckRedirect func(req *http.Request, via []*http.Request) error
 
 	// Disabled makes the Client behave like the go command's plain
@@ -167,7 +171,7 @@ type Client struct {
 // apply to a hook are zero.
 type Event struct {
 	Method     string
-	URL        string        // password redacted
+	URL        string        // user information redacted
 	Attempt    int           // 1-based number of the attempt concerned
 	Resumes    int           // resumes so far
 	Offset     int64         // OnResume: the byte offset the Range request asks for
@@ -261,15 +265,26 @@ func (c *Client) Clone() *Client {
 	}
 }
 
-// checkRedirect applies the caller's policy (or http.Client's default of
-// 10 redirects, which the go command mimics in
-// cmd/go/internal/web.checkRedirect) and marks refusals as final.
+// Attempts returns the most attempts the Client makes at one request
+// without progress: MaxAttempts or its default, 1 when Disabled. Callers
+// that repeat a request after a failure the Client cannot see, such as a
+// body that fails the caller's verification, stay within it.
+func (c *Client) Attempts() int {
+	c.init()
+	if c.Disabled {
+		return 1
+	}
+	return c.maxAttempts
+}
+
+// checkRedirect applies the caller's policy (or the go command's,
+// web.CheckRedirect) and marks refusals as final.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	var err error
 	if c.CheckRedirect != nil {
 		err = c.CheckRedirect(req, via)
-	} else if len(via) >= 10 {
-		err = errors.New("stopped after 10 redirects")
+	} else {
+		err = web.CheckRedirect(req, via)
 	}
 	if err != nil && err != http.ErrUseLastResponse {
 		return &redirectError{err}
@@ -344,7 +359,7 @@ func (c *Client) newCall(req *http.Request) *call {
 		c:      c,
 		ctx:    req.Context(),
 		method: m,
-		url:    redactedURL(req.URL),
+		url:    web.RedactURL(req.URL),
 		host:   req.URL.Host,
 		start:  time.Now(),
 	}

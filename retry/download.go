@@ -26,6 +26,11 @@ type DownloadOptions struct {
 	// Verify, if not nil, checks the complete body in the destination
 	// (for example its hash) and returns an error if it is wrong.
 	Verify func(size int64) error
+
+	// OnSize, if not nil, is told the size of the whole body when a
+	// response announces it (Content-Length of a 200, the total of a
+	// 206's Content-Range), for progress reports.
+	OnSize func(size int64)
 }
 
 // Download sends the GET request req and streams the body of the response
@@ -174,6 +179,9 @@ func (d *download) receive(resp *http.Response) error {
 		return &restartError{err}
 	default:
 		return nil
+	}
+	if d.total >= 0 && d.opts.OnSize != nil {
+		d.opts.OnSize(d.total)
 	}
 	if x := d.opts.ExpectedSize; x > 0 && d.total >= 0 && d.total != x {
 		return d.corrupt(fmt.Errorf("%w: server announced %d bytes, want %d", errCorrupt, d.total, x))

@@ -30,7 +30,7 @@ var ErrRetryAfterTooLong = errors.New("Retry-After exceeds RetryAfterMax")
 // (cmd/go/internal/web, HTTPError.Is).
 type Error struct {
 	Method     string        // request method
-	URL        string        // request URL, password redacted (url.URL.Redacted)
+	URL        string        // request URL, user information redacted (user name too: tokens are often passed as one)
 	Class      Class         // why the last attempt failed
 	StatusCode int           // the HTTP status, when the failure is an error status; else 0
 	Status     string        // the status text with its code, such as "404 Not Found", when StatusCode is set
@@ -141,15 +141,6 @@ var (
 	errCorrupt  = errors.New("corrupt download")
 	errTooLarge = errors.New("response body too large")
 )
-
-// redactedURL returns u with its password hidden; URLs are the only part of
-// a request this package ever logs or reports.
-func redactedURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	return u.Redacted()
-}
 
 // causeOf strips net/http's *url.Error, whose text repeats the method and
 // URL that *Error already prints (with the password only partly hidden).

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // latency estimates a host's time to first byte the way TCP estimates
@@ -168,7 +170,7 @@ func closeLate(results <-chan hedgeResult, n int) {
 }
 
 func (c *Client) onHedge(req *http.Request, delay time.Duration) {
-	ev := Event{Method: req.Method, URL: redactedURL(req.URL), Delay: delay}
+	ev := Event{Method: req.Method, URL: web.RedactURL(req.URL), Delay: delay}
 	if ev.Method == "" {
 		ev.Method = http.MethodGet
 	}

@@ -337,7 +337,7 @@ func TestNoCredentialsInLogsOrErrors(t *testing.T) {
 				t.Errorf("credentials leaked: %s", s)
 			}
 		}
-		for _, msg := range []string{"msg=attempt", "msg=retrying", "msg=\"giving up\"", "class=refused", "url=http://user:xxxxx@proxy.test/private/@v/list"} {
+		for _, msg := range []string{"msg=attempt", "msg=retrying", "msg=\"giving up\"", "class=refused", "url=http://xxxxx@proxy.test/private/@v/list"} {
 			if !strings.Contains(log.String(), msg) {
 				t.Errorf("log lacks %q:\n%s", msg, log.String())
 			}

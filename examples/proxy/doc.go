@@ -1,7 +1,8 @@
 // Command proxy is a caching Go module proxy built on modkit: point the go
 // command's GOPROXY at it, and it serves the module proxy protocol and the
 // checksum database from its own disk, fetching what it lacks through a
-// [modnet.Fetcher], with modnet's retries, resumes and verification.
+// [modproxy.Server] over a [modnet.Client], with modnet's retries, resumes
+// and verification.
 //
 // Usage:
 //
@@ -10,7 +11,7 @@
 //
 // It serves:
 //
-//	/<module>/@v/list              tagged versions, retracted ones left out
+//	/<module>/@v/list              tagged versions, retracted ones included
 //	/<module>/@v/<version>.info    .mod, .zip: stored once, served with Range and ETag
 //	/<module>/@latest
 //	/sumdb/<name>/supported        the checksum database of GOSUMDB, proxied,
@@ -26,10 +27,12 @@
 // checksum database's state (gopath/) and the store it serves from
 // (store/, a GOPROXY tree).
 //
-// When upstream fails, a version list or @latest is answered with the last
-// good answer, marked with a Warning header. "Not found" is answered with
-// 404, a timeout with 404 and Cache-Control: no-store, other upstream
-// failures with 502 and the error text, which the go command prints.
+// Each file is fetched on its own: a .mod request fetches the go.mod
+// alone. When upstream fails, a version list or @latest is answered with
+// the last good answer, marked with a Warning header. "Not found" is
+// answered with 404, a timeout with 404 and Cache-Control: no-store, other
+// upstream failures with 502 and the error text, which the go command
+// prints.
 //
 // Logs are structured (log/slog), one record per request, text or JSON
 // (-log-json); they never contain request headers or credentials.

@@ -35,7 +35,7 @@ func TestGoCommandThroughProxy(t *testing.T) {
 		ResponseHeaderTimeout: 500 * time.Millisecond, StallTimeout: 500 * time.Millisecond}
 	// The proxy finds the checksum database through its upstream's
 	// /sumdb/<name>/supported, as the go command would.
-	p := newTestProxyConfig(t, upstream, hc, func(c *config, _ map[string]string) {
+	p := startProxy(t, upstream, hc, func(c *config, _ map[string]string) {
 		c.gosumdb = upstream.SumDB().Key()
 	})
 
@@ -68,7 +68,7 @@ func TestGoCommandThroughProxy(t *testing.T) {
 			sumdbFromProxy++
 		}
 	}
-	lookups := strings.Count(p.logs.String(), "path=/sumdb/"+upstream.SumDB().Name()+"/lookup/")
+	lookups := strings.Count(p.logText(t), "path=/sumdb/"+upstream.SumDB().Name()+"/lookup/")
 	t.Logf("upstream: %d requests, %d with faults, %d to the checksum database; go command: %d lookups through the proxy",
 		len(upstream.Requests()), faulted, sumdbFromProxy, lookups)
 	if faulted == 0 {

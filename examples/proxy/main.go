@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/modnet/modproxy"
 	"github.com/modkit/modkit/retry"
 )
 
@@ -101,6 +102,7 @@ func run(ctx context.Context, args []string, environ map[string]string, stderr i
 		return 1
 	}
 	defer client.Close()
+	defer s.Close()
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
@@ -141,8 +143,10 @@ func run(ctx context.Context, args []string, environ map[string]string, stderr i
 // upstream route (GOPROXY, GONOPROXY, GOPRIVATE, GOAUTH...) comes from the
 // environment as for the go command, with -upstream and -gosumdb taking
 // precedence; the module cache and the checksum database's state live in
-// the proxy's own directory, beside the store.
-func newServer(cfg *config, environ map[string]string, logger *slog.Logger, hc *retry.Client) (*Server, *modnet.Client, error) {
+// the proxy's own directory, beside the store. The checksum database is
+// reached through the Client, on the same HTTP stack as module requests
+// (retries, HTTP proxy settings, GOAUTH credentials).
+func newServer(cfg *config, environ map[string]string, logger *slog.Logger, hc *retry.Client) (*modproxy.Server, *modnet.Client, error) {
 	if !filepath.IsAbs(cfg.cacheDir) {
 		abs, err := filepath.Abs(cfg.cacheDir)
 		if err != nil {
@@ -174,43 +178,33 @@ func newServer(cfg *config, environ map[string]string, logger *slog.Logger, hc *
 	for _, src := range sources {
 		upstream = append(upstream, src.Redacted()) // never log credentials
 	}
-
-	sumdbs := make(map[string]ChecksumDB)
 	db, err := modnet.ParseGOSUMDB(env.Lookup("GOSUMDB"))
 	switch {
 	case err != nil && cfg.gosumdb != "":
 		return nil, nil, fmt.Errorf("-gosumdb: %w", err)
 	case err != nil:
 		return nil, nil, err
-	case db.Name != "":
-		d, err := modnet.NewSumDB(env, nil, db, getBytes(hc))
-		if err != nil {
-			return nil, nil, err
-		}
-		sumdbs[db.Name] = d
 	}
 
 	client := &modnet.Client{Env: env, HTTP: hc, Logger: logger}
-	s := &Server{
-		Fetcher:           &modnet.Fetcher{Client: client},
-		Store:             &DiskStore{Dir: filepath.Join(cfg.cacheDir, "store")},
+	sumdbs := make(map[string]modproxy.ChecksumDB)
+	if db.Name != "" {
+		d, err := client.SumDB()
+		if err != nil {
+			return nil, nil, err
+		}
+		sumdbs[d.Name()] = d
+	}
+	s := &modproxy.Server{
+		Client:            client,
+		Verify:            true,
+		Store:             &modproxy.DiskStore{Dir: filepath.Join(cfg.cacheDir, "store")},
 		SumDBs:            sumdbs,
 		SumDBLatestMaxAge: cfg.latestMaxAge,
+		TimeoutNotFound:   true,
 		Logger:            logger,
 	}
 	logger.Info("configuration", "cache", cfg.cacheDir, "upstream", strings.Join(upstream, " "),
 		"gonoproxy", env.Get("GONOPROXY"), "sumdb", db.Name)
 	return s, client, nil
-}
-
-// getBytes is the checksum database's transport: the proxy's retrying
-// client, whose errors match fs.ErrNotExist for 404 and 410.
-func getBytes(hc *retry.Client) modnet.GetFunc {
-	return func(ctx context.Context, url string) ([]byte, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return nil, err
-		}
-		return hc.GetBytes(req, 0)
-	}
 }

@@ -4,7 +4,7 @@
 //
 //	modfetch route [-json] MODULE...
 //	modfetch download [-json] [-x] [-noretry] MODULE@VERSION...
-//	modfetch prefetch [-json] [-j N] [-modfile PATH]
+//	modfetch prefetch [-json] [-j N] [-modfile PATH] [-extract=false]
 //
 // route prints, for each module path, the sources the go command would try
 // in order (GOPROXY entries with their fallback rule, direct, off), the
@@ -24,10 +24,16 @@
 // host (default 64 overall, 32 per host); -modfile names the go.mod
 // (default: that of the module containing the current directory; where
 // a go.work puts that module in a workspace, a note says that only its
-// graph is prefetched).
-// On a terminal a live progress line shows on standard error; otherwise
-// only the closing summary does. -json prints each event (start, retry,
-// done, fail) as a JSON object per line on standard output, then a
+// graph is prefetched); -extract=false fills only the download cache
+// (.info, .mod, .zip and .ziphash of each module, every zip verified),
+// from which the go command extracts modules on first use, offline: what a
+// CI cache should hold.
+// On a terminal a live progress line shows on standard error (modules
+// done of how many, MiB received of how many, rate and ETA); otherwise
+// only the closing summary does, after a warning for each download that
+// failed verification and is downloaded again. -json prints each event
+// (start, retry, mismatch, done, fail) as a JSON object per line on
+// standard output, then a
 // "summary" object. It exits 0 only when every module is in the cache and
 // verified.
 //
@@ -55,7 +61,7 @@ type command struct {
 var commands = []command{
 	{"route", "route [-json] MODULE...", runRoute},
 	{"download", "download [-json] [-x] [-noretry] MODULE@VERSION...", runDownload},
-	{"prefetch", "prefetch [-json] [-j N] [-modfile PATH]", runPrefetch},
+	{"prefetch", "prefetch [-json] [-j N] [-modfile PATH] [-extract=false]", runPrefetch},
 }
 
 func main() {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +44,7 @@ func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print each event as one JSON object per line, then a summary")
 	jobs := fs.Int("j", 0, "transfers in flight at once, overall and to one host (default 64 overall, 32 per host)")
 	modFile := fs.String("modfile", "", "the main module's go.mod (default: that of the module containing the current directory)")
+	extract := fs.Bool("extract", true, "extract modules; -extract=false fills only the download cache (.info, .mod, .zip, .ziphash), which the go command extracts from on first use")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -66,15 +68,22 @@ func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	client := &modnet.Client{Env: env}
 	defer client.Close()
 
-	req := &modnet.PrefetchRequest{ModFile: *modFile, Jobs: *jobs, PerHost: *jobs}
+	req := &modnet.PrefetchRequest{ModFile: *modFile, Jobs: *jobs, PerHost: *jobs, NoExtract: !*extract}
 	var prog *progress
 	switch {
 	case *asJSON:
 		enc := json.NewEncoder(stdout)
 		req.OnEvent = func(ev modnet.PrefetchEvent) { enc.Encode(eventLine(ev)) }
 	case isTerminal(stderr):
-		prog = newProgress(stderr)
+		req.Progress = new(modnet.PrefetchProgress)
+		prog = newProgress(stderr, req.Progress)
 		req.OnEvent = prog.event
+	default:
+		req.OnEvent = func(ev modnet.PrefetchEvent) {
+			if ev.Kind == modnet.PrefetchMismatch {
+				fmt.Fprintln(stderr, mismatchWarning(ev))
+			}
+		}
 	}
 	res, err := client.Prefetch(ctx, req)
 	if prog != nil {
@@ -204,22 +213,34 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// progress keeps a live status line on a terminal, redrawn at most ten
-// times a second.
-type progress struct {
-	w    io.Writer
-	mu   sync.Mutex
-	done chan struct{}
-	wg   sync.WaitGroup
-
-	start                                  time.Time
-	modules, gomods, inflight, failed, ret int
-	bytes                                  int64
-	dirty                                  bool
+// mismatchWarning is the warning for a file that failed verification and
+// is downloaded again.
+func mismatchWarning(ev modnet.PrefetchEvent) string {
+	return fmt.Sprintf("modfetch prefetch: warning: %s@%s: downloaded %s failed verification (%s), downloading it again: %s",
+		ev.Path, ev.Version, ev.File, ev.Class, oneLine(ev.Err))
 }
 
-func newProgress(w io.Writer) *progress {
-	p := &progress{w: w, done: make(chan struct{}), start: time.Now()}
+// oneLine returns the first line of err's message.
+func oneLine(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
+}
+
+// progress keeps a live status line on a terminal, redrawn ten times a
+// second, with the totals of a PrefetchProgress.
+type progress struct {
+	w      io.Writer
+	totals *modnet.PrefetchProgress
+	mu     sync.Mutex
+	done   chan struct{}
+	wg     sync.WaitGroup
+
+	start                 time.Time
+	inflight, failed, ret int
+}
+
+func newProgress(w io.Writer, totals *modnet.PrefetchProgress) *progress {
+	p := &progress{w: w, totals: totals, done: make(chan struct{}), start: time.Now()}
 	p.wg.Go(func() {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
@@ -238,24 +259,19 @@ func newProgress(w io.Writer) *progress {
 func (p *progress) event(ev modnet.PrefetchEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.dirty = true
 	switch ev.Kind {
 	case modnet.PrefetchStart:
 		p.inflight++
 	case modnet.PrefetchRetry:
 		p.ret++
+	case modnet.PrefetchMismatch:
+		fmt.Fprintf(p.w, "\r\033[K%s\n", mismatchWarning(ev))
 	case modnet.PrefetchDone, modnet.PrefetchFail:
 		if ev.Elapsed > 0 { // it had started
 			p.inflight--
 		}
-		p.bytes += ev.Bytes
-		switch {
-		case ev.Kind == modnet.PrefetchFail:
+		if ev.Kind == modnet.PrefetchFail {
 			p.failed++
-		case ev.GoModOnly:
-			p.gomods++
-		default:
-			p.modules++
 		}
 	}
 }
@@ -263,15 +279,29 @@ func (p *progress) event(ev modnet.PrefetchEvent) {
 func (p *progress) draw(final bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.dirty && !final {
-		return
-	}
-	p.dirty = false
-	fmt.Fprintf(p.w, "\r\033[Kprefetch: %d modules, %d go.mod, %s, %d in flight, %d retries, %d failed, %.1fs",
-		p.modules, p.gomods, mib(p.bytes), p.inflight, p.ret, p.failed, time.Since(p.start).Seconds())
+	fmt.Fprintf(p.w, "\r\033[K%s", progressLine(p.totals.Snapshot(), time.Since(p.start), p.inflight, p.ret, p.failed))
 	if final {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
+}
+
+// progressLine is the live status: modules n/N, MiB of MiB (estimated,
+// "~", until every size is known), rate and ETA.
+func progressLine(t modnet.PrefetchTotals, elapsed time.Duration, inflight, retries, failed int) string {
+	approx := "~"
+	if t.Exact {
+		approx = ""
+	}
+	line := fmt.Sprintf("prefetch: modules %d/%s%d, go.mod %d, %.1f of %s%.1f MiB", t.ModulesDone, approx, t.Modules, t.GoMods,
+		float64(t.Bytes)/(1<<20), approx, float64(max(t.ZipBytes, t.Bytes))/(1<<20))
+	if rate := float64(t.Bytes) / elapsed.Seconds(); t.Bytes > 0 && elapsed > 0 {
+		eta := "?"
+		if left := t.ZipBytes - t.Bytes; left >= 0 && t.ZipBytes > 0 {
+			eta = fmt.Sprintf("%ds", int(float64(left)/rate+0.5))
+		}
+		line += fmt.Sprintf(", %.1f MiB/s, ETA %s", rate/(1<<20), eta)
+	}
+	return line + fmt.Sprintf(", %d in flight, %d retries, %d failed, %.1fs", inflight, retries, failed, elapsed.Seconds())
 }
 
 // stop ends the live line, clearing it for the summary.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modkit/modkit/modnet"
 	"github.com/modkit/modkit/modnet/modnettest"
@@ -167,25 +168,79 @@ func TestIsTerminal(t *testing.T) {
 	}
 }
 
-// TestProgressLine drives the live progress line as a terminal would see
+// TestProgressDraw drives the live progress line as a terminal would see
 // it: one line rewritten in place, then cleared for the summary.
-func TestProgressLine(t *testing.T) {
+func TestProgressDraw(t *testing.T) {
 	var out strings.Builder
-	p := &progress{w: &out, done: make(chan struct{})}
+	p := &progress{w: &out, totals: new(modnet.PrefetchProgress), done: make(chan struct{})}
 	p.event(modnet.PrefetchEvent{Kind: modnet.PrefetchStart, Path: "a.test/m", Version: "v1.0.0", File: "zip"})
 	p.event(modnet.PrefetchEvent{Kind: modnet.PrefetchRetry, Path: "a.test/m", Version: "v1.0.0", File: "zip", Class: "reset"})
 	p.draw(false)
-	p.event(modnet.PrefetchEvent{Kind: modnet.PrefetchDone, Path: "a.test/m", Version: "v1.0.0", Bytes: 3 << 20, Elapsed: 1})
+	p.event(modnet.PrefetchEvent{Kind: modnet.PrefetchFail, Path: "a.test/m", Version: "v1.0.0", Elapsed: 1})
 	p.draw(false)
-	p.draw(false) // nothing new: nothing drawn
 	close(p.done)
 	p.draw(true)
 	frames := strings.Split(out.String(), "\r\033[K")
 	if len(frames) != 5 || frames[0] != "" || frames[4] != "" {
 		t.Fatalf("output %q: want three frames, then a cleared line", out.String())
 	}
-	if !strings.HasPrefix(frames[1], "prefetch: 0 modules, 0 go.mod, 0.0 MiB, 1 in flight, 1 retries, 0 failed") ||
-		!strings.HasPrefix(frames[2], "prefetch: 1 modules, 0 go.mod, 3.0 MiB, 0 in flight, 1 retries, 0 failed") {
+	if !strings.Contains(frames[1], ", 1 in flight, 1 retries, 0 failed") ||
+		!strings.Contains(frames[2], ", 0 in flight, 1 retries, 1 failed") {
 		t.Errorf("frames %q", frames)
+	}
+}
+
+// -extract=false fills only the download cache: no module directory.
+func TestPrefetchNoExtract(t *testing.T) {
+	g, _, dir := prefetchSetup(t)
+	code, _, stderr := runCmd("prefetch", "-extract=false", "-modfile", filepath.Join(dir, "go.mod"))
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	modcache := os.Getenv("GOMODCACHE")
+	entries, err := os.ReadDir(modcache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "cache" {
+			t.Errorf("%s in the module cache; want only cache/", e.Name())
+		}
+	}
+	for _, m := range g.BuildList {
+		if _, err := os.Stat(filepath.Join(modcache, "cache", "download", m.Path, "@v", m.Version+".ziphash")); err != nil {
+			t.Errorf("%s: %v", m, err)
+		}
+	}
+}
+
+// A corrupted download is announced as a warning before it heals.
+func TestPrefetchMismatchWarning(t *testing.T) {
+	g, srv, dir := prefetchSetup(t)
+	victim := g.BuildList[0]
+	srv.SetFaults(modnettest.Faults{Rules: []modnettest.Rule{{Module: victim.Path, Kind: modnettest.KindZip, First: 1, Fault: modnettest.Corrupt()}}})
+	code, _, stderr := runCmd("prefetch", "-modfile", filepath.Join(dir, "go.mod"))
+	want := "modfetch prefetch: warning: " + victim.String() + ": downloaded zip failed verification (corrupt), downloading it again: "
+	if code != 0 || !strings.Contains(stderr, want) {
+		t.Errorf("exit %d, stderr %q; want it to contain %q", code, stderr, want)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	for _, tc := range []struct {
+		t       modnet.PrefetchTotals
+		elapsed time.Duration
+		want    string
+	}{
+		{modnet.PrefetchTotals{Modules: 139}, 0,
+			"prefetch: modules 0/~139, go.mod 0, 0.0 of ~0.0 MiB, 0 in flight, 0 retries, 0 failed, 0.0s"},
+		{modnet.PrefetchTotals{Modules: 139, ModulesDone: 40, GoMods: 3, Bytes: 20 << 20, ZipBytes: 100 << 20}, 2 * time.Second,
+			"prefetch: modules 40/~139, go.mod 3, 20.0 of ~100.0 MiB, 10.0 MiB/s, ETA 8s, 0 in flight, 0 retries, 0 failed, 2.0s"},
+		{modnet.PrefetchTotals{Modules: 139, ModulesDone: 139, Bytes: 100 << 20, ZipBytes: 100 << 20, Exact: true}, 4 * time.Second,
+			"prefetch: modules 139/139, go.mod 0, 100.0 of 100.0 MiB, 25.0 MiB/s, ETA 0s, 0 in flight, 0 retries, 0 failed, 4.0s"},
+	} {
+		if got := progressLine(tc.t, tc.elapsed, 0, 0, 0); got != tc.want {
+			t.Errorf("progressLine(%+v, %v) =\n%q\nwant\n%q", tc.t, tc.elapsed, got, tc.want)
+		}
 	}
 }

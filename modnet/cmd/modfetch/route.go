@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -60,9 +61,9 @@ func printRoute(w io.Writer, r *modnet.Route) {
 	case db.Verify && db.Err != nil:
 		fmt.Fprintf(w, "  checksum database: error: %v\n", db.Err)
 	case db.Verify && db.Explicit:
-		fmt.Fprintf(w, "  checksum database: %s at %s\n", db.Name, db.URL)
+		fmt.Fprintf(w, "  checksum database: %s at %s\n", db.Name, web.Redact(db.URL))
 	case db.Verify:
-		fmt.Fprintf(w, "  checksum database: %s (through a proxy that supports it, else %s)\n", db.Name, db.URL)
+		fmt.Fprintf(w, "  checksum database: %s (through a proxy that supports it, else %s)\n", db.Name, web.Redact(db.URL))
 	default:
 		fmt.Fprintf(w, "  checksum database: not consulted: %s\n", db.Reason)
 	}

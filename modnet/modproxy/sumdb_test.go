@@ -1,4 +1,4 @@
-package main
+package modproxy
 
 import (
 	"fmt"
@@ -175,5 +175,30 @@ func TestSumDBTileCutShort(t *testing.T) {
 	resp, body = p.get("/sumdb/" + name + "/latest")
 	if resp.StatusCode != 200 || string(body) != string(latest) || resp.Header.Get("Warning") == "" {
 		t.Errorf("latest while upstream fails: %d, Warning %q; want the last one, stale", resp.StatusCode, resp.Header.Get("Warning"))
+	}
+}
+
+// TestSumDBPrivateLookupRefused: a lookup of a path whose route keeps it
+// out of the checksum database (GONOSUMDB, GOPRIVATE) never reaches the
+// database through the proxy.
+func TestSumDBPrivateLookupRefused(t *testing.T) {
+	upstream := modnettest.NewServer(testModules...)
+	defer upstream.Close()
+	for _, setting := range []string{"GONOSUMDB", "GOPRIVATE"} {
+		p := newTestProxyConfig(t, upstream, nil, func(_ *Server, environ map[string]string) {
+			environ[setting] = "example.com/m"
+		})
+		upstream.ResetRequests()
+		name := upstream.SumDB().Name()
+		resp, body := p.get("/sumdb/" + name + "/lookup/example.com/m@v1.0.0")
+		if resp.StatusCode != 404 || !strings.Contains(string(body), "example.com/m is private here") {
+			t.Errorf("%s: lookup of a private path: %d %q, want 404", setting, resp.StatusCode, body)
+		}
+		if reqs := upstream.Requests(); len(reqs) != 0 {
+			t.Errorf("%s: the lookup reached upstream:\n%s", setting, reqs)
+		}
+		if resp, _ := p.get("/sumdb/" + name + "/lookup/example.com/!upper@v0.1.0"); resp.StatusCode != 200 {
+			t.Errorf("%s: lookup of a public path: %d", setting, resp.StatusCode)
+		}
 	}
 }

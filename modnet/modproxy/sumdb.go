@@ -1,4 +1,4 @@
-package main
+package modproxy
 
 import (
 	"bytes"
@@ -14,6 +14,13 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
+// ChecksumDB reads an upstream checksum database, as *modnet.SumDB does:
+// path is "/latest", "/lookup/..." or "/tile/...", and "not found"
+// answers match fs.ErrNotExist.
+type ChecksumDB interface {
+	ReadRemote(ctx context.Context, path string) ([]byte, error)
+}
+
 // serveSumDB answers /sumdb/<name>/<path> for the checksum databases the
 // proxy serves, as the go command asks them of a GOPROXY entry
 // (cmd/go/internal/modfetch/sumdb.go: dbClient.initBase asks
@@ -21,8 +28,11 @@ import (
 // The go command verifies every answer, so the proxy passes them through;
 // it only caches them: tiles for ever (a tile's content never changes),
 // lookups for ever (a record never changes; its signed tree head merely
-// ages), and the signed tree head for SumDBLatestMaxAge.
-func (s *Server) serveSumDB(w http.ResponseWriter, r *http.Request, target string) {
+// ages), and the signed tree head for SumDBLatestMaxAge. A lookup of a
+// path whose route does not consult the database (GONOSUMDB, GOPRIVATE)
+// is refused, so that a private path never reaches the database through
+// the proxy.
+func (s *Server) serveSumDB(w *recorder, r *http.Request, target string) {
 	name, rest, _ := strings.Cut(target, "/")
 	db := s.SumDBs[name]
 	if db == nil {
@@ -37,13 +47,15 @@ func (s *Server) serveSumDB(w http.ResponseWriter, r *http.Request, target strin
 		s.serveSumDBLatest(w, r, db, key)
 	case strings.HasPrefix(rest, "lookup/"):
 		escPath, escVersion, ok := strings.Cut(strings.TrimPrefix(rest, "lookup/"), "@")
-		if ok {
-			_, err1 := module.UnescapePath(escPath)
-			_, err2 := module.UnescapeVersion(escVersion)
-			ok = err1 == nil && err2 == nil
-		}
-		if !ok {
+		modPath, err1 := module.UnescapePath(escPath)
+		_, err2 := module.UnescapeVersion(escVersion)
+		if !ok || err1 != nil || err2 != nil {
 			respond(w, r, http.StatusNotFound, cacheNotFound, "not found: malformed lookup")
+			return
+		}
+		if !s.up.ChecksumDB(modPath) {
+			respond(w, r, http.StatusNotFound, cacheNever,
+				fmt.Sprintf("not found: %s is private here (GONOSUMDB, GOPRIVATE or GOSUMDB=off): not looked up in checksum database %s", modPath, name))
 			return
 		}
 		s.serveSumDBFile(w, r, db, key, "/"+rest, typeText, cacheLookup, nil)
@@ -68,8 +80,8 @@ func (s *Server) serveSumDB(w http.ResponseWriter, r *http.Request, target strin
 
 // serveSumDBFile answers a lookup or tile from the store, fetching and
 // storing it on a miss.
-func (s *Server) serveSumDBFile(w http.ResponseWriter, r *http.Request, db ChecksumDB, key, remote, ctype, cacheControl string, check func([]byte) error) {
-	if s.serveStored(w, r, key, ctype, cacheControl) {
+func (s *Server) serveSumDBFile(w *recorder, r *http.Request, db ChecksumDB, key, remote, ctype, cacheControl string, check func([]byte) error) {
+	if s.serveStored(w, r, key, ctype, cacheControl, "store") {
 		return
 	}
 	v, err := s.fill(r.Context(), "sumdb\x00"+key, func(ctx context.Context) (any, error) {
@@ -91,6 +103,7 @@ func (s *Server) serveSumDBFile(w http.ResponseWriter, r *http.Request, db Check
 		s.fail(w, r, err)
 		return
 	}
+	w.from = "upstream"
 	serveBytes(w, r, v.([]byte), ctype, cacheControl)
 }
 
@@ -99,7 +112,7 @@ func (s *Server) serveSumDBFile(w http.ResponseWriter, r *http.Request, db Check
 // upstream fails) the stored one however old. An old tree head is safe:
 // the go command checks that every tree it sees is consistent with the
 // newest it knows, and merely proves less with an older one.
-func (s *Server) serveSumDBLatest(w http.ResponseWriter, r *http.Request, db ChecksumDB, key string) {
+func (s *Server) serveSumDBLatest(w *recorder, r *http.Request, db ChecksumDB, key string) {
 	maxAge := s.SumDBLatestMaxAge
 	if maxAge <= 0 {
 		maxAge = time.Minute
@@ -110,6 +123,7 @@ func (s *Server) serveSumDBLatest(w http.ResponseWriter, r *http.Request, db Che
 		data, err := io.ReadAll(f)
 		f.Close()
 		if left := maxAge - s.clock().Sub(oi.ModTime); err == nil && left > 0 {
+			w.from = "store"
 			serveBytes(w, r, data, typeText, "public, max-age="+strconv.Itoa(int(left/time.Second)))
 			return
 		}

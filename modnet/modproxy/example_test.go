@@ -1,4 +1,4 @@
-package main
+package modproxy_test
 
 import (
 	"fmt"
@@ -13,10 +13,11 @@ import (
 
 	"github.com/modkit/modkit/modnet"
 	"github.com/modkit/modkit/modnet/modnettest"
+	"github.com/modkit/modkit/modnet/modproxy"
 )
 
-// A Server is an http.Handler: the proxy is a modnet.Fetcher for upstream
-// and a Store for what it has fetched.
+// A Server is an http.Handler: a modnet.Client for upstream and a Store
+// for what it has fetched.
 func ExampleServer() {
 	upstream := modnettest.NewServer(
 		modnettest.Module{Path: "example.com/hello", Version: "v1.0.0"},
@@ -42,11 +43,13 @@ func ExampleServer() {
 	}
 	client := &modnet.Client{Env: env}
 	defer client.Close()
-	proxy := httptest.NewServer(&Server{
-		Fetcher: &modnet.Fetcher{Client: client},
-		Store:   &DiskStore{Dir: filepath.Join(dir, "store")},
-		Logger:  slog.New(slog.DiscardHandler),
-	})
+	s := &modproxy.Server{
+		Client: client,
+		Store:  &modproxy.DiskStore{Dir: filepath.Join(dir, "store")},
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	defer s.Close()
+	proxy := httptest.NewServer(s)
 	defer proxy.Close()
 
 	for _, path := range []string{"/example.com/hello/@v/list", "/example.com/hello/@v/v1.1.0.mod", "/example.com/nope/@latest"} {

@@ -1,9 +1,11 @@
-package main
+package modproxy
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modkit/modkit/modnet"
 	"github.com/modkit/modkit/modnet/modnettest"
 	"github.com/modkit/modkit/retry"
 )
@@ -47,12 +50,13 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// testProxy is the proxy as main builds it, in front of a modnettest
-// upstream, served on loopback.
+// testProxy is a Server over a modnet.Client whose route is a
+// modnettest upstream, served on loopback, as modfetch exec builds it.
 type testProxy struct {
 	t        *testing.T
 	upstream *modnettest.Server
 	s        *Server
+	client   *modnet.Client
 	URL      string
 	cacheDir string
 	logs     *syncBuffer
@@ -75,30 +79,39 @@ func newTestProxy(t *testing.T, upstream *modnettest.Server, hc *retry.Client) *
 	return newTestProxyConfig(t, upstream, hc, nil)
 }
 
-// newTestProxyConfig is newTestProxy with the flags and environment
-// changed by edit.
-func newTestProxyConfig(t *testing.T, upstream *modnettest.Server, hc *retry.Client, edit func(*config, map[string]string)) *testProxy {
+// newTestProxyConfig is newTestProxy with the Server and the Client's
+// environment changed by edit before the Client is built.
+func newTestProxyConfig(t *testing.T, upstream *modnettest.Server, hc *retry.Client, edit func(*Server, map[string]string)) *testProxy {
 	t.Helper()
 	if hc == nil {
 		hc = fastRetries()
 	}
 	p := &testProxy{t: t, upstream: upstream, cacheDir: t.TempDir(), logs: new(syncBuffer)}
-	cfg := &config{cacheDir: p.cacheDir, upstream: upstream.URL, gosumdb: upstream.SumDB().GOSUMDB(), latestMaxAge: time.Minute}
 	environ := testEnviron(t)
-	if edit != nil {
-		edit(cfg, environ)
-	}
+	environ["GOPROXY"] = upstream.URL
+	environ["GOSUMDB"] = upstream.SumDB().GOSUMDB()
+	environ["GOMODCACHE"] = filepath.Join(p.cacheDir, "modcache")
+	environ["GOPATH"] = filepath.Join(p.cacheDir, "gopath")
 	logger := slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, client, err := newServer(cfg, environ, logger, hc)
+	p.s = &Server{Store: &DiskStore{Dir: filepath.Join(p.cacheDir, "store")}, TempDir: p.cacheDir, Logger: logger}
+	if edit != nil {
+		edit(p.s, environ)
+	}
+	env, err := modnet.LoadEnvFrom(environ)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.s = s
-	hs := httptest.NewServer(s)
-	p.URL = hs.URL
+	p.client = &modnet.Client{Env: env, HTTP: hc, Logger: logger}
+	p.s.Client = p.client
+	if db, err := p.client.SumDB(); err == nil {
+		p.s.SumDBs = map[string]ChecksumDB{db.Name(): db}
+	}
+	hs := httptest.NewServer(p.s)
+	p.URL = hs.URL + p.s.Prefix
 	t.Cleanup(func() {
 		hs.Close()
-		client.Close()
+		p.s.Close()
+		p.client.Close()
 	})
 	return p
 }
@@ -151,10 +164,18 @@ func upstreamFiles(srv *modnettest.Server) map[modnettest.FileKind]int {
 	return n
 }
 
+// TestProtocol: every request of the protocol, passed through and
+// verified.
 func TestProtocol(t *testing.T) {
+	for _, verify := range []bool{false, true} {
+		t.Run(fmt.Sprintf("verify=%v", verify), func(t *testing.T) { testProtocol(t, verify) })
+	}
+}
+
+func testProtocol(t *testing.T, verify bool) {
 	upstream := modnettest.NewServer(testModules...)
 	defer upstream.Close()
-	p := newTestProxy(t, upstream, nil)
+	p := newTestProxyConfig(t, upstream, nil, func(s *Server, _ map[string]string) { s.Verify = verify })
 	zip := mustZip(t, testModules[4])
 	const info = `{"Version":"v0.1.0","Time":"2024-01-01T00:00:00Z"}` + "\n"
 	name := upstream.SumDB().Name()
@@ -166,7 +187,8 @@ func TestProtocol(t *testing.T) {
 		body         string // exact body; "" to skip
 		contains     string // part of the body
 	}{
-		{"GET", "/example.com/m/@v/list", 200, typeText, cacheVolatile, "v1.0.0\nv1.2.0\nv1.3.0-beta.1\n", ""},
+		// Retracted versions are listed, as the Go module mirror lists them.
+		{"GET", "/example.com/m/@v/list", 200, typeText, cacheVolatile, "v1.0.0\nv1.1.0\nv1.2.0\nv1.3.0-beta.1\n", ""},
 		{"GET", "/example.com/m/@latest", 200, typeJSON, cacheVolatile, `{"Version":"v1.2.0","Time":"2024-01-01T00:00:00Z"}` + "\n", ""},
 		{"GET", "/example.com/!upper/@v/v0.1.0.info", 200, typeJSON, cacheImmutable, info, ""},
 		{"GET", "/example.com/!upper/@v/v0.1.0.mod", 200, typeText, cacheImmutable, "module example.com/Upper\n", ""},
@@ -176,7 +198,7 @@ func TestProtocol(t *testing.T) {
 		{"GET", "/example.com/m/@v/v1.2.zip", 404, typeText, cacheNotFound, "not found: example.com/m@v1.2: only canonical versions have .mod and .zip files\n", ""},
 		{"GET", "/example.com/m/@v/v2.0.0.mod", 404, typeText, cacheNotFound, "", "only canonical versions"},
 		{"GET", "/example.com/m/@v/v1.9.9.zip", 404, typeText, cacheNotFound,
-			"not found: example.com/m@v1.9.9: reading " + upstream.URL + "/example.com/m/@v/v1.9.9.info: 404 Not Found\n" +
+			"not found: example.com/m@v1.9.9: reading " + upstream.URL + "/example.com/m/@v/v1.9.9.zip: 404 Not Found\n" +
 				"\tserver response: not found: example.com/m@v1.9.9: unknown version\n", ""},
 		{"GET", "/example.com/missing/@v/list", 404, typeText, cacheNotFound,
 			"not found: module example.com/missing: reading " + upstream.URL + "/example.com/missing/@v/list: 404 Not Found\n" +
@@ -220,15 +242,25 @@ func TestProtocol(t *testing.T) {
 	}
 
 	// The files are stored in GOPROXY layout and served from there.
-	stored, err := os.ReadFile(filepath.Join(p.cacheDir, "store", "example.com", "!upper", "@v", "v0.1.0.zip"))
+	zipInStore := filepath.Join(p.cacheDir, "store", "example.com", "!upper", "@v", "v0.1.0.zip")
+	stored, err := os.ReadFile(zipInStore)
 	if err != nil || !bytes.Equal(stored, zip) {
 		t.Errorf("stored zip: %d bytes, %v; want the module zip", len(stored), err)
 	}
-	// On one disk, the store's zip is the module cache's, linked.
-	inStore, err1 := os.Stat(filepath.Join(p.cacheDir, "store", "example.com", "!upper", "@v", "v0.1.0.zip"))
-	inCache, err2 := os.Stat(filepath.Join(p.cacheDir, "modcache", "cache", "download", "example.com", "!upper", "@v", "v0.1.0.zip"))
-	if err1 != nil || err2 != nil || !os.SameFile(inStore, inCache) {
-		t.Errorf("the zip is kept twice (%v, %v)", err1, err2)
+	inCache := filepath.Join(p.cacheDir, "modcache", "cache", "download", "example.com", "!upper", "@v", "v0.1.0.zip")
+	fi1, err1 := os.Stat(zipInStore)
+	fi2, err2 := os.Stat(inCache)
+	if verify {
+		// On one disk, the store's zip is the module cache's, linked.
+		if err1 != nil || err2 != nil || !os.SameFile(fi1, fi2) {
+			t.Errorf("the zip is kept twice (%v, %v)", err1, err2)
+		}
+	} else if err2 == nil {
+		t.Errorf("an unverified zip was put in the Client's module cache")
+	}
+	// Nothing is left behind in the directory zips are downloaded to.
+	if tmp, _ := filepath.Glob(filepath.Join(p.cacheDir, "modproxy-*")); len(tmp) != 0 {
+		t.Errorf("temporary files left: %v", tmp)
 	}
 	upstream.ResetRequests()
 	for _, ext := range []string{".info", ".mod", ".zip"} {
@@ -238,6 +270,40 @@ func TestProtocol(t *testing.T) {
 	}
 	if reqs := upstream.Requests(); len(reqs) != 0 {
 		t.Errorf("stored files were fetched again:\n%s", reqs)
+	}
+}
+
+// TestEachFileOnItsOwn: a .mod request fetches the go.mod alone, so it is
+// served where upstream has only the go.mod, as the Go module mirror has
+// for versions needed only for their requirements; a .zip request costs
+// one upstream zip request, and an .info request one .info.
+func TestEachFileOnItsOwn(t *testing.T) {
+	for _, verify := range []bool{false, true} {
+		t.Run(fmt.Sprintf("verify=%v", verify), func(t *testing.T) {
+			upstream := modnettest.NewServer(testModules...)
+			defer upstream.Close()
+			upstream.SetFaults(modnettest.Faults{Rules: []modnettest.Rule{
+				{Module: "example.com/m", Version: "v1.0.0", Kind: modnettest.KindInfo, Fault: modnettest.Status(404)},
+				{Module: "example.com/m", Version: "v1.0.0", Kind: modnettest.KindZip, Fault: modnettest.Status(404)},
+			}})
+			p := newTestProxyConfig(t, upstream, nil, func(s *Server, _ map[string]string) { s.Verify = verify })
+			for _, tt := range []struct {
+				path string
+				want map[modnettest.FileKind]int
+			}{
+				{"/example.com/m/@v/v1.0.0.mod", map[modnettest.FileKind]int{modnettest.KindMod: 1}},
+				{"/example.com/m/@v/v1.2.0.zip", map[modnettest.FileKind]int{modnettest.KindZip: 1}},
+				{"/example.com/m/@v/v1.2.0.info", map[modnettest.FileKind]int{modnettest.KindInfo: 1}},
+			} {
+				upstream.ResetRequests()
+				if resp, body := p.get(tt.path); resp.StatusCode != 200 {
+					t.Errorf("%s: %d %q", tt.path, resp.StatusCode, body)
+				}
+				if got := upstreamFiles(upstream); !maps.Equal(got, tt.want) {
+					t.Errorf("%s: upstream requests %v, want %v\n%s", tt.path, got, tt.want, upstream.Requests())
+				}
+			}
+		})
 	}
 }
 
@@ -334,17 +400,18 @@ func TestStaleOnError(t *testing.T) {
 		t.Errorf("logs do not report both stale answers and why:\n%s", logs)
 	}
 
-	// Nothing to fall back on: the upstream's failure, for the go command
-	// to print.
+	// Nothing to fall back on: the upstream's failure, with its class, for
+	// the go command to print.
 	resp, body := p.get("/example.com/other/@v/list")
-	if resp.StatusCode != http.StatusBadGateway || !strings.HasPrefix(string(body), "bad gateway: module example.com/other: Get \""+p.upstream.URL+"/example.com/other/@v/list\": ") ||
+	if resp.StatusCode != http.StatusBadGateway || !strings.HasPrefix(string(body), "upstream failed (refused): module example.com/other: Get \""+p.upstream.URL+"/example.com/other/@v/list\": ") ||
 		!strings.Contains(string(body), "connection refused") {
 		t.Errorf("list never fetched, upstream down: %d %q; want 502 with the cause", resp.StatusCode, body)
 	}
 }
 
-// TestUpstreamTimeout: a stalled upstream is answered as goproxy answers a
-// fetch timeout, 404 that no cache keeps.
+// TestUpstreamTimeout: a stalled upstream is a failure like any other,
+// with the attempts made; with TimeoutNotFound it is answered as goproxy
+// answers a fetch timeout, 404 that no cache keeps.
 func TestUpstreamTimeout(t *testing.T) {
 	upstream := modnettest.NewServer(testModules...)
 	defer upstream.Close()
@@ -353,9 +420,16 @@ func TestUpstreamTimeout(t *testing.T) {
 	hc.MaxAttempts, hc.ResponseHeaderTimeout = 2, 50*time.Millisecond
 	p := newTestProxy(t, upstream, hc)
 	resp, body := p.get("/example.com/m/@v/v1.0.0.info")
+	if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("Cache-Control") != cacheNever ||
+		!strings.HasPrefix(string(body), "upstream failed (timeout): example.com/m@v1.0.0: Get \"") || !strings.Contains(string(body), "(modkit: 2 attempts in ") {
+		t.Errorf("stalled upstream: %d, Cache-Control %q, %q; want 502, no-store, the class and the attempts", resp.StatusCode, resp.Header.Get("Cache-Control"), body)
+	}
+
+	p = newTestProxyConfig(t, upstream, hc, func(s *Server, _ map[string]string) { s.TimeoutNotFound = true })
+	resp, body = p.get("/example.com/m/@v/v1.0.0.info")
 	if resp.StatusCode != 404 || resp.Header.Get("Cache-Control") != cacheNever ||
 		!strings.HasPrefix(string(body), "not found: fetch timed out: example.com/m@v1.0.0: Get \"") {
-		t.Errorf("stalled upstream: %d, Cache-Control %q, %q; want 404, no-store, fetch timed out", resp.StatusCode, resp.Header.Get("Cache-Control"), body)
+		t.Errorf("stalled upstream, TimeoutNotFound: %d, Cache-Control %q, %q; want 404, no-store, fetch timed out", resp.StatusCode, resp.Header.Get("Cache-Control"), body)
 	}
 }
 
@@ -370,9 +444,8 @@ func TestIdenticalRequestsShareOneFetch(t *testing.T) {
 	// reach upstream whatever the timing.
 	p := newTestProxy(t, upstream, nil)
 	getConcurrently(t, n, p.URL+"/example.com/!upper/@v/v0.1.0.zip", mustZip(t, testModules[4]))
-	got := upstreamFiles(upstream)
-	if got[modnettest.KindInfo] != 1 || got[modnettest.KindMod] != 1 || got[modnettest.KindZip] != 1 {
-		t.Errorf("upstream requests %v, want one .info, .mod and .zip\n%s", got, upstream.Requests())
+	if got := upstreamFiles(upstream); !maps.Equal(got, map[modnettest.FileKind]int{modnettest.KindZip: 1}) {
+		t.Errorf("upstream requests %v, want one .zip\n%s", got, upstream.Requests())
 	}
 
 	// A list is asked upstream on every request, so the requests are lined
@@ -395,10 +468,9 @@ func TestIdenticalRequestsShareOneFetch(t *testing.T) {
 			close(gate)
 		}
 	}
-	getConcurrently(t, n, p.URL+"/example.com/m/@v/list", []byte("v1.0.0\nv1.2.0\nv1.3.0-beta.1\n"))
-	// The list, and the latest go.mod for its retractions.
-	if got := upstreamFiles(upstream); got[modnettest.KindList] != 1 || got[modnettest.KindMod] != 1 || len(got) != 2 {
-		t.Errorf("upstream requests %v, want one list and one .mod\n%s", got, upstream.Requests())
+	getConcurrently(t, n, p.URL+"/example.com/m/@v/list", []byte("v1.0.0\nv1.1.0\nv1.2.0\nv1.3.0-beta.1\n"))
+	if got := upstreamFiles(upstream); !maps.Equal(got, map[modnettest.FileKind]int{modnettest.KindList: 1}) {
+		t.Errorf("upstream requests %v, want one list\n%s", got, upstream.Requests())
 	}
 }
 
@@ -439,7 +511,7 @@ func TestRequestLog(t *testing.T) {
 	p := newTestProxy(t, upstream, nil)
 	p.get("/example.com/m/@v/list", "Authorization", "Basic c2VjcmV0OnNlY3JldA==")
 	logs := p.logs.String()
-	if !strings.Contains(logs, "msg=request method=GET path=/example.com/m/@v/list status=200 bytes=28 ") {
+	if !strings.Contains(logs, "msg=request method=GET path=/example.com/m/@v/list status=200 bytes=35 ") {
 		t.Errorf("no request record in:\n%s", logs)
 	}
 	if strings.Contains(logs, "c2VjcmV0") || strings.Contains(logs, "Authorization") {
@@ -453,7 +525,7 @@ func TestRequestLog(t *testing.T) {
 func TestNoProxyPathsGoDirect(t *testing.T) {
 	upstream := modnettest.NewServer(testModules...)
 	defer upstream.Close()
-	p := newTestProxyConfig(t, upstream, nil, func(_ *config, environ map[string]string) {
+	p := newTestProxyConfig(t, upstream, nil, func(_ *Server, environ map[string]string) {
 		environ["GONOPROXY"] = "127.0.0.1/private"
 	})
 
@@ -468,5 +540,45 @@ func TestNoProxyPathsGoDirect(t *testing.T) {
 	}
 	if resp, _ := p.get("/example.com/m/@v/list"); resp.StatusCode != 200 {
 		t.Errorf("public path: %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestPrefix: with a Prefix, only requests under it are served; the rest
+// get a bare 404, and the prefix never reaches the logs.
+func TestPrefix(t *testing.T) {
+	upstream := modnettest.NewServer(testModules...)
+	defer upstream.Close()
+	const prefix = "/Zm9vYmFyYmF6cXV4"
+	var answers []Answer
+	var mu sync.Mutex
+	p := newTestProxyConfig(t, upstream, nil, func(s *Server, _ map[string]string) {
+		s.Prefix = prefix
+		s.OnAnswer = func(a Answer) { mu.Lock(); answers = append(answers, a); mu.Unlock() }
+	})
+	base := strings.TrimSuffix(p.URL, prefix)
+	for _, path := range []string{"/example.com/m/@v/list", prefix + "x/example.com/m/@v/list", prefix[:5] + "/example.com/m/@v/list", "/healthz", "/sumdb/" + upstream.SumDB().Name() + "/supported"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 404 || string(body) != "not found\n" {
+			t.Errorf("GET %s: %d %q, want a bare 404", path, resp.StatusCode, body)
+		}
+	}
+	if resp, body := p.get("/example.com/m/@v/list"); resp.StatusCode != 200 || !strings.HasPrefix(string(body), "v1.0.0\n") {
+		t.Errorf("GET under the prefix: %d %q", resp.StatusCode, body)
+	}
+	if reqs := upstream.Requests(); len(reqs) != 1 {
+		t.Errorf("upstream saw %d requests, want the one under the prefix:\n%s", len(reqs), reqs)
+	}
+	if logs := p.logs.String(); strings.Contains(logs, prefix[1:]) || !strings.Contains(logs, "path=/example.com/m/@v/list status=200") {
+		t.Errorf("logs:\n%s", logs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if last := answers[len(answers)-1]; last.Path != "/example.com/m/@v/list" || last.From != "upstream" || last.Status != 200 {
+		t.Errorf("last answer %+v", last)
 	}
 }
