@@ -19,9 +19,9 @@ func goCommand(t *testing.T, extraEnv []string, args ...string) *exec.Cmd {
 }
 
 // TestGOTOOLCHAINAgainstGo compares which GOTOOLCHAIN values the go
-// command rejects, and with what words, with parseGOTOOLCHAIN. Only values
-// that never select another toolchain are tried: anything else would
-// download one.
+// command rejects, and with what words, with go.version. Only values that
+// never select another toolchain are tried: anything else would download
+// one.
 func TestGOTOOLCHAINAgainstGo(t *testing.T) {
 	for _, v := range []string{"local", "auto", "path", "local+auto", "local+path", "bash", "local+foo", "auto+auto", "Auto", "go1.x+auto", "go1.2.3+"} {
 		out, err := goCommand(t, []string{"GOTOOLCHAIN=" + v}, "version").CombinedOutput()
@@ -29,14 +29,15 @@ func TestGOTOOLCHAINAgainstGo(t *testing.T) {
 		if err != nil {
 			goErr = strings.TrimPrefix(strings.TrimSpace(string(out)), "go: ")
 		}
-		_, ourErr := parseGOTOOLCHAIN(v, "go1.26.1")
+		env, dir := probeEnv(t, vars("GOROOT", realGOROOT(), "GOTOOLCHAIN", v))
+		res := runOne(t, "go.version", Options{Env: env, Offline: true, ModFile: dir})
 		switch {
-		case goErr == "" && ourErr != nil:
-			t.Errorf("GOTOOLCHAIN=%q: the go command accepts it, parseGOTOOLCHAIN says %v", v, ourErr)
-		case goErr != "" && ourErr == nil:
-			t.Errorf("GOTOOLCHAIN=%q: the go command says %q, parseGOTOOLCHAIN accepts it", v, goErr)
-		case goErr != "" && goErr != ourErr.Error():
-			t.Errorf("GOTOOLCHAIN=%q: the go command says %q, parseGOTOOLCHAIN %q", v, goErr, ourErr)
+		case goErr == "" && res.Status == StatusError:
+			t.Errorf("GOTOOLCHAIN=%q: the go command accepts it, go.version says %q", v, res.Summary)
+		case goErr != "" && res.Status != StatusError:
+			t.Errorf("GOTOOLCHAIN=%q: the go command says %q, go.version %s %q", v, goErr, res.Status, res.Summary)
+		case goErr != "" && !strings.HasPrefix(res.Summary, goErr+"; "):
+			t.Errorf("GOTOOLCHAIN=%q: the go command says %q, go.version %q", v, goErr, res.Summary)
 		}
 	}
 }

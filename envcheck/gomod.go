@@ -85,3 +85,21 @@ func locateGoMod(spec string) (string, error) {
 		dir = parent
 	}
 }
+
+// moduleDir is the directory the go command would run in for
+// Options.ModFile: the file's directory, the directory given, or the
+// current directory.
+func (r *runner) moduleDir() (string, error) {
+	spec := r.opts.ModFile
+	if spec == "" {
+		return os.Getwd()
+	}
+	fi, err := os.Stat(spec)
+	if err != nil {
+		return "", err
+	}
+	if fi.IsDir() {
+		return spec, nil
+	}
+	return filepath.Dir(spec), nil
+}

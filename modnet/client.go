@@ -75,8 +75,26 @@ type Client struct {
 	// Credentials never appear in them.
 	Logger *slog.Logger
 
+	// GoVersion is the Go version, such as "1.22.1", whose "requires newer
+	// go" rule the Client applies where the go command applies it:
+	// Download and a direct-mode zip fail with a [*TooNewError] for a
+	// module whose go.mod asks for a newer Go (cmd/go/internal/modfetch:
+	// Download, codeRepo.Zip). Empty means the version of the toolchain
+	// the go command would run in the current directory
+	// ([Env.SelectToolchain]): GOROOT's, or a newer one that go.mod selects
+	// when GOTOOLCHAIN allows switching. Without a go command to ask (no
+	// GOROOT) the rule is not applied. Serving files (Info, GoMod, Zip
+	// from a proxy) never applies it.
+	GoVersion string
+
+	// Dir is the directory the go command would run in, whose go.work or
+	// go.mod selects the toolchain when GoVersion is empty. Empty means
+	// the current directory.
+	Dir string
+
 	once    sync.Once
 	initErr error
+	running func() *runningGo
 	env     *Env
 	cache   *Cache
 	http    *retry.Client
@@ -126,7 +144,8 @@ func (e *ModuleError) Error() string {
 	// failure from verification, is not prefixed twice.
 	var xe *module.ModuleError
 	var ce *ChecksumError
-	if errors.As(e.Err, &ce) || (errors.As(e.Err, &xe) && xe.Path == e.Path) {
+	var tn *TooNewError
+	if errors.As(e.Err, &ce) || errors.As(e.Err, &tn) || (errors.As(e.Err, &xe) && xe.Path == e.Path) {
 		return e.Err.Error()
 	}
 	if e.Version == "" {
@@ -181,6 +200,7 @@ func (c *Client) init() error {
 				return
 			}
 		}
+		c.running = sync.OnceValue(c.findRunningGo)
 		c.cache = c.Cache
 		if c.cache == nil {
 			c.cache, c.initErr = NewCache(c.env)
@@ -389,6 +409,9 @@ func (c *Client) directRepo(ctx context.Context, r *Route) (repo, error) {
 		if errors.As(e.err, &pe) {
 			e.repo, e.err = &proxyRepo{c: c, src: Source{Kind: KindProxy, URL: pe.URL, Entry: pe.URL}, path: r.Module}, nil
 			return
+		}
+		if vr, ok := rp.(*vcsModuleRepo); ok {
+			vr.checkGoLine = c.checkGoLine
 		}
 		if e.err == nil {
 			e.repo = rp

@@ -139,6 +139,9 @@ type vcsModuleRepo struct {
 	// pseudoMajor is the major version pseudo-versions must have ("v2"),
 	// empty when v0 and v1 are both possible.
 	pseudoMajor string
+	// checkGoLine, if set, refuses to zip a version whose go.mod asks for
+	// a newer Go than the running one ([Client.GoVersion]).
+	checkGoLine func(what string, gomod []byte) error
 }
 
 func newVCSModuleRepo(code *gitCodeHost, codeRoot, subdir, modPath string) (*vcsModuleRepo, error) {

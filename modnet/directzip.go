@@ -47,7 +47,14 @@ func (r *vcsModuleRepo) Zip(ctx context.Context, dst io.Writer, version string) 
 	if err != nil {
 		return err
 	}
-	if _, err := r.code.readFile(ctx, rev, path.Join(subdir, "go.mod"), vcsMaxGoMod); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if gomod, err := r.code.readFile(ctx, rev, path.Join(subdir, "go.mod"), vcsMaxGoMod); err == nil {
+		// codeRepo.Zip: no zip of a module too new for the running Go.
+		if r.checkGoLine != nil {
+			if err := r.checkGoLine(r.modPath+"@"+version, gomod); err != nil {
+				return err
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 

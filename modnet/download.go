@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/mod/module"
 
@@ -325,6 +327,11 @@ func (c *Client) zip(ctx context.Context, path, version string, job zipJob) (zip
 // 'go mod download' does (cmd/go/internal/modcmd.DownloadModule), skipping
 // whatever is already there and valid. version may be any query [Client.Query]
 // accepts. Concurrent calls for the same module share one download.
+//
+// A module whose go.mod asks for a newer Go than the running one (see
+// [Client.GoVersion]) fails with a [*TooNewError] once it is in the cache,
+// as with the go command; the ModuleFiles returned with that error list
+// its files, but Dir is empty.
 func (c *Client) Download(ctx context.Context, path, version string) (*ModuleFiles, error) {
 	if err := c.init(); err != nil {
 		return nil, err
@@ -339,10 +346,11 @@ func (c *Client) Download(ctx context.Context, path, version string) (*ModuleFil
 	v, err, _ := c.flight.Do(path+"@"+version, func() (any, error) {
 		return c.download(ctx, path, version)
 	})
-	if err != nil {
+	m, _ := v.(*ModuleFiles)
+	if err != nil && !errors.Is(err, ErrTooNew) {
 		return nil, err
 	}
-	return v.(*ModuleFiles), nil
+	return m, err
 }
 
 func (c *Client) download(ctx context.Context, path, version string) (*ModuleFiles, error) {
@@ -367,6 +375,15 @@ func (c *Client) download(ctx context.Context, path, version string) (*ModuleFil
 	}
 	if m.Zip, m.Dir, m.Sum, err = c.zip(ctx, path, version, zipJob{extract: true}); err != nil {
 		return nil, err
+	}
+	// modfetch.Download: the extracted go.mod, if any, decides.
+	if gomod, err := os.ReadFile(filepath.Join(m.Dir, "go.mod")); err == nil {
+		if err := c.checkGoLine(path+"@"+version, gomod); err != nil {
+			m.Dir = ""
+			return m, err
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, versionError(path, version, err)
 	}
 	return m, nil
 }

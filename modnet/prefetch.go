@@ -71,6 +71,14 @@ type PrefetchRequest struct {
 	// OnEvent, if set, receives progress events. Calls are serialized, so
 	// it needs no lock of its own, and should return quickly.
 	OnEvent func(PrefetchEvent)
+
+	// NoToolchain leaves toolchains alone. By default, when ModFile's go
+	// or toolchain line asks for a newer Go than the local one and
+	// GOTOOLCHAIN allows switching, Prefetch fetches the toolchain the go
+	// command would switch to (golang.org/toolchain for this platform)
+	// unless it is in PATH, so that the go command switches without
+	// downloading it.
+	NoToolchain bool
 }
 
 // A PrefetchEventKind names what a [PrefetchEvent] reports.
@@ -140,6 +148,14 @@ type PrefetchResult struct {
 	Retries int
 	// Elapsed is the wall time of the prefetch.
 	Elapsed time.Duration
+	// Toolchain is the toolchain the go command runs in the main module,
+	// such as "go1.22.1", when go.mod's go or toolchain line selects a
+	// newer one than the local toolchain; empty otherwise. Unless it is in
+	// PATH (ToolchainPATH), its module is among Modules.
+	Toolchain string
+	// ToolchainPATH is the executable the go command runs for Toolchain
+	// when it is in PATH; nothing is fetched for it then.
+	ToolchainPATH string
 }
 
 // A PrefetchModule is the outcome for one module version.
@@ -159,6 +175,11 @@ type PrefetchModule struct {
 	Retries int
 	// Err is why it failed, or nil.
 	Err error
+	// Toolchain is set for the module of a Go toolchain
+	// (golang.org/toolchain): the toolchain's name, such as "go1.22.1".
+	// Only its zip is fetched and extracted (Files has Zip, Dir and Sum),
+	// as the go command fetches it.
+	Toolchain string
 	// Class classifies Err: "checksum" for a [*ChecksumError] (a security
 	// error, never retried), the retry.Class identifier of a failed
 	// request ("not-found", "throttled", "timeout", "reset", ...),
@@ -259,6 +280,12 @@ func (e *PrefetchError) Unwrap() []error {
 // host's observed throughput, up to StallTimeout) and
 // ResponseHeaderTimeout 30s, the backstop behind hedging.
 //
+// When the main module's go or toolchain line asks for a newer Go than
+// the local toolchain and GOTOOLCHAIN allows switching, the go command
+// first switches to that toolchain, downloading it as a module; Prefetch
+// fetches that toolchain too, with the same retries, and lists it among
+// the modules (see [PrefetchRequest.NoToolchain]).
+//
 // A failure of one module does not stop the others. The result lists
 // every module version with its outcome; the error is a *PrefetchError if
 // any failed, or the reason nothing could start (an unreadable go.mod, a
@@ -297,6 +324,9 @@ type prefetcher struct {
 	retries atomic.Int64
 
 	gomods onceMap[*goModResult]
+
+	toolchain     *ToolchainSelection // for the main module; nil without one
+	toolchainPATH string              // where the go command finds it in PATH
 }
 
 // pmod is the state of one module version.
@@ -379,15 +409,24 @@ func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 		p.req.Progress.plan(len(p.req.Modules), true)
 	}
 	p.c = &Client{
-		Env:     parent.env,
-		Cache:   parent.cache,
-		GoSum:   gosum,
-		HTTP:    p.tunedHTTP(parent.HTTP),
-		NoRetry: parent.NoRetry,
-		OnFetch: parent.OnFetch,
-		Logger:  parent.Logger,
+		Env:       parent.env,
+		Cache:     parent.cache,
+		GoSum:     gosum,
+		HTTP:      p.tunedHTTP(parent.HTTP),
+		NoRetry:   parent.NoRetry,
+		OnFetch:   parent.OnFetch,
+		Logger:    parent.Logger,
+		GoVersion: parent.GoVersion,
+		Dir:       parent.Dir,
+	}
+	if p.main != nil {
+		// The go command would run 'go mod download all' there.
+		p.c.Dir = p.main.Dir
 	}
 	if err := p.c.init(); err != nil {
+		return nil, err
+	}
+	if err := p.selectToolchain(context.Background()); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -446,6 +485,7 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 	for _, m := range p.req.Modules {
 		p.fetchFull(ctx, m)
 	}
+	p.fetchToolchain(ctx)
 	if p.main != nil {
 		if p.main.Pruned {
 			// A pruned main module's go.mod lists the selected version of
@@ -493,7 +533,10 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 func (p *prefetcher) result(elapsed time.Duration) (*PrefetchResult, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	r := &PrefetchResult{Main: p.mainPath(), Retries: int(p.retries.Load()), Elapsed: elapsed}
+	r := &PrefetchResult{Main: p.mainPath(), Retries: int(p.retries.Load()), Elapsed: elapsed, ToolchainPATH: p.toolchainPATH}
+	if p.toolchain != nil && p.toolchain.Switch() {
+		r.Toolchain = p.toolchain.Name
+	}
 	for _, pm := range p.mods {
 		if !pm.needed {
 			continue // a go.mod fetched ahead that the graph did not need

@@ -367,6 +367,17 @@ var sumDBAliases = map[string]string{
 
 func (e *Env) checksumDB(modulePath string) ChecksumDB {
 	v := e.Lookup("GOSUMDB")
+	if modulePath == ToolchainModule && e.toolchainNeedsSumDB() {
+		// cmd/go/internal/modfetch.useSumDB: go.sum cannot list toolchains,
+		// so they are always checked, GOSUMDB=off and GONOSUMDB
+		// notwithstanding; with GOSUMDB=off every check fails.
+		if v.Value == "off" {
+			return ChecksumDB{Verify: true, Err: fmt.Errorf("checksum database disabled by GOSUMDB=off (from %s); toolchain downloads are always verified", v.Where())}
+		}
+		db, err := ParseGOSUMDB(v)
+		db.Verify, db.Err = true, err
+		return db
+	}
 	if v.Value == "off" {
 		return ChecksumDB{Reason: fmt.Sprintf("GOSUMDB=off (from %s)", v.Where())}
 	}
@@ -427,4 +438,22 @@ func ParseGOSUMDB(v Value) (ChecksumDB, error) {
 		db.URL, db.Explicit = u.String(), true
 	}
 	return db, nil
+}
+
+// toolchainNeedsSumDB reports whether toolchain downloads must be checked
+// against the checksum database (modfetch.useSumDB's exceptions aside):
+// not when GOPROXY is a single file:// URL, where a distribution is being
+// tested, nor when the go command runs for the module mirror named in
+// $GOROOT/go.env, which cannot check itself (GIT_HTTP_USER_AGENT names it).
+func (e *Env) toolchainNeedsSumDB() bool {
+	if p := e.Get("GOPROXY"); strings.HasPrefix(p, "file://") && !strings.ContainsAny(p, ",|") {
+		return false
+	}
+	if def, ok := e.goroot.last("GOPROXY"); ok {
+		first, _, _ := strings.Cut(def.Value, ",")
+		if u, err := url.Parse(strings.TrimSpace(first)); err == nil && u.Host != "" && strings.Contains(e.OS("GIT_HTTP_USER_AGENT"), u.Host) {
+			return false
+		}
+	}
+	return true
 }

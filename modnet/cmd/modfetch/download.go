@@ -89,33 +89,21 @@ func runDownload(args []string, stdout, stderr io.Writer) error {
 	}
 	defer client.Close()
 
-	results := make([]moduleJSON, fs.NArg())
-	sem := make(chan struct{}, downloadConcurrency)
-	var wg sync.WaitGroup
-	for i, arg := range fs.Args() {
-		path, query, ok := strings.Cut(arg, "@")
-		if !ok {
-			query = "latest"
-		}
-		results[i] = moduleJSON{Path: path, Version: query}
-		if !ok || query != canonicalOrEmpty(query) {
-			results[i].Query = query
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			m, err := client.Download(ctx, path, query)
-			r := &results[i]
-			if err != nil {
-				r.Error = explain(err)
-				return
-			}
-			r.Version, r.Info, r.GoMod, r.Zip, r.Dir, r.Sum, r.GoModSum = m.Version, m.Info, m.GoMod, m.Zip, m.Dir, m.Sum, m.GoModSum
-		}()
+	results, errs := downloadAll(ctx, client, fs.Args())
+	// As 'go mod download' with arguments does: a module too new for the
+	// running Go makes the go command switch toolchains, when GOTOOLCHAIN
+	// allows it, and download everything again with the new one.
+	sw, err := client.SwitchToolchain(ctx, errs...)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "modfetch download: %v\n", err)
+	case sw != nil:
+		fmt.Fprintf(stderr, "modfetch: %v requires go >= %v; switching to %v\n", sw.TooNew.What, sw.TooNew.GoVersion, sw.Name)
+		switched := &modnet.Client{Env: env, NoRetry: client.NoRetry, GoSum: client.GoSum, OnFetch: client.OnFetch,
+			HTTP: client.HTTP, GoVersion: strings.TrimPrefix(sw.Name, "go")}
+		defer switched.Close()
+		results, _ = downloadAll(ctx, switched, fs.Args())
 	}
-	wg.Wait()
 
 	failed := 0
 	for _, r := range results {
@@ -175,3 +163,40 @@ func enclosingGoSum() (*modnet.GoSum, error) {
 // errSilent is a failure already reported on the output: exit 1 without
 // another message.
 type errSilent struct{ error }
+
+// downloadAll downloads every MODULE@VERSION argument, some at once, and
+// returns the results and errors in argument order.
+func downloadAll(ctx context.Context, client *modnet.Client, args []string) ([]moduleJSON, []error) {
+	results := make([]moduleJSON, len(args))
+	errs := make([]error, len(args))
+	sem := make(chan struct{}, downloadConcurrency)
+	var wg sync.WaitGroup
+	for i, arg := range args {
+		path, query, ok := strings.Cut(arg, "@")
+		if !ok {
+			query = "latest"
+		}
+		results[i] = moduleJSON{Path: path, Version: query}
+		if !ok || query != canonicalOrEmpty(query) {
+			results[i].Query = query
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			m, err := client.Download(ctx, path, query)
+			r := &results[i]
+			if err != nil {
+				r.Error, errs[i] = explain(err), err
+			}
+			if m != nil {
+				// Also with a module too new for the running Go: its files
+				// are in the cache, and 'go mod download -json' lists them.
+				r.Version, r.Info, r.GoMod, r.Zip, r.Dir, r.Sum, r.GoModSum = m.Version, m.Info, m.GoMod, m.Zip, m.Dir, m.Sum, m.GoModSum
+			}
+		}()
+	}
+	wg.Wait()
+	return results, errs
+}

@@ -4,7 +4,7 @@
 //
 //	modfetch route [-json] MODULE...
 //	modfetch download [-json] [-x] [-noretry] MODULE@VERSION...
-//	modfetch prefetch [-json] [-j N] [-modfile PATH] [-extract=false]
+//	modfetch prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false]
 //
 // route prints, for each module path, the sources the go command would try
 // in order (GOPROXY entries with their fallback rule, direct, off), the
@@ -37,6 +37,12 @@
 // "summary" object. It exits 0 only when every module is in the cache and
 // verified.
 //
+// When go.mod's go or toolchain line makes the go command switch to a newer
+// toolchain (GOTOOLCHAIN auto, the default), prefetch fetches that
+// toolchain too, unless it is in PATH; -toolchain=false leaves it out.
+// download likewise switches, as 'go mod download' does, when a module
+// needs a newer Go: it fetches the toolchain and downloads again with it.
+//
 // Exit status: 0 on success, 1 when something failed (such as a malformed
 // environment), 2 on a usage error.
 package main
@@ -61,7 +67,7 @@ type command struct {
 var commands = []command{
 	{"route", "route [-json] MODULE...", runRoute},
 	{"download", "download [-json] [-x] [-noretry] MODULE@VERSION...", runDownload},
-	{"prefetch", "prefetch [-json] [-j N] [-modfile PATH] [-extract=false]", runPrefetch},
+	{"prefetch", "prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false]", runPrefetch},
 }
 
 func main() {

@@ -37,6 +37,10 @@ type eventJSON struct {
 	GoMods  int    `json:",omitempty"` // module versions needed for their go.mod only
 	Failed  int    `json:",omitempty"`
 	Retries int    `json:",omitempty"`
+	// Toolchain is the toolchain the go command switches to in the main
+	// module, fetched unless ToolchainPATH has it.
+	Toolchain     string `json:",omitempty"`
+	ToolchainPATH string `json:",omitempty"`
 }
 
 func runPrefetch(args []string, stdout, stderr io.Writer) error {
@@ -45,6 +49,7 @@ func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	jobs := fs.Int("j", 0, "transfers in flight at once, overall and to one host (default 64 overall, 32 per host)")
 	modFile := fs.String("modfile", "", "the main module's go.mod (default: that of the module containing the current directory)")
 	extract := fs.Bool("extract", true, "extract modules; -extract=false fills only the download cache (.info, .mod, .zip, .ziphash), which the go command extracts from on first use")
+	toolchain := fs.Bool("toolchain", true, "also fetch the Go toolchain that go.mod's go or toolchain line makes the go command switch to")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -68,7 +73,7 @@ func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	client := &modnet.Client{Env: env}
 	defer client.Close()
 
-	req := &modnet.PrefetchRequest{ModFile: *modFile, Jobs: *jobs, PerHost: *jobs, NoExtract: !*extract}
+	req := &modnet.PrefetchRequest{ModFile: *modFile, Jobs: *jobs, PerHost: *jobs, NoExtract: !*extract, NoToolchain: !*toolchain}
 	var prog *progress
 	switch {
 	case *asJSON:
@@ -116,7 +121,8 @@ func eventLine(ev modnet.PrefetchEvent) eventJSON {
 }
 
 func summarize(res *modnet.PrefetchResult) eventJSON {
-	sum := eventJSON{Kind: "summary", Main: res.Main, Bytes: res.Bytes, Retries: res.Retries, Elapsed: res.Elapsed.Seconds()}
+	sum := eventJSON{Kind: "summary", Main: res.Main, Bytes: res.Bytes, Retries: res.Retries, Elapsed: res.Elapsed.Seconds(),
+		Toolchain: res.Toolchain, ToolchainPATH: res.ToolchainPATH}
 	for _, m := range res.Modules {
 		switch {
 		case m.Err != nil:
@@ -142,6 +148,12 @@ func printSummary(w io.Writer, sum eventJSON, res *modnet.PrefetchResult) {
 		fmt.Fprintf(w, "; %d FAILED", sum.Failed)
 	}
 	fmt.Fprintln(w)
+	switch {
+	case sum.ToolchainPATH != "":
+		fmt.Fprintf(w, "modfetch prefetch: go.mod switches the go command to %s, which it runs from PATH (%s)\n", sum.Toolchain, sum.ToolchainPATH)
+	case sum.Toolchain != "":
+		fmt.Fprintf(w, "modfetch prefetch: go.mod switches the go command to %s, fetched with the modules\n", sum.Toolchain)
+	}
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

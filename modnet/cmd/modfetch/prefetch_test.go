@@ -142,7 +142,7 @@ func TestPrefetchUsage(t *testing.T) {
 		{"prefetch", "-nosuchflag"},
 	} {
 		code, _, stderr := runCmd(args...)
-		if code != 2 || !strings.Contains(stderr, "usage: modfetch prefetch [-json] [-j N] [-modfile PATH]") {
+		if code != 2 || !strings.Contains(stderr, "usage: modfetch prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false]") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and the usage", args, code, stderr)
 		}
 	}
