@@ -5,6 +5,8 @@
 //	modfetch route [-json] MODULE...
 //	modfetch download [-json] [-x] [-noretry] MODULE@VERSION...
 //	modfetch prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false]
+//	modfetch exec [-v] [-readahead=false] [--] COMMAND [ARG...]
+//	modfetch serve [-listen ADDR] [-cache DIR] [-allow-remote] [-foreground] [-format sh|env] [-v] [-readahead=false]
 //
 // route prints, for each module path, the sources the go command would try
 // in order (GOPROXY entries with their fallback rule, direct, off), the
@@ -43,8 +45,31 @@
 // download likewise switches, as 'go mod download' does, when a module
 // needs a newer Go: it fetches the toolchain and downloads again with it.
 //
+// exec runs COMMAND with its module traffic going through a module proxy
+// started for it on 127.0.0.1 (package modproxy), backed by the whole
+// module environment: GOPROXY with its fallback rules, GONOPROXY and
+// GOPRIVATE fetched direct, GOSUMDB proxied. The go command's own
+// downloads (go mod tidy, go get, go build...) are then retried, resumed,
+// hedged and read ahead; it verifies what it receives itself, so it ends
+// as it would without exec. The command's environment has GOPROXY set to
+// the server under a secret path prefix, GONOPROXY=none if GONOPROXY or
+// GOPRIVATE is set, GOAUTH=off, and a GOSUMDB naming a URL reduced to its
+// key. Standard input, output, error and signals pass through; exec exits
+// with the command's status (127 when it is not found, 126 when it cannot
+// run; a command killed by a signal kills modfetch with it). When
+// something was retried, hedged or failed, one summary line goes to
+// standard error; -v prints each request and retry, and the summary.
+// -readahead=false stops fetching ahead of the requests.
+//
+// serve runs the same server for a shell session or a CI job: it prints
+// the variables as sh commands to eval (as ssh-agent does), or NAME=value
+// lines with -format env, with MODFETCH_SERVE_PID, and goes to the
+// background (-foreground: stays). It serves until SIGINT or SIGTERM.
+// -listen must be a loopback address unless -allow-remote; -cache keeps
+// what it fetched across runs.
+//
 // Exit status: 0 on success, 1 when something failed (such as a malformed
-// environment), 2 on a usage error.
+// environment), 2 on a usage error; exec passes on its command's.
 package main
 
 import (
@@ -68,6 +93,8 @@ var commands = []command{
 	{"route", "route [-json] MODULE...", runRoute},
 	{"download", "download [-json] [-x] [-noretry] MODULE@VERSION...", runDownload},
 	{"prefetch", "prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false]", runPrefetch},
+	{"exec", "exec [-v] [-readahead=false] [--] COMMAND [ARG...]", runExec},
+	{"serve", "serve [-listen ADDR] [-cache DIR] [-allow-remote] [-foreground] [-format sh|env] [-v] [-readahead=false]", runServe},
 }
 
 func main() {
@@ -82,6 +109,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands {
 		if c.name == args[0] {
 			err := c.run(args[1:], stdout, stderr)
+			var exit errExit
 			switch {
 			case err == nil:
 				return 0
@@ -90,6 +118,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return 2
 			case errors.As(err, new(errSilent)):
 				return 1
+			case errors.As(err, &exit):
+				if _, quiet := err.(errExit); !quiet {
+					fmt.Fprintf(stderr, "modfetch %s: %v\n", c.name, err)
+				}
+				return exit.code
 			default:
 				fmt.Fprintf(stderr, "modfetch %s: %v\n", c.name, err)
 				return 1

@@ -179,16 +179,21 @@ func enclosingModFile() (string, error) {
 // none for GOWORK=off, else the nearest go.work above, not looked for
 // beyond GOROOT.
 func workspaceFile(gowork, goroot string) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	return workspaceFileIn(dir, gowork, goroot)
+}
+
+// workspaceFileIn is workspaceFile in dir.
+func workspaceFileIn(dir, gowork, goroot string) string {
 	switch gowork {
 	case "off":
 		return ""
 	case "", "auto":
 	default:
 		return gowork
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
 	}
 	if goroot != "" {
 		goroot = filepath.Clean(goroot)

@@ -1,0 +1,145 @@
+package testenv
+
+import (
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A GitServer serves git repositories over git's smart HTTP protocol
+// ('git http-backend' behind net/http/cgi) on loopback. git, and the go
+// command through it, reach a repository named name at
+// https://git.modkit.test/name: the git configuration in [GitServer.Env]
+// rewrites that URL to the server (insteadOf), so that repository URLs in
+// go-import tags look like real ones.
+type GitServer struct {
+	// URL is the server's own address, http://127.0.0.1:port.
+	URL string
+	// Config is the global git configuration with the insteadOf rules.
+	Config string
+
+	t    testing.TB
+	root string
+}
+
+// GitHost is the host repository URLs name.
+const GitHost = "git.modkit.test"
+
+// NewGitServer starts a GitServer, closed when the test ends; it skips t
+// when git or its http-backend is missing.
+func NewGitServer(t testing.TB) *GitServer {
+	t.Helper()
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("no git on PATH")
+	}
+	out, err := exec.Command(git, "--exec-path").Output()
+	if err != nil {
+		t.Skipf("git --exec-path: %v", err)
+	}
+	backend := filepath.Join(strings.TrimSpace(string(out)), "git-http-backend")
+	if _, err := os.Stat(backend); err != nil {
+		t.Skipf("no git-http-backend: %v", err)
+	}
+	s := &GitServer{t: t, root: t.TempDir()}
+	h := &cgi.Handler{Path: backend, Env: []string{
+		"GIT_PROJECT_ROOT=" + s.root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + s.root,
+	}}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL
+	s.Config = filepath.Join(t.TempDir(), "gitconfig")
+	rules := "[url \"" + srv.URL + "/\"]\n\tinsteadOf = https://" + GitHost + "/\n\tinsteadOf = http://" + GitHost + "/\n"
+	if err := os.WriteFile(s.Config, []byte(rules), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Env is the environment ("KEY=value") under which git and the go
+// command use only the server's configuration.
+func (s *GitServer) Env() []string {
+	return []string{"GIT_CONFIG_GLOBAL=" + s.Config, "GIT_CONFIG_NOSYSTEM=1"}
+}
+
+// A GitRepo is a work tree the server serves.
+type GitRepo struct {
+	Dir string
+	t   testing.TB
+}
+
+// Repo creates an empty repository called name, on branch main.
+func (s *GitServer) Repo(name string) *GitRepo {
+	s.t.Helper()
+	r := &GitRepo{Dir: filepath.Join(s.root, name), t: s.t}
+	if err := os.MkdirAll(r.Dir, 0o777); err != nil {
+		s.t.Fatal(err)
+	}
+	r.Git("", "init", "-q", "-b", "main")
+	return r
+}
+
+// Git runs git in the work tree and returns its output; date, if not
+// empty, is the author and committer date, so that hashes and
+// pseudo-versions are the same in every run.
+func (r *GitRepo) Git(date string, args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = r.Dir
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + r.Dir, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=" + os.DevNull,
+		"GIT_AUTHOR_NAME=Modkit Test", "GIT_AUTHOR_EMAIL=test@modkit.test",
+		"GIT_COMMITTER_NAME=Modkit Test", "GIT_COMMITTER_EMAIL=test@modkit.test",
+	}
+	if date != "" {
+		cmd.Env = append(cmd.Env, "GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Commit writes files (slash-separated names) and commits them at date,
+// returning the commit hash.
+func (r *GitRepo) Commit(date string, files map[string]string) string {
+	r.t.Helper()
+	for name, data := range files {
+		p := filepath.Join(r.Dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
+			r.t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o666); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	r.Git("", "add", "-A")
+	r.Git(date, "commit", "-q", "--allow-empty", "-m", "commit at "+date)
+	return r.Git("", "rev-parse", "HEAD")
+}
+
+// GoImport is a handler that answers every ?go-get=1 request with
+// go-import meta tags, each "prefix vcs repo-url", as a module path's
+// host does.
+func GoImport(tags ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("go-get") != "1" {
+			http.NotFound(w, r)
+			return
+		}
+		var b strings.Builder
+		b.WriteString("<!DOCTYPE html>\n<html><head>\n")
+		for _, tag := range tags {
+			b.WriteString(`<meta name="go-import" content="` + tag + `">` + "\n")
+		}
+		b.WriteString("</head><body></body></html>\n")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(b.String()))
+	})
+}
