@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 
+	"github.com/modkit/modkit/internal/goauth"
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -21,7 +21,7 @@ type netrcFile struct {
 	fromVar  bool // NETRC named it
 	exists   bool
 	mode     fs.FileMode
-	entries  []modnet.NetrcEntry
+	entries  []goauth.NetrcEntry
 	afterDef int // machine entries after "default", which the go command never reads
 }
 
@@ -45,73 +45,36 @@ func readNetrc(env *modnet.Env) (*netrcFile, error) {
 	if err != nil {
 		return nf, err
 	}
-	nf.entries, nf.afterDef = modnet.ParseNetrc(string(data))
+	nf.entries, nf.afterDef = goauth.ParseNetrc(string(data))
 	return nf, nil
 }
 
-// credentials returns the login and password the go command would send to
-// an https URL: the first complete entry whose machine is the URL's host.
-func (nf *netrcFile) credentials(u *url.URL) (login, password string, ok bool) {
-	if nf == nil || u.Scheme != "https" {
-		return "", "", false
-	}
-	for _, e := range nf.entries {
-		if e.Complete() && e.Machine == u.Host {
-			return e.Login, e.Password, true
-		}
-	}
-	return "", "", false
-}
-
-// goauthCommands splits GOAUTH as cmd/go/internal/auth.runGoAuth does.
-func goauthCommands(v string) []string {
-	var cmds []string
-	for _, c := range strings.Split(v, ";") {
-		cmds = append(cmds, strings.TrimSpace(c))
-	}
-	return cmds
-}
-
-// usesNetrc reports whether GOAUTH makes the go command read netrc.
-func usesNetrc(env *modnet.Env) bool {
-	for _, c := range goauthCommands(env.Get("GOAUTH")) {
-		if c == "netrc" {
-			return true
-		}
-	}
-	return false
-}
-
-// checkNetrc checks GOAUTH and the netrc file it usually points at.
+// checkNetrc checks GOAUTH, entry by entry with the go command's rules
+// (package goauth), and the netrc file it usually points at.
 func checkNetrc(ctx context.Context, r *runner) Result {
 	var f findings
 	v := r.env.Lookup("GOAUTH")
 	f.note("%s", origin(v))
-	cmds := goauthCommands(v.Value)
-	for _, c := range cmds {
-		words := strings.Fields(c)
+	entries := goauth.Split(v.Value)
+	for _, e := range entries {
+		c, err := goauth.ParseEntry(e, len(entries))
+		var ee *goauth.EntryError
 		switch {
-		case len(words) == 0:
-			f.add(StatusError, setFix(r.env, "GOAUTH", strings.Join(nonEmpty(cmds), ";")),
-				"GOAUTH=%q has an empty command: every authenticated request fails (GOAUTH encountered an empty command)", v.Value)
-		case words[0] == "off":
-			if len(cmds) > 1 {
-				f.add(StatusError, setFix(r.env, "GOAUTH", "off"), "GOAUTH=off cannot be combined with other authentication commands")
-			} else {
-				f.add(StatusInfo, "", "GOAUTH=off: the go command sends no credentials to proxies or repositories")
+		case errors.Is(err, goauth.ErrEmptyCommand):
+			f.add(StatusError, setFix(r.env, "GOAUTH", strings.Join(nonEmpty(entries), ";")),
+				"GOAUTH=%q has an empty command: every authenticated request fails (%v)", v.Value, err)
+		case errors.Is(err, goauth.ErrOffCombined):
+			f.add(StatusError, setFix(r.env, "GOAUTH", "off"), "%v", err)
+		case errors.As(err, &ee):
+			f.add(StatusError, ee.Fix, "GOAUTH %q: %v", e, err)
+		case c.Kind == goauth.Off:
+			f.add(StatusInfo, "", "GOAUTH=off: the go command sends no credentials to proxies or repositories")
+		case c.Kind == goauth.Custom && c.SplitErr == nil && !filepath.IsAbs(c.Argv[0]):
+			if _, err := r.env.LookPath(c.Argv[0]); err != nil {
+				f.add(StatusError, "install "+c.Argv[0]+" or fix GOAUTH", "GOAUTH command %q: %s is not in PATH", e, c.Argv[0])
 			}
-		case words[0] == "git":
-			if len(words) != 2 || !filepath.IsAbs(words[1]) {
-				f.add(StatusError, setFix(r.env, "GOAUTH", "git /abs/path/to/a/git/checkout"),
-					"GOAUTH %q: GOAUTH=git dir method requires an absolute path to the git working directory", c)
-			} else if fi, err := os.Stat(words[1]); err != nil || !fi.IsDir() {
-				f.add(StatusError, "point GOAUTH=git at an existing git work tree", "GOAUTH %q: %s is not a directory", c, words[1])
-			}
-		case words[0] == "netrc":
-		default:
-			if _, err := lookPathIn(words[0], r.env.OS("PATH")); err != nil && !filepath.IsAbs(words[0]) {
-				f.add(StatusError, "install "+words[0]+" or fix GOAUTH", "GOAUTH command %q: %s is not in PATH", c, words[0])
-			}
+		case c.Kind == goauth.Custom && c.SplitErr != nil:
+			f.add(StatusError, "fix the quotes in GOAUTH", "GOAUTH command %q cannot be split: %v", e, c.SplitErr)
 		}
 	}
 
@@ -120,7 +83,7 @@ func checkNetrc(ctx context.Context, r *runner) Result {
 		f.add(StatusWarn, "", "cannot read the netrc file: %v", err)
 		return f.result("")
 	}
-	if !usesNetrc(r.env) {
+	if !goauth.UsesNetrc(v.Value) {
 		if nf.exists {
 			f.add(StatusInfo, "", "GOAUTH does not include netrc, so %s is not used by the go command (git may still use it)", nf.path)
 		}

@@ -38,7 +38,12 @@ func TestCheckNetrc(t *testing.T) {
 		{name: "off", vars: map[string]string{"GOAUTH": "off"}, files: map[string]string{"home/.netrc": good}, status: StatusInfo,
 			summary: "GOAUTH=off: the go command sends no credentials", details: "GOAUTH does not include netrc, so $DIR/home/.netrc is not used"},
 		{name: "git relative", vars: map[string]string{"GOAUTH": "git src/repo"}, status: StatusError, summary: "requires an absolute path"},
-		{name: "git not a dir", vars: map[string]string{"GOAUTH": "git $DIR/none"}, status: StatusError, summary: "is not a directory"},
+		{name: "git dir missing", vars: map[string]string{"GOAUTH": "git $DIR/none"}, status: StatusError, summary: "cannot stat $DIR/none",
+			fix: "point GOAUTH=git at an existing git work tree"},
+		{name: "git not a dir", vars: map[string]string{"GOAUTH": "git $DIR/afile"}, files: map[string]string{"afile": ""}, status: StatusError,
+			summary: "dir is not a directory"},
+		{name: "custom command unquotable", vars: map[string]string{"GOAUTH": "helper 'open"}, status: StatusError,
+			summary: `GOAUTH command "helper 'open" cannot be split: unterminated ' string`},
 		{name: "custom command missing", vars: map[string]string{"GOAUTH": "corp-credential-helper --go"}, status: StatusError,
 			summary: `GOAUTH command "corp-credential-helper --go": corp-credential-helper is not in PATH`},
 	}

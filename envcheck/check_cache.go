@@ -7,9 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
+	"github.com/modkit/modkit/internal/osenv"
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -68,7 +68,7 @@ func checkGOCACHE(ctx context.Context, r *runner) Result {
 	v := r.env.Lookup("GOCACHE")
 	dir := v.Value
 	if dir == "" {
-		base, err := userCacheDir(r.env)
+		base, err := osenv.UserCacheDir(r.env.OS)
 		if err != nil {
 			f.add(StatusError, setFix(r.env, "GOCACHE", "/path/to/go-build"),
 				"GOCACHE is not set and there is no default (%v): build cache is required", err)
@@ -181,38 +181,6 @@ func currentUser(env *modnet.Env) string {
 		}
 	}
 	return "$(id -un)"
-}
-
-// userCacheDir is os.UserCacheDir computed from env, which need not be the
-// process environment.
-func userCacheDir(env *modnet.Env) (string, error) {
-	switch runtime.GOOS {
-	case "windows":
-		if d := env.OS("LocalAppData"); d != "" {
-			return d, nil
-		}
-		return "", errors.New("%LocalAppData% is not defined")
-	case "darwin", "ios":
-		if h := env.OS("HOME"); h != "" {
-			return filepath.Join(h, "Library", "Caches"), nil
-		}
-		return "", errors.New("$HOME is not defined")
-	case "plan9":
-		if h := env.OS("home"); h != "" {
-			return filepath.Join(h, "lib", "cache"), nil
-		}
-		return "", errors.New("$home is not defined")
-	}
-	if d := env.OS("XDG_CACHE_HOME"); d != "" {
-		if !filepath.IsAbs(d) {
-			return "", errors.New("path in $XDG_CACHE_HOME is relative")
-		}
-		return d, nil
-	}
-	if h := env.OS("HOME"); h != "" {
-		return filepath.Join(h, ".cache"), nil
-	}
-	return "", errors.New("neither $XDG_CACHE_HOME nor $HOME are defined")
 }
 
 func bytesString(n uint64) string {

@@ -51,7 +51,7 @@ func checkGit(ctx context.Context, r *runner) Result {
 		}
 	}
 
-	git, err := lookPathIn("git", r.env.OS("PATH"))
+	git, err := r.env.LookPath("git")
 	if err != nil {
 		f.add(severity, "install git (https://git-scm.com/downloads) and make sure it is in PATH",
 			"git is not in PATH, but %s: those fetches fail with 'exec: \"git\": executable file not found'", why)

@@ -83,7 +83,7 @@ func checkGoVersion(ctx context.Context, r *runner) Result {
 	target := sel.Name
 
 	// cmd/go/internal/toolchain.Exec: PATH first, then (unless +path) download.
-	if exe, err := lookPathIn(target, r.env.OS("PATH")); err == nil {
+	if exe, err := r.env.LookPath(target); err == nil {
 		f.add(StatusInfo, "", "the go command runs %s from %s (%s)", target, exe, why)
 		return f.result("")
 	}
@@ -138,25 +138,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// lookPathIn finds an executable in a PATH list that need not be this
-// process's (the checked Env's).
-func lookPathIn(name, pathList string) (string, error) {
-	exts := []string{""}
-	if runtime.GOOS == "windows" {
-		exts = []string{".exe", ".bat", ".cmd", ""}
-	}
-	for _, dir := range filepath.SplitList(pathList) {
-		if dir == "" {
-			continue
-		}
-		for _, ext := range exts {
-			p := filepath.Join(dir, name+ext)
-			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode()&0o111 != 0) {
-				return p, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("%s: not found in PATH", name)
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modkit/modkit/internal/goauth"
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -296,6 +297,7 @@ type runner struct {
 
 	gomod   func() (*gomod, error)
 	netrc   func() (*netrcFile, error)
+	auth    func() (*goauth.Authenticator, error) // GOAUTH for live probes
 	proxyFn func(*http.Request) (*url.URL, error)
 
 	mu         sync.Mutex
@@ -319,6 +321,9 @@ func newRunner(opts Options) *runner {
 	}
 	r.gomod = sync.OnceValues(func() (*gomod, error) { return findGoMod(opts.ModFile) })
 	r.netrc = sync.OnceValues(func() (*netrcFile, error) { return readNetrc(r.env) })
+	r.auth = sync.OnceValues(func() (*goauth.Authenticator, error) {
+		return goauth.New(goauth.Config{GOAUTH: r.env.Get("GOAUTH"), Environ: r.env.Environ()})
+	})
 	r.proxyFn = opts.Proxy
 	if r.proxyFn == nil {
 		r.proxyFn = envProxyFunc(r.env)
@@ -326,8 +331,12 @@ func newRunner(opts Options) *runner {
 	return r
 }
 
-// close releases the connections probes kept open.
+// close releases the connections probes kept open and GOAUTH's
+// background work.
 func (r *runner) close() {
+	if a, err := r.auth(); err == nil {
+		a.Close()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, t := range r.transports {

@@ -136,11 +136,16 @@ type fetch struct {
 	err    error
 	phases *phases
 	proxy  *url.URL // the HTTP proxy the request went through, if any
-	start  time.Time
+	// authErr says why GOAUTH provided no credentials after a 4xx; it
+	// holds no credentials.
+	authErr error
+	start   time.Time
 }
 
 // get fetches rawURL with phase timings, sending the credentials the go
-// command would send (GOAUTH=netrc), and reads at most maxProbeBody.
+// command would send (every GOAUTH command, and after a 4xx once more with
+// what they then provide, as cmd/go/internal/web.get does), and reads at
+// most maxProbeBody.
 func (r *runner) get(ctx context.Context, rawURL string) *fetch {
 	f := &fetch{url: web.Redact(rawURL), phases: &phases{}}
 	ctx, cancel := opContext(ctx)
@@ -149,13 +154,6 @@ func (r *runner) get(ctx context.Context, rawURL string) *fetch {
 	if err != nil {
 		f.err = web.RedactError(err)
 		return f
-	}
-	if usesNetrc(r.env) {
-		if nf, _ := r.netrc(); nf != nil {
-			if login, pw, ok := nf.credentials(req.URL); ok {
-				req.SetBasicAuth(login, pw)
-			}
-		}
 	}
 	if p, err := r.proxyFn(req); err == nil {
 		f.proxy = p
@@ -166,7 +164,12 @@ func (r *runner) get(ctx context.Context, rawURL string) *fetch {
 		f.resp, f.body, f.err = readFileURL(req.URL)
 		return f
 	}
-	resp, err := r.client().Do(req)
+	var resp *http.Response
+	if a, aerr := r.auth(); aerr == nil {
+		resp, f.authErr, err = a.Do(r.client(), req)
+	} else { // a GOAUTH the go command rejects: auth.netrc says so
+		resp, err = r.client().Do(req)
+	}
 	if err != nil {
 		f.err = web.RedactError(err) // net/http's keeps the user name
 		return f

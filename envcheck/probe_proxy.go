@@ -172,6 +172,9 @@ func reportProxyAnswer(ctx context.Context, f *findings, s modnet.Source, next *
 		}
 		f.add(StatusError, fix, "%s%s: %s [%s]%s", name, via, summary, class, stop)
 		f.note("%s: %s (%s)", fe.url, fe.resp.Status, timing)
+		if fe.authErr != nil {
+			f.note("%v", fe.authErr)
+		}
 		return false
 	}
 }

@@ -2,7 +2,9 @@ package envcheck
 
 import (
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -93,6 +95,24 @@ func TestProbeGOPROXY(t *testing.T) {
 			writeFile(n.t, filepath.Join(dir, "netrc"), "machine "+strings.TrimPrefix(u, "https://")+" login me password tok\n")
 			return vars("GOPROXY", u, "NETRC", filepath.Join(dir, "netrc"))
 		}, status: StatusOK},
+		{name: "GOAUTH command credentials", vars: func(n *netFixture) map[string]string {
+			u := n.Serve("proxy.example.test", nil, bearerOnly("tok"))
+			return vars("GOPROXY", u, "GOAUTH", goauthScript(n.t, `printf '%s\n\nAuthorization: Bearer tok\n\n' "`+u+`"`))
+		}, status: StatusOK, details: "2 versions of golang.org/x/mod"},
+		{name: "GOAUTH command after 401", vars: func(n *netFixture) map[string]string {
+			u := n.Serve("proxy.example.test", nil, bearerOnly("late"))
+			// Without a URL argument (the first, URL-less run) it knows nothing.
+			return vars("GOPROXY", u, "GOAUTH", goauthScript(n.t, `[ $# -gt 0 ] || exit 0; printf '%s\n\nAuthorization: Bearer late\n\n' "`+u+`"`))
+		}, status: StatusOK, details: "2 versions of golang.org/x/mod"},
+		{name: "GOAUTH command fails", vars: func(n *netFixture) map[string]string {
+			u := n.Serve("proxy.example.test", nil, bearerOnly("tok"))
+			return vars("GOPROXY", u, "GOAUTH", goauthScript(n.t, `echo 'token expired, run corp-login' >&2; exit 1`))
+		}, status: StatusError, summary: "(401 Unauthorized) [auth]", details: "GOAUTH found no credentials for https://proxy.example.test:",
+			check: func(t *testing.T, n *netFixture, res Result) {
+				if !strings.Contains(strings.Join(res.Details, "\n"), "token expired, run corp-login") {
+					t.Errorf("details do not say why the GOAUTH command failed: %q", res.Details)
+				}
+			}},
 		{name: "file proxy", vars: func(n *netFixture) map[string]string {
 			dir := n.t.TempDir()
 			writeFile(n.t, filepath.Join(dir, "golang.org", "x", "mod", "@v", "list"), "v0.1.0\n")
@@ -173,4 +193,30 @@ func TestProbeSumDB(t *testing.T) {
 		{name: "off", vars: func(n *netFixture) map[string]string { return vars("GOSUMDB", "off") }, status: StatusSkip, summary: "GOSUMDB=off"},
 		{name: "unparsable", vars: func(n *netFixture) map[string]string { return vars("GOSUMDB", "a b c") }, status: StatusSkip},
 	})
+}
+
+// bearerOnly is a module proxy that answers only requests with the bearer
+// token tok, and 401 otherwise.
+func bearerOnly(tok string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+tok {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		moduleProxy(nil).ServeHTTP(w, r)
+	})
+}
+
+// goauthScript writes a GOAUTH command, a shell script, and returns its
+// path.
+func goauthScript(t *testing.T, body string) string {
+	if runtime.GOOS == "windows" {
+		t.Skip("GOAUTH command scripts need /bin/sh")
+	}
+	p := filepath.Join(t.TempDir(), "goauth.sh")
+	writeFile(t, p, "#!/bin/sh\n"+body+"\n")
+	if err := os.Chmod(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

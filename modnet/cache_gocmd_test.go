@@ -430,9 +430,9 @@ func TestVersionLockExcludesGoCommand(t *testing.T) {
 }
 
 // startCmd starts cmd with its output collected in the returned buffer.
-func startCmd(t *testing.T, cmd *exec.Cmd) *syncBuffer {
+func startCmd(t *testing.T, cmd *exec.Cmd) *testenv.Buffer {
 	t.Helper()
-	out := new(syncBuffer)
+	out := new(testenv.Buffer)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

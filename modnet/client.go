@@ -15,6 +15,7 @@ import (
 	"golang.org/x/mod/module"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/modkit/modkit/internal/goauth"
 	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/retry"
 )
@@ -98,7 +99,7 @@ type Client struct {
 	env     *Env
 	cache   *Cache
 	http    *retry.Client
-	auth    *authenticator
+	auth    *goauth.Authenticator
 	authErr error
 	authMu  sync.Mutex
 	sumdbs  sumDBSet
@@ -240,7 +241,7 @@ func (c *Client) init() error {
 
 // authenticator returns the GOAUTH credential store, created on the first
 // https request as the go command reports a bad GOAUTH only then.
-func (c *Client) authenticator() (*authenticator, error) {
+func (c *Client) authenticator() (*goauth.Authenticator, error) {
 	c.authMu.Lock()
 	defer c.authMu.Unlock()
 	if c.auth == nil && c.authErr == nil {
@@ -254,7 +255,7 @@ func (c *Client) authenticator() (*authenticator, error) {
 // downgrades.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if a, err := c.authenticator(); err == nil {
-		return a.checkRedirect(req, via)
+		return a.CheckRedirect(req, via)
 	}
 	return web.CheckRedirect(req, via)
 }
@@ -265,7 +266,7 @@ func (c *Client) Close() error {
 	a := c.auth
 	c.authMu.Unlock()
 	if a != nil {
-		a.close()
+		a.Close()
 	}
 	if c.http != nil {
 		c.http.CloseIdleConnections()

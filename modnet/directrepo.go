@@ -81,7 +81,7 @@ func newDirectRepo(ctx context.Context, env *Env, route *Route, modulePath strin
 		dopts.CheckVCS = env.CheckVCS
 	}
 	if dopts.Environ == nil {
-		dopts.Environ = envOSList(env)
+		dopts.Environ = env.Environ()
 	}
 	if dopts.WorkDir == "" {
 		dopts.WorkDir = modCache
@@ -114,16 +114,6 @@ func (e *vcsUnsupportedError) Error() string {
 }
 
 func (e *vcsUnsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
-
-// envOSList is the Env's process environment as a list for exec.
-func envOSList(env *Env) []string {
-	names := env.OSNames()
-	list := make([]string, 0, len(names))
-	for _, k := range names {
-		list = append(list, k+"="+env.OS(k))
-	}
-	return list
-}
 
 // vcsModuleRepo is one module within a repository (cmd/go's codeRepo).
 type vcsModuleRepo struct {

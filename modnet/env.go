@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/modkit/modkit/internal/osenv"
 )
 
 // A Layer says which configuration layer a setting came from. The go
@@ -152,7 +154,7 @@ func LoadEnvFrom(environ map[string]string) (*Env, error) {
 	for k, v := range environ {
 		m[k] = v
 	}
-	return loadEnv(m, func() (string, error) { return userConfigDir(m) })
+	return loadEnv(m, func() (string, error) { return osenv.UserConfigDir(func(k string) string { return m[k] }) })
 }
 
 func osEnviron() map[string]string {
@@ -207,7 +209,7 @@ func loadEnv(environ map[string]string, configDir func() (string, error)) (*Env,
 
 // goEnvGOROOT asks the go command on environ's PATH for its GOROOT.
 func goEnvGOROOT(environ map[string]string) (string, error) {
-	path, err := lookPath("go", environ["PATH"])
+	path, err := osenv.LookPath("go", environ["PATH"])
 	if err != nil {
 		return "", err
 	}
@@ -223,55 +225,6 @@ func goEnvGOROOT(environ map[string]string) (string, error) {
 		return "", err
 	}
 	return strings.TrimSpace(string(out)), nil
-}
-
-// lookPath finds an executable in a PATH list that need not be this process's.
-func lookPath(name, pathList string) (string, error) {
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	for _, dir := range filepath.SplitList(pathList) {
-		if dir == "" {
-			continue
-		}
-		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && (runtime.GOOS == "windows" || fi.Mode()&0o111 != 0) {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s: not found in PATH", name)
-}
-
-// userConfigDir is os.UserConfigDir computed from environ instead of the
-// process environment.
-func userConfigDir(environ map[string]string) (string, error) {
-	switch runtime.GOOS {
-	case "windows":
-		if d := environ["AppData"]; d != "" {
-			return d, nil
-		}
-		return "", errors.New("%AppData% is not defined")
-	case "darwin", "ios":
-		if d := environ["HOME"]; d != "" {
-			return d + "/Library/Application Support", nil
-		}
-		return "", errors.New("$HOME is not defined")
-	case "plan9":
-		if d := environ["home"]; d != "" {
-			return d + "/lib", nil
-		}
-		return "", errors.New("$home is not defined")
-	}
-	if d := environ["XDG_CONFIG_HOME"]; d != "" {
-		if !filepath.IsAbs(d) {
-			return "", errors.New("path in $XDG_CONFIG_HOME is relative")
-		}
-		return d, nil
-	}
-	if d := environ["HOME"]; d != "" {
-		return d + "/.config", nil
-	}
-	return "", errors.New("neither $XDG_CONFIG_HOME nor $HOME are defined")
 }
 
 // readEnvFile parses an env file with cmd/go/internal/cfg.readEnvFile's
@@ -502,4 +455,22 @@ func (e *Env) OSNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Environ returns the process environment the Env holds, as KEY=value
+// pairs in the order of OSNames: the environment of the programs modkit
+// runs for it (git, GOAUTH commands).
+func (e *Env) Environ() []string {
+	names := e.OSNames()
+	list := make([]string, 0, len(names))
+	for _, k := range names {
+		list = append(list, k+"="+e.OS(k))
+	}
+	return list
+}
+
+// LookPath finds an executable in the Env's PATH, as exec.LookPath does in
+// the process's.
+func (e *Env) LookPath(file string) (string, error) {
+	return osenv.LookPath(file, e.OS("PATH"))
 }

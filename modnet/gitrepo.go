@@ -25,6 +25,8 @@ import (
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
+
+	"github.com/modkit/modkit/internal/osenv"
 )
 
 // This file is the git side of direct mode: a bare mirror of a remote
@@ -238,7 +240,7 @@ func newGitCodeHost(ctx context.Context, remote, vcsDir string, environ []string
 func findGit(environ []string) (string, error) {
 	for i := len(environ) - 1; i >= 0; i-- {
 		if k, v, ok := strings.Cut(environ[i], "="); ok && k == "PATH" {
-			p, err := lookPath("git", v)
+			p, err := osenv.LookPath("git", v)
 			if err != nil {
 				return "", fmt.Errorf("missing git command (%v); direct mode needs git, see https://golang.org/s/gogetcmd", err)
 			}

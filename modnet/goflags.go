@@ -3,6 +3,8 @@ package modnet
 import (
 	"fmt"
 	"strings"
+
+	"github.com/modkit/modkit/internal/quoted"
 )
 
 // SplitGOFLAGS splits a GOFLAGS value into flags as the go command does
@@ -11,7 +13,7 @@ import (
 // or double quotes (no escapes inside). Every field must look like -x, --x,
 // -x=value or --x=value; anything else is an error naming the field.
 func SplitGOFLAGS(s string) ([]string, error) {
-	flags, err := splitQuoted(s)
+	flags, err := quoted.Split(s)
 	if err != nil {
 		return nil, fmt.Errorf("parsing $GOFLAGS: %w", err)
 	}

@@ -40,7 +40,7 @@ func (p *prefetcher) fetchToolchain(ctx context.Context) {
 	if sel == nil || !sel.Switch() {
 		return
 	}
-	if exe, err := lookPath(sel.Name, p.c.env.OS("PATH")); err == nil {
+	if exe, err := p.c.env.LookPath(sel.Name); err == nil {
 		p.toolchainPATH = exe
 		return
 	}

@@ -413,18 +413,18 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	req = req.Clone(req.Context())
-	a.apply(req)
+	a.Apply(req)
 	resp, err := t.base.RoundTrip(req)
 	if err != nil || resp.StatusCode < 400 || resp.StatusCode >= 500 {
 		return resp, err
 	}
-	hc := &http.Client{Transport: t.base, CheckRedirect: a.checkRedirect}
-	again, _ := a.retryAfter(req.Context(), hc, req, resp)
+	hc := &http.Client{Transport: t.base, CheckRedirect: a.CheckRedirect}
+	again, _ := a.RetryAfter(req.Context(), hc, req, resp)
 	if !again {
 		return resp, nil
 	}
 	resp.Body.Close()
 	req = req.Clone(req.Context())
-	a.apply(req)
+	a.Apply(req)
 	return t.base.RoundTrip(req)
 }

@@ -16,6 +16,8 @@ import (
 	"sync"
 
 	"golang.org/x/mod/module"
+
+	"github.com/modkit/modkit/internal/osenv"
 )
 
 // This file is the go command's toolchain switching
@@ -411,7 +413,7 @@ func (c *Client) DownloadToolchain(ctx context.Context, name string) (*Toolchain
 		return nil, fmt.Errorf("invalid toolchain name %q", name)
 	}
 	d := &ToolchainDownload{Name: name}
-	if exe, err := lookPath(name, c.env.OS("PATH")); err == nil {
+	if exe, err := c.env.LookPath(name); err == nil {
 		d.PATH = exe
 		return d, nil
 	}
@@ -531,7 +533,7 @@ func pathToolchains(pathList string) []string {
 			if v == "" || have[v] {
 				continue
 			}
-			if exe, err := lookPath(name, dir); err != nil || exe == "" {
+			if exe, err := osenv.LookPath(name, dir); err != nil || exe == "" {
 				continue
 			}
 			have[v] = true

@@ -1,4 +1,4 @@
-package modnet
+package goauth
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/modkit/modkit/internal/osenv"
 )
 
 // A NetrcEntry is one machine entry of a .netrc file.
@@ -111,14 +113,14 @@ func parseNetrc(data string) []netrcEntry {
 }
 
 // NetrcPath returns the .netrc file the go command reads
-// (cmd/go/internal/auth.netrcPath): $NETRC if set, else .netrc in the home
-// directory; on Windows _netrc is preferred when it exists. The file need
-// not exist.
-func (env *Env) NetrcPath() (string, error) {
-	if p := env.OS("NETRC"); p != "" {
+// (cmd/go/internal/auth.netrcPath), looking variables up with getenv:
+// $NETRC if set, else .netrc in the home directory; on Windows _netrc is
+// preferred when it exists. The file need not exist.
+func NetrcPath(getenv func(string) string) (string, error) {
+	if p := getenv("NETRC"); p != "" {
 		return p, nil
 	}
-	home, err := homeDir(env)
+	home, err := osenv.UserHomeDir(getenv)
 	if err != nil {
 		return "", err
 	}
@@ -135,29 +137,9 @@ func (env *Env) NetrcPath() (string, error) {
 	return filepath.Join(home, ".netrc"), nil
 }
 
-// homeDir is os.UserHomeDir computed from env's variables instead of the
-// process environment.
-func homeDir(env *Env) (string, error) {
-	name := "HOME"
-	switch runtime.GOOS {
-	case "windows":
-		name = "USERPROFILE"
-	case "plan9":
-		name = "home"
-	}
-	if h := env.OS(name); h != "" {
-		return h, nil
-	}
-	return "", errors.New("$" + name + " is not defined")
-}
-
-// readNetrc reads and parses the .netrc file for env. A missing file is
-// no credentials, not an error, as in the go command.
-func readNetrc(env *Env) ([]netrcEntry, error) {
-	path, err := env.NetrcPath()
-	if err != nil {
-		return nil, err
-	}
+// readNetrc reads and parses the .netrc file at path. A missing file is no
+// credentials, not an error, as in the go command.
+func readNetrc(path string) ([]netrcEntry, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

@@ -1,4 +1,4 @@
-package modnet
+package goauth
 
 import (
 	"context"
@@ -21,20 +21,20 @@ import (
 // is split like the go command splits it (quotes, no escapes); rawURL, if
 // not empty, is appended as the last argument, and resp, if not nil, is
 // written to the command's stdin.
-func (a *authenticator) runCustom(ctx context.Context, c authCommand, rawURL string, resp *http.Response) (map[string]http.Header, error) {
-	if c.splitErr != nil {
-		return nil, fmt.Errorf("cannot parse GOAUTH command %s: %v", c.text, c.splitErr)
+func (a *Authenticator) runCustom(ctx context.Context, c Command, rawURL string, resp *http.Response) (map[string]http.Header, error) {
+	if c.SplitErr != nil {
+		return nil, fmt.Errorf("cannot parse GOAUTH command %s: %v", c.Text, c.SplitErr)
 	}
-	name := c.argv[0]
+	name := c.Argv[0]
 	path := name
 	if filepath.Base(name) == name {
-		p, err := lookPath(name, a.path)
+		p, err := a.lookPath(name)
 		if err != nil {
-			return nil, fmt.Errorf("could not run command %s: %v", c.text, err)
+			return nil, fmt.Errorf("could not run command %s: %v", c.Text, err)
 		}
 		path = p
 	}
-	args := slices.Clone(c.argv[1:])
+	args := slices.Clone(c.Argv[1:])
 	if rawURL != "" {
 		args = append(args, rawURL)
 	}
@@ -45,11 +45,11 @@ func (a *authenticator) runCustom(ctx context.Context, c authCommand, rawURL str
 	}
 	out, err := runOutput(cmd)
 	if err != nil {
-		return nil, fmt.Errorf("could not run command %s: %v", c.text, err)
+		return nil, fmt.Errorf("could not run command %s: %v", c.Text, err)
 	}
 	creds, err := parseUserAuth(string(out))
 	if err != nil {
-		return nil, fmt.Errorf("cannot parse output of GOAUTH command %s: %v", c.text, err)
+		return nil, fmt.Errorf("cannot parse output of GOAUTH command %s: %v", c.Text, err)
 	}
 	return creds, nil
 }
@@ -140,8 +140,8 @@ func responseStdin(resp *http.Response) string {
 // (cmd/go/internal/auth.runGitAuth) and returns the URL prefix git answered
 // for with a basic-auth header. If client is not nil, the credentials are
 // checked in the background and git is told whether they work.
-func (a *authenticator) gitFill(ctx context.Context, client *http.Client, dir, rawURL string) (string, http.Header, error) {
-	git, err := lookPath("git", a.path)
+func (a *Authenticator) gitFill(ctx context.Context, client *http.Client, dir, rawURL string) (string, http.Header, error) {
+	git, err := a.lookPath("git")
 	if err != nil {
 		return "", nil, err
 	}
@@ -169,7 +169,7 @@ func (a *authenticator) gitFill(ctx context.Context, client *http.Client, dir, r
 // parseGitCredential reads the output of 'git credential fill'
 // (cmd/go/internal/auth.parseGitAuth): the prefix is the url attribute, or
 // is assembled from protocol, host and path.
-func (a *authenticator) parseGitCredential(data []byte) (prefix, user, password string) {
+func (a *Authenticator) parseGitCredential(data []byte) (prefix, user, password string) {
 	u := new(url.URL)
 	for line := range strings.SplitSeq(string(data), "\n") {
 		key, value, ok := strings.Cut(strings.TrimSpace(line), "=")
@@ -206,7 +206,7 @@ func (a *authenticator) parseGitCredential(data []byte) (prefix, user, password 
 // (cmd/go/internal/auth.updateGitCredentialHelper). Like the go command it
 // gives up after three attempts without a 200 or 401; unlike it, git runs in
 // dir. close cancels it.
-func (a *authenticator) validateGit(client *http.Client, git, dir, prefix string, h http.Header, fill []byte) {
+func (a *Authenticator) validateGit(client *http.Client, git, dir, prefix string, h http.Header, fill []byte) {
 	a.bgMu.Lock()
 	defer a.bgMu.Unlock()
 	if a.bgCtx.Err() != nil {
@@ -250,7 +250,7 @@ func (a *authenticator) validateGit(client *http.Client, git, dir, prefix string
 // command prepares a GOAUTH program with the authenticator's environment.
 // A cancelled ctx kills it; WaitDelay bounds the wait for children that
 // keep its output open.
-func (a *authenticator) command(ctx context.Context, path string, args ...string) *exec.Cmd {
+func (a *Authenticator) command(ctx context.Context, path string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = a.environ
 	cmd.WaitDelay = 5 * time.Second
@@ -284,34 +284,6 @@ func (b *headBuffer) Write(p []byte) (int, error) {
 		b.buf = append(b.buf, p[:min(n, len(p))]...)
 	}
 	return len(p), nil
-}
-
-// splitQuoted splits a command line as cmd/internal/quoted.Split does:
-// fields separated by spaces, tabs, CR or LF, each optionally wrapped in
-// single or double quotes, with no escapes.
-func splitQuoted(s string) ([]string, error) {
-	var fields []string
-	for {
-		s = strings.TrimLeft(s, " \t\r\n")
-		if s == "" {
-			return fields, nil
-		}
-		if q := s[0]; q == '"' || q == '\'' {
-			end := strings.IndexByte(s[1:], q)
-			if end < 0 {
-				return nil, fmt.Errorf("unterminated %c string", q)
-			}
-			fields = append(fields, s[1:1+end])
-			s = s[2+end:]
-			continue
-		}
-		end := strings.IndexAny(s, " \t\r\n")
-		if end < 0 {
-			end = len(s)
-		}
-		fields = append(fields, s[:end])
-		s = s[end:]
-	}
 }
 
 // validHeaderName reports whether s is an HTTP header field name, an RFC

@@ -1,4 +1,4 @@
-package modnet
+package goauth
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package modnet
+package goauth
 
 import (
 	"path/filepath"
@@ -174,8 +174,11 @@ func TestNetrcPath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := testEnv(t, tt.environ...)
-			got, err := env.NetrcPath()
+			vars := map[string]string{}
+			for i := 0; i+1 < len(tt.environ); i += 2 {
+				vars[tt.environ[i]] = tt.environ[i+1]
+			}
+			got, err := NetrcPath(func(k string) string { return vars[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("netrcPath = %q, %v; want error containing %q", got, err, tt.wantErr)
@@ -191,17 +194,14 @@ func TestNetrcPath(t *testing.T) {
 
 func TestReadNetrc(t *testing.T) {
 	dir := t.TempDir()
-	env := testEnv(t, "NETRC", filepath.Join(dir, "missing"))
-	if got, err := readNetrc(env); got != nil || err != nil {
+	if got, err := readNetrc(filepath.Join(dir, "missing")); got != nil || err != nil {
 		t.Errorf("missing file: readNetrc = %v, %v; want nothing, no error", got, err)
 	}
-	env = testEnv(t, "NETRC", dir) // a directory cannot be read
-	if _, err := readNetrc(env); err == nil {
+	if _, err := readNetrc(dir); err == nil { // a directory cannot be read
 		t.Errorf("directory: readNetrc succeeded; want an error")
 	}
 	p := writeFile(t, filepath.Join(dir, "netrc"), "machine a.test login u password p\n")
-	env = testEnv(t, "NETRC", p)
-	got, err := readNetrc(env)
+	got, err := readNetrc(p)
 	if want := []netrcEntry{{"a.test", "u", "p"}}; err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("readNetrc = %v, %v; want %v", got, err, want)
 	}
