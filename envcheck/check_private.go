@@ -255,21 +255,6 @@ func checkPrivateCoverage(ctx context.Context, r *runner) Result {
 	if mod == nil {
 		return skip("no go.mod in the current directory or above it")
 	}
-	// The modules that are downloaded: requirements, except those replaced,
-	// and replacements that are modules rather than directories.
-	paths := map[string]bool{}
-	replaced := map[string]bool{}
-	for _, rep := range mod.file.Replace {
-		replaced[rep.Old.Path] = true
-		if rep.New.Version != "" {
-			paths[rep.New.Path] = true
-		}
-	}
-	for _, req := range mod.file.Require {
-		if !replaced[req.Mod.Path] {
-			paths[req.Mod.Path] = true
-		}
-	}
 	type hostInfo struct {
 		kind           string
 		mods           []string
@@ -277,7 +262,8 @@ func checkPrivateCoverage(ctx context.Context, r *runner) Result {
 		summed         bool // every uncovered module has go.sum lines
 	}
 	hosts := map[string]*hostInfo{}
-	for p := range paths {
+	paths := downloadedPaths(mod)
+	for _, p := range paths {
 		host, _, _ := strings.Cut(p, "/")
 		kind := hostKind(host)
 		if kind == "public" || kind == "" {

@@ -55,6 +55,7 @@ func ExampleChecks() {
 	// Output:
 	// goproxy.reach
 	// proxyenv.reach
+	// direct.insteadof
 	// sumdb.route
 	// dns.resolve
 	// tcp.connect

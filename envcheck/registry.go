@@ -35,10 +35,11 @@ const (
 	areaPrivate   = "Private modules"
 	areaSumDB     = "Checksum database"
 	areaCache     = "Caches"
+	areaVendor    = "Vendoring"
 	areaNetwork   = "Network"
 )
 
-var areaOrder = []string{areaToolchain, areaEnv, areaProxy, areaPrivate, areaSumDB, areaCache, areaNetwork}
+var areaOrder = []string{areaToolchain, areaEnv, areaProxy, areaPrivate, areaSumDB, areaCache, areaVendor, areaNetwork}
 
 // registry is every check, in report order within each area.
 var registry = []*check{
@@ -60,6 +61,7 @@ var registry = []*check{
 	{id: "goinsecure.misuse", area: areaPrivate, doc: "GOINSECURE patterns that do not do what they seem to", run: checkGOINSECURE},
 	{id: "auth.netrc", area: areaPrivate, doc: "GOAUTH syntax, the netrc file, its entries and its mode", run: checkNetrc},
 	{id: "direct.git", area: areaPrivate, doc: "git is installed when direct mode can be reached", run: checkGit},
+	{id: "direct.insteadof", area: areaPrivate, live: true, doc: "each git insteadOf rule a private requirement takes reaches its host and authenticates without a prompt", run: probeInsteadOf},
 
 	{id: "sumdb.off", area: areaSumDB, doc: "GOSUMDB=off disables verification for every module", run: checkSumDBOff},
 	{id: "gosumdb.syntax", area: areaSumDB, doc: "GOSUMDB parses as name, key or key URL", run: checkGOSUMDBSyntax},
@@ -67,6 +69,8 @@ var registry = []*check{
 
 	{id: "cache.gomodcache", area: areaCache, doc: "GOMODCACHE is absolute, writable by this user and has free space", run: checkGOMODCACHE},
 	{id: "cache.gocache", area: areaCache, doc: "GOCACHE is absolute, writable by this user and has free space", run: checkGOCACHE},
+
+	{id: "vendor.consistency", area: areaVendor, doc: "with vendoring in effect, vendor/modules.txt agrees with go.mod", run: checkVendor},
 
 	{id: "dns.resolve", area: areaNetwork, live: true, doc: "the host names of proxies, the checksum database and private hosts resolve", run: probeDNS},
 	{id: "tcp.connect", area: areaNetwork, live: true, doc: "TCP connections to those hosts (or to the HTTPS proxy) succeed", run: probeTCP},

@@ -56,6 +56,17 @@ func (t *ZipTemp) ReadFrom(r io.Reader) (int64, error) {
 	return io.Copy(struct{ io.Writer }{t}, r) // through Write, for its progress
 }
 
+// WriteAt writes to the zip at an offset, without moving the offset of
+// Write: a hedged download's two copies of a slow body write the same
+// bytes at the same offsets.
+func (t *ZipTemp) WriteAt(p []byte, off int64) (int, error) {
+	n, err := t.f.WriteAt(p, off)
+	if t.onWrite != nil && n > 0 {
+		t.onWrite(n)
+	}
+	return n, err
+}
+
 // sized reports the size a server announced for the whole zip.
 func (t *ZipTemp) sized(size int64) {
 	if t.onSize != nil {

@@ -100,18 +100,22 @@ func sshHelp(ctx context.Context, git string, env []string, remote string, stder
 	if effective != remote {
 		via = fmt.Sprintf(" (a git insteadOf rule rewrites %s to %s)", web.Redact(remote), web.Redact(effective))
 	}
-	var fix string
+	fix := sshFix(cause, host)
+	return fmt.Sprintf("ssh to %s failed without prompting%s: %s.\nmodkit runs ssh in batch mode; set GIT_SSH_COMMAND to choose another ssh command.", host, via, fix)
+}
+
+// sshFix says what to do about an ssh failure of the given cause (see
+// sshFailure) with host, so that it authenticates without a prompt.
+func sshFix(cause, host string) string {
 	switch cause {
 	case "host key":
-		fix = fmt.Sprintf("add the host's key to ~/.ssh/known_hosts (check its fingerprint: ssh-keyscan %s | ssh-keygen -lf -)", host)
+		return fmt.Sprintf("add the host's key to ~/.ssh/known_hosts (check its fingerprint: ssh-keyscan %s | ssh-keygen -lf -)", host)
 	case "auth":
-		fix = fmt.Sprintf("load a key the host accepts into ssh-agent (ssh-add), or use https with a token: a 'machine %s login <user> password <token>' line in ~/.netrc and no insteadOf rule to ssh", host)
+		return fmt.Sprintf("load a key the host accepts into ssh-agent (ssh-add), or use https with a token: a 'machine %s login <user> password <token>' line in ~/.netrc and no insteadOf rule to ssh", host)
 	case "timeout":
-		fix = fmt.Sprintf("check that %s accepts ssh connections from here (firewall, VPN, proxy); direct mode gave up after %v", host, sshConnectTimeout)
-	default:
-		fix = fmt.Sprintf("check that %s resolves and accepts ssh connections from here", host)
+		return fmt.Sprintf("check that %s accepts ssh connections from here (firewall, VPN, proxy); direct mode gave up after %v", host, sshConnectTimeout)
 	}
-	return fmt.Sprintf("ssh to %s failed without prompting%s: %s.\nmodkit runs ssh in batch mode; set GIT_SSH_COMMAND to choose another ssh command.", host, via, fix)
+	return fmt.Sprintf("check that %s resolves and accepts ssh connections from here", host)
 }
 
 // sshFailure classifies ssh's complaints in a git command's stderr.

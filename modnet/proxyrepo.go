@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/mod/module"
@@ -316,7 +317,7 @@ func (p *proxyRepo) Zip(ctx context.Context, dst io.Writer, version string) erro
 			opts = nil
 		}
 		_, err = p.c.http.Download(req, lim, opts)
-		if lim.over {
+		if lim.over.Load() {
 			err = errZipTooLarge
 		}
 	} else {
@@ -354,17 +355,26 @@ type limitedFile struct {
 	*ZipTemp
 	max  int64
 	n    int64
-	over bool
+	over atomic.Bool // written by the racing copies of a hedged body too
 }
 
 func (l *limitedFile) Write(p []byte) (int, error) {
 	if l.n+int64(len(p)) > l.max {
-		l.over = true
+		l.over.Store(true)
 		return 0, errZipTooLarge
 	}
 	n, err := l.ZipTemp.Write(p)
 	l.n += int64(n)
 	return n, err
+}
+
+// WriteAt writes at an offset, for the racing copies of a hedged body.
+func (l *limitedFile) WriteAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > l.max {
+		l.over.Store(true)
+		return 0, errZipTooLarge
+	}
+	return l.ZipTemp.WriteAt(p, off)
 }
 
 func (l *limitedFile) Seek(offset int64, whence int) (int64, error) {

@@ -123,6 +123,16 @@ type Client struct {
 	// timeout estimate), at least HedgeMinDelay and at most
 	// ResponseHeaderTimeout. Before a host has answered, the hedge waits
 	// 2·HedgeMinDelay. Each hedge costs a retry from the Budget.
+	//
+	// Download also hedges a slow body, into a destination that is an
+	// io.WriterAt: once a body of known size has run for 4·HedgeMinDelay
+	// at less than a tenth of the throughput the host's bodies of 64 KiB
+	// or more have recently had (a trickle, which never trips the stall
+	// timeout), a second request asks for the rest with Range (a server
+	// without ranges sends the whole body again), both copies write the
+	// same bytes at the same offsets, and the first to reach the end wins;
+	// the other is canceled. One such hedge per download, paid from the
+	// Budget.
 	HedgeDisabled bool
 
 	// HedgeMinDelay is the shortest wait before hedging. Default: 1s.
@@ -140,7 +150,7 @@ type Client struct {
 	OnAttempt func(Event)  // before each attempt
 	OnRetry   func(Event)  // a retry is scheduled: Delay, Class, StatusCode, Err
 	OnResume  func(Event)  // a download resumes at Offset
-	OnHedge   func(Event)  // a hedge request was sent after Delay
+	OnHedge   func(Event)  // a hedge request was sent after Delay (for a slow body, from Offset)
 	OnGiveUp  func(*Error) // a retryable failure is final
 
 	// Logger receives the same events at Debug (attempt), Info (retry,
@@ -164,6 +174,7 @@ type Client struct {
 	stallTimeout  time.Duration
 	stallMin      time.Duration
 	gaps          sync.Map // host → *latency of body reads
+	rates         sync.Map // host → *throughput of bodies
 	hedgeMin      time.Duration
 }
 
@@ -174,7 +185,7 @@ type Event struct {
 	URL        string        // user information redacted
 	Attempt    int           // 1-based number of the attempt concerned
 	Resumes    int           // resumes so far
-	Offset     int64         // OnResume: the byte offset the Range request asks for
+	Offset     int64         // OnResume, and OnHedge for a slow body: the byte offset the Range request asks for
 	Class      Class         // OnRetry: why the attempt failed
 	StatusCode int           // OnRetry: the failed attempt's status, if it had a response
 	Delay      time.Duration // OnRetry: wait before the next attempt; OnHedge: how late the first request was

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // File is a download destination: written sequentially, and truncated and
@@ -68,6 +69,7 @@ func (c *Client) Download(req *http.Request, dst File, opts *DownloadOptions) (i
 	req.Header.Set("Accept-Encoding", "identity")
 	req.Header.Del("Range")
 	req.Header.Del("If-Range")
+	d.req = req
 
 	resp, err := d.k.run(req, d.receive, d.prepare)
 	if err != nil {
@@ -90,6 +92,9 @@ type download struct {
 	etag      string // strong ETag of the body being assembled, or ""
 	restarted bool   // the one full restart after a failed check is spent
 	buf       []byte
+
+	req        *http.Request // the request, for a hedge of a slow body
+	hedgedBody bool          // the one hedge of a slow body is spent
 }
 
 // restartError makes the retry policy start the download over from byte 0
@@ -214,8 +219,18 @@ func (d *download) checkRange(resp *http.Response) error {
 	return nil
 }
 
-// stream copies the body into dst at d.offset.
-func (d *download) stream(body io.Reader) error {
+// stream copies the body into dst at d.offset. A body of known size into
+// a destination that can be written at offsets is raced against a second
+// request if it proves slow (streamRace).
+func (d *download) stream(rc io.ReadCloser) error {
+	if wa, ok := d.dst.(io.WriterAt); ok && !d.k.c.HedgeDisabled && !d.k.c.Disabled && d.total > 0 && d.total-d.offset >= slowBodyMinLeft {
+		if err := d.streamRace(rc, wa); err != nil {
+			return err
+		}
+		return d.check()
+	}
+	start, from := time.Now(), d.offset
+	var body io.Reader = rc
 	if d.total >= 0 {
 		// One byte more than expected, to notice a body that is too long.
 		body = io.LimitReader(body, d.total-d.offset+1)
@@ -242,6 +257,7 @@ func (d *download) stream(body io.Reader) error {
 	case d.total >= 0 && d.offset < d.total:
 		return io.ErrUnexpectedEOF
 	}
+	d.k.c.throughputFor(d.k.host).observe(d.offset-from, time.Since(start))
 	return d.check()
 }
 

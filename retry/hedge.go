@@ -125,7 +125,7 @@ func (t *transport) hedged(req *http.Request) (*http.Response, error) {
 				continue
 			}
 			launch()
-			t.c.onHedge(req, delay)
+			t.c.onHedge(req, delay, 0)
 			if launched <= maxHedges {
 				// Give the hedge longer than the original had before
 				// hedging it in turn.
@@ -169,8 +169,8 @@ func closeLate(results <-chan hedgeResult, n int) {
 	}
 }
 
-func (c *Client) onHedge(req *http.Request, delay time.Duration) {
-	ev := Event{Method: req.Method, URL: web.RedactURL(req.URL), Delay: delay}
+func (c *Client) onHedge(req *http.Request, delay time.Duration, offset int64) {
+	ev := Event{Method: req.Method, URL: web.RedactURL(req.URL), Delay: delay, Offset: offset}
 	if ev.Method == "" {
 		ev.Method = http.MethodGet
 	}

@@ -38,8 +38,10 @@
 // scheduling, so a failing run can be replayed. Faults act at the level a
 // client observes: a TCP reset before the answer, a status code with or
 // without Retry-After, a body cut short of its Content-Length, a stall
-// before or during the body, latency and bandwidth limits, and a corrupted
-// byte. Stalls end when the client gives up or the server closes; Close
+// before or during the body, latency and bandwidth limits, trickled bodies,
+// a server without range support (Faults.NoRange), and a corrupted byte; a
+// Chance with First picks files rather than requests, faulting a picked
+// file's first few requests (a cache serving a bad copy for a while). Stalls end when the client gives up or the server closes; Close
 // leaves no goroutine behind.
 //
 // # Request log

@@ -46,6 +46,9 @@ const (
 	// byte in the middle of the content, so hashes no longer match. It acts
 	// on module files and checksum database answers, not on error pages.
 	FaultCorrupt FaultKind = "corrupt"
+	// FaultTrickle answers normally but sends the body at Fault.Bandwidth
+	// bytes per second: a slow answer rather than a stalled one.
+	FaultTrickle FaultKind = "trickle"
 )
 
 // Half, as Fault.After, sends half of the response body before a cut or a
@@ -70,6 +73,8 @@ type Fault struct {
 	// Duration is how long FaultStall and FaultStallBody stall (zero: until
 	// the client or the server gives up) and how long FaultDelay waits.
 	Duration time.Duration
+	// Bandwidth is FaultTrickle's rate, in bytes per second.
+	Bandwidth int64
 }
 
 // Reset returns a FaultReset fault.
@@ -104,6 +109,9 @@ func Delay(d time.Duration) Fault { return Fault{Kind: FaultDelay, Duration: d} 
 
 // Corrupt returns a fault that flips one byte of the body.
 func Corrupt() Fault { return Fault{Kind: FaultCorrupt} }
+
+// Trickle returns a fault that sends the body at bytesPerSecond.
+func Trickle(bytesPerSecond int64) Fault { return Fault{Kind: FaultTrickle, Bandwidth: bytesPerSecond} }
 
 // Body returns a fault that answers 200 with body instead of the real content.
 func Body(body string) Fault { return Fault{Kind: FaultBody, Status: 200, Body: body} }
@@ -157,12 +165,21 @@ type Chance struct {
 	Rate float64
 	// Kind, if non-empty, limits the chance to requests for this kind of file.
 	Kind FileKind
+	// First, if positive, makes the chance one per file rather than one
+	// per request: a file drawn (with its first request's draw) gets Fault
+	// on each of its first First requests, and the later ones pass, like
+	// a faulty cache that keeps serving a bad copy for a while.
+	First int
 	// Fault is what the server does.
 	Fault Fault
 }
 
 // Faults configures how a [Server] misbehaves. The zero value injects
 // nothing.
+//
+// NoRange makes the server ignore Range requests, answering every one
+// with the whole body (200), as servers without range support do: a
+// client resuming a cut download must then start over.
 //
 // For each request the server takes the first matching Rule; if none
 // matches, it draws from Mix. The draw is a hash of Seed, the URL path and
@@ -181,6 +198,8 @@ type Faults struct {
 	// Bandwidth, if positive, limits each response body to this many bytes
 	// per second, written in chunks with a pause after each.
 	Bandwidth int64
+	// NoRange ignores Range headers (see above).
+	NoRange bool
 }
 
 // StandardMix returns the fault mix modkit's resilience targets are stated
@@ -212,14 +231,22 @@ func (f *Faults) decide(urlPath string, t target, n int) Fault {
 	if len(f.Mix) == 0 {
 		return Fault{}
 	}
-	u := draw(f.Seed, urlPath, n)
+	u, first := draw(f.Seed, urlPath, n), draw(f.Seed, urlPath, 0)
 	sum := 0.0
 	for _, c := range f.Mix {
 		if c.Kind != "" && c.Kind != t.kind {
 			continue
 		}
+		lo := sum
 		sum += c.Rate
-		if u < sum {
+		if c.First > 0 {
+			// Drawn once per file; its later requests up to First stay in.
+			if n < c.First && first >= lo && first < sum {
+				return c.Fault
+			}
+			continue
+		}
+		if u >= lo && u < sum {
 			return c.Fault
 		}
 	}

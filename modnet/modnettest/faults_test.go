@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -411,5 +412,89 @@ func TestResetOverTLS(t *testing.T) {
 	_, _, err := get(&http.Client{Transport: tr}, srv.URL+"/example.com/hello/@v/list")
 	if !errors.Is(err, syscall.ECONNRESET) {
 		t.Errorf("GET over TLS: %v, want ECONNRESET", err)
+	}
+}
+
+// TestNoRange: a server without range support answers a Range request
+// with the whole body and says it takes no ranges.
+func TestNoRange(t *testing.T) {
+	m := bigModule(t)
+	want, err := m.BuildZip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(m)
+	defer srv.Close()
+	for _, noRange := range []bool{false, true} {
+		srv.SetFaults(Faults{NoRange: noRange})
+		req, _ := http.NewRequest("GET", zipURL(srv, m), nil)
+		req.Header.Set("Range", "bytes=100-")
+		resp, err := freshClient(10 * time.Second).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStatus, wantBody, wantAccept := http.StatusPartialContent, want[100:], "bytes"
+		if noRange {
+			wantStatus, wantBody, wantAccept = http.StatusOK, want, "none"
+		}
+		if resp.StatusCode != wantStatus || !slices.Equal(body, wantBody) || resp.Header.Get("Accept-Ranges") != wantAccept {
+			t.Errorf("NoRange=%v: %s, %d bytes, Accept-Ranges %q; want %d, %d bytes, %q",
+				noRange, resp.Status, len(body), resp.Header.Get("Accept-Ranges"), wantStatus, len(wantBody), wantAccept)
+		}
+	}
+}
+
+// TestTrickle: a trickled answer arrives whole, at the rate asked.
+func TestTrickle(t *testing.T) {
+	srv := NewServer(Module{Path: "127.0.0.1/trickle", Version: "v1.0.0", GoMod: "module 127.0.0.1/trickle\n\n// " + strings.Repeat("x", 800) + "\n"})
+	defer srv.Close()
+	srv.SetFaults(Faults{Rules: []Rule{{Kind: KindMod, Fault: Trickle(4 << 10)}}})
+	start := time.Now()
+	resp, err := freshClient(10 * time.Second).Get(srv.URL + "/127.0.0.1/trickle/@v/v1.0.0.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || len(body) < 800 {
+		t.Fatalf("body %d bytes, %v", len(body), err)
+	}
+	// 830 bytes at 4 KiB/s in 512-byte writes, each followed by its
+	// share of a second: the last bytes arrive after 125ms.
+	if d := time.Since(start); d < 120*time.Millisecond {
+		t.Errorf("trickled answer took %v, want at least 125ms", d)
+	}
+	if got := srv.Requests()[0].Fault.Kind; got != FaultTrickle {
+		t.Errorf("logged fault %q", got)
+	}
+}
+
+// TestChanceFirst: a per-file chance picks files once and faults each on
+// its first First requests only, at about the rate asked.
+func TestChanceFirst(t *testing.T) {
+	f := Faults{Seed: 7, Mix: []Chance{{Rate: 0.3, First: 3, Fault: Corrupt()}}}
+	picked := 0
+	const files = 2000
+	for i := range files {
+		p := fmt.Sprintf("/m%d/@v/v1.0.0.zip", i)
+		var got []bool
+		for n := range 5 {
+			got = append(got, f.decide(p, target{kind: KindZip}, n).Kind == FaultCorrupt)
+		}
+		switch {
+		case slices.Equal(got, []bool{true, true, true, false, false}):
+			picked++
+		case slices.Equal(got, []bool{false, false, false, false, false}):
+		default:
+			t.Fatalf("%s: faults %v; want the first three or none", p, got)
+		}
+	}
+	if rate := float64(picked) / files; rate < 0.25 || rate > 0.35 {
+		t.Errorf("%.2f of files picked, want about 0.3", rate)
 	}
 }

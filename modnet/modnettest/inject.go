@@ -45,6 +45,7 @@ type faultWriter struct {
 	r         *http.Request
 	fault     Fault
 	bandwidth int64
+	noRange   bool // the request's Range was dropped
 
 	wroteHeader bool
 	status      int
@@ -60,6 +61,9 @@ func (fw *faultWriter) Unwrap() http.ResponseWriter { return fw.ResponseWriter }
 func (fw *faultWriter) WriteHeader(code int) {
 	if fw.wroteHeader {
 		return
+	}
+	if fw.noRange && fw.Header().Get("Accept-Ranges") == "bytes" {
+		fw.Header().Set("Accept-Ranges", "none")
 	}
 	fw.wroteHeader, fw.status, fw.limit = true, code, -1
 	if k := fw.fault.Kind; k == FaultCut || k == FaultStallBody {

@@ -235,7 +235,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	n := s.counts[r.URL.Path]
 	s.counts[r.URL.Path]++
 	fault := s.faults.decide(r.URL.Path, t, n)
-	latency, bandwidth := s.faults.Latency, s.faults.Bandwidth
+	latency, bandwidth, noRange := s.faults.Latency, s.faults.Bandwidth, s.faults.NoRange
 	authUser, authPass, authOn := s.authUser, s.authPass, s.authOn
 	entry := &Request{
 		Server:  s.Name,
@@ -253,7 +253,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log = append(s.log, entry)
 	s.mu.Unlock()
 
-	fw := &faultWriter{ResponseWriter: w, s: s, r: r, fault: fault, bandwidth: bandwidth}
+	if fault.Kind == FaultTrickle {
+		bandwidth = fault.Bandwidth
+	}
+	if noRange {
+		r.Header.Del("Range")
+		r.Header.Del("If-Range")
+	}
+	fw := &faultWriter{ResponseWriter: w, s: s, r: r, fault: fault, bandwidth: bandwidth, noRange: noRange}
 	defer func() {
 		s.mu.Lock()
 		entry.Status, entry.Bytes, entry.Done = fw.status, fw.bytes, true
