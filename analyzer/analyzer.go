@@ -2,7 +2,7 @@ package analyzer
 
 import (
 	"context"
-	"fmt"
+	_ "embed"
 	"go/token"
 	"os"
 	"path/filepath"
@@ -42,9 +42,14 @@ func New(cfg Config) *analysis.Analyzer {
 			Disable: slices.Clone(cfg.Disable),
 			Allow:   slices.Clone(cfg.Allow),
 			Source:  src,
+			GoMods:  cfg.GoMods,
+			OnNote:  cfg.OnNote,
 		},
 		runs: make(map[runKey]*modRun),
 	}
+	// One go.mod source per analyzer too, so that the graphs of the
+	// modules of a driver run share what they read.
+	st.cfg.GoMods = st.cfg.goMods()
 	a := &analysis.Analyzer{
 		Name: "modreplace",
 		Doc:  analyzerDoc(),
@@ -55,26 +60,44 @@ func New(cfg Config) *analysis.Analyzer {
 	return a
 }
 
+// docGo is this package's doc.go, whose "# Analyzer modreplace" section is
+// the analyzer's Doc, as in the x/tools passes.
+//
+//go:embed doc.go
+var docGo string
+
+// analyzerDoc returns the "# Analyzer modreplace" section of the package
+// documentation: its first line without the "modreplace: " prefix, then
+// the rest of the section up to the next heading, as x/tools'
+// analysisinternal.MustExtractDoc extracts it for its passes.
 func analyzerDoc() string {
-	var b strings.Builder
-	b.WriteString(`report risky replace directives in go.mod
-
-The modreplace analyzer reads the go.mod of the module holding the analyzed
-packages (and the go.work above it) and reports, at the line of each risky
-replace directive, why it is risky and what to do. Each diagnostic's category
-is the ID of its check; -enable and -disable take IDs. Findings are reported
-once per module, by its owner package: the one with the smallest import path.
-
-Checks (* = on by default):
-`)
-	for _, c := range checkList {
-		mark := " "
-		if c.Default {
-			mark = "*"
+	var lines []string
+	in := false
+	for line := range strings.Lines(docGo) {
+		text, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "//")
+		if !ok {
+			if strings.HasPrefix(line, "package ") {
+				break
+			}
+			continue
 		}
-		fmt.Fprintf(&b, "\n  %s %-15s %s", mark, c.ID, c.Doc)
+		text = strings.TrimPrefix(text, " ")
+		if strings.HasPrefix(text, "# ") {
+			if in {
+				break
+			}
+			in = text == "# Analyzer modreplace"
+			continue
+		}
+		if in {
+			lines = append(lines, text)
+		}
 	}
-	return b.String()
+	doc, ok := strings.CutPrefix(strings.TrimSpace(strings.Join(lines, "\n")), "modreplace: ")
+	if !ok {
+		panic("analyzer: doc.go has no \"# Analyzer modreplace\" section starting \"modreplace: \"")
+	}
+	return doc
 }
 
 // A runner is the state of one analyzer made by New.

@@ -12,12 +12,18 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
-	"github.com/modkit/modkit/analyzer"
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/checker"
 	"golang.org/x/tools/go/packages"
+
+	"github.com/modkit/modkit/analyzer"
+	"github.com/modkit/modkit/modnet"
 )
 
 // The tests under testdata/src are analysistest-style, but for go.mod:
@@ -29,11 +35,20 @@ import (
 //
 //	replace a => b // want check-id "regexp" [check-id "regexp"...]
 //
-// The comments are removed before the analysis, keeping line numbers, so
+//	replace a => b // want note check-id "regexp"
+//
+// The second form expects a note, what a check could not decide. The
+// comments are removed before the analysis, keeping line numbers, so
 // they do not count as documentation. "${CASE}" in go.mod stands for the
 // case's temporary directory. An optional <case>/flags holds analyzer
 // flags, <case>/owner the import path of the package expected to report,
 // and go.mod.golden beside a go.mod the result of applying every fix.
+//
+// The module graph's go.mod files come from a module cache of the case's
+// own (nothing is fetched): <case>/gomods/<module path>@<version>.mod,
+// and "module <path>" for every other module version a go.mod of the case
+// requires or replaces with, except those <case>/missing lists (one
+// path@version a line).
 //
 // Every case runs twice: through CheckModFile on each go.mod, and through
 // the analyzer on every package of each module that has packages, loaded
@@ -56,6 +71,7 @@ func TestCases(t *testing.T) {
 type want struct {
 	check string
 	rx    *regexp.Regexp
+	note  bool
 }
 
 type lineKey struct {
@@ -78,11 +94,12 @@ func runCase(t *testing.T, name string) {
 
 	for _, gomod := range tc.gomods {
 		fset := token.NewFileSet()
-		diags, err := analyzer.CheckModFile(context.Background(), fset, gomod, tc.cfg)
+		cfg, notes := tc.config()
+		diags, err := analyzer.CheckModFile(context.Background(), fset, gomod, cfg)
 		if err != nil {
 			t.Fatalf("CheckModFile(%s): %v", gomod, err)
 		}
-		tc.match(t, "CheckModFile", fset, diags, []string{gomod})
+		tc.match(t, "CheckModFile", fset, diags, *notes, []string{gomod})
 		tc.checkFixes(t, "CheckModFile", fset, gomod, diags)
 	}
 
@@ -91,8 +108,9 @@ func runCase(t *testing.T, name string) {
 		if !hasPackages(dir) {
 			continue
 		}
-		fset, diags, reporters := analyze(t, dir, analyzer.New(tc.cfg))
-		tc.match(t, "analyzer", fset, diags, []string{gomod})
+		cfg, notes := tc.config()
+		fset, diags, reporters := analyze(t, dir, analyzer.New(cfg))
+		tc.match(t, "analyzer", fset, diags, *notes, []string{gomod})
 		tc.checkFixes(t, "analyzer", fset, gomod, diags)
 		if tc.owner != "" && len(diags) > 0 {
 			for _, r := range reporters {
@@ -153,6 +171,7 @@ func prepareCase(t *testing.T, name string) *testCase {
 		tc.owner = strings.TrimSpace(string(data))
 	}
 	tc.cfg.Source = fakeSource{}
+	tc.cfg.GoMods = &analyzer.ModnetSource{Client: &modnet.Client{Env: caseModCache(t, src, root, tc.gomods)}}
 	if data, err := os.ReadFile(filepath.Join(src, "flags")); err == nil {
 		fs := flag.NewFlagSet("flags", flag.ContinueOnError)
 		tc.cfg.RegisterFlags(fs)
@@ -163,10 +182,89 @@ func prepareCase(t *testing.T, name string) *testCase {
 	return tc
 }
 
-// parseWants parses `check-id "regexp"` pairs.
+// config returns the case's configuration with the list its notes go to.
+func (tc *testCase) config() (analyzer.Config, *[]analyzer.Note) {
+	notes := new([]analyzer.Note)
+	var mu sync.Mutex
+	cfg := tc.cfg
+	cfg.OnNote = func(n analyzer.Note) {
+		mu.Lock()
+		*notes = append(*notes, n)
+		mu.Unlock()
+	}
+	return cfg, notes
+}
+
+// caseModCache writes the module cache of a case (see TestCases) and
+// returns an environment that uses it, offline.
+func caseModCache(t *testing.T, src, root string, gomods []string) *modnet.Env {
+	t.Helper()
+	dir := filepath.Join(root, "modcache")
+	cache := &modnet.Cache{Dir: dir}
+	missing := map[string]bool{}
+	if data, err := os.ReadFile(filepath.Join(src, "missing")); err == nil {
+		for _, l := range strings.Fields(string(data)) {
+			missing[l] = true
+		}
+	}
+	put := func(m module.Version, data string) {
+		if missing[m.String()] || !semver.IsValid(m.Version) {
+			return
+		}
+		if _, _, err := cache.ReadGoMod(m); err == nil {
+			return
+		}
+		if _, err := cache.WriteGoMod(context.Background(), m, []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	filepath.WalkDir(filepath.Join(src, "gomods"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(filepath.Join(src, "gomods"), p)
+		path, version, _ := strings.Cut(strings.TrimSuffix(filepath.ToSlash(rel), ".mod"), "@")
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		put(module.Version{Path: path, Version: version}, string(data))
+		return nil
+	})
+	for _, gomod := range gomods {
+		data, err := os.ReadFile(gomod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := modfile.Parse(gomod, data, nil)
+		if err != nil {
+			continue
+		}
+		for _, r := range f.Require {
+			put(r.Mod, "module "+r.Mod.Path+"\n")
+		}
+		for _, r := range f.Replace {
+			put(r.New, "module "+r.New.Path+"\n")
+		}
+	}
+	env, err := modnet.LoadEnvFrom(map[string]string{
+		"GOENV": "off", "GOROOT": t.TempDir(), "GOPATH": filepath.Join(root, "gopath"),
+		"GOMODCACHE": dir, "GOPROXY": "off", "GOSUMDB": "off",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// parseWants parses `[note] check-id "regexp"` groups.
 func parseWants(s string) ([]want, error) {
 	var ws []want
 	for s = strings.TrimSpace(s); s != ""; s = strings.TrimSpace(s) {
+		note := false
+		if rest, ok := strings.CutPrefix(s, "note "); ok {
+			note, s = true, strings.TrimSpace(rest)
+		}
 		id, rest, ok := strings.Cut(s, " ")
 		if !ok {
 			return nil, errors.New("want: check ID without pattern")
@@ -181,16 +279,16 @@ func parseWants(s string) ([]want, error) {
 		if err != nil {
 			return nil, err
 		}
-		ws = append(ws, want{id, rx})
+		ws = append(ws, want{id, rx, note})
 		s = rest[len(quoted):]
 	}
 	return ws, nil
 }
 
-// match checks diags against the expectations on the given go.mod files:
-// each diagnostic must match one expectation of its line and check, and
-// each expectation must be matched once.
-func (tc *testCase) match(t *testing.T, mode string, fset *token.FileSet, diags []analysis.Diagnostic, files []string) {
+// match checks diags and notes against the expectations on the given
+// go.mod files: each diagnostic or note must match one expectation of its
+// line and check, and each expectation must be matched once.
+func (tc *testCase) match(t *testing.T, mode string, fset *token.FileSet, diags []analysis.Diagnostic, notes []analyzer.Note, files []string) {
 	t.Helper()
 	left := make(map[lineKey][]want)
 	for _, f := range files {
@@ -200,28 +298,48 @@ func (tc *testCase) match(t *testing.T, mode string, fset *token.FileSet, diags 
 			}
 		}
 	}
+	type found struct {
+		pos           token.Pos
+		category, msg string
+		note          bool
+	}
+	var all []found
 	for _, d := range diags {
-		pos := fset.Position(d.Pos)
+		all = append(all, found{d.Pos, d.Category, d.Message, false})
+	}
+	for _, n := range notes {
+		all = append(all, found{n.Pos, n.Category, n.Message, true})
+	}
+	for _, d := range all {
+		kind := "diagnostic"
+		if d.note {
+			kind = "note"
+		}
+		pos := fset.Position(d.pos)
 		k := lineKey{realPath(pos.Filename), pos.Line}
 		ws := left[k]
 		i := 0
 		for ; i < len(ws); i++ {
-			if ws[i].check == d.Category && ws[i].rx.MatchString(d.Message) {
+			if ws[i].note == d.note && ws[i].check == d.category && ws[i].rx.MatchString(d.msg) {
 				break
 			}
 		}
 		if i == len(ws) {
-			t.Errorf("%s: %s: unexpected diagnostic [%s] %s", mode, pos, d.Category, d.Message)
+			t.Errorf("%s: %s: unexpected %s [%s] %s", mode, pos, kind, d.category, d.msg)
 			continue
 		}
-		if !strings.HasPrefix(d.Message, "["+d.Category+"] ") {
-			t.Errorf("%s: %s: message does not start with [%s]: %s", mode, pos, d.Category, d.Message)
+		if !strings.HasPrefix(d.msg, "["+d.category+"] ") {
+			t.Errorf("%s: %s: message does not start with [%s]: %s", mode, pos, d.category, d.msg)
 		}
 		left[k] = append(ws[:i], ws[i+1:]...)
 	}
 	for k, ws := range left {
 		for _, w := range ws {
-			t.Errorf("%s: %s:%d: no %s diagnostic matching %q", mode, k.file, k.line, w.check, w.rx)
+			kind := "diagnostic"
+			if w.note {
+				kind = "note"
+			}
+			t.Errorf("%s: %s:%d: no %s %s matching %q", mode, k.file, k.line, w.check, kind, w.rx)
 		}
 	}
 }
@@ -264,7 +382,10 @@ func analyze(t *testing.T, dir string, a *analysis.Analyzer) (*token.FileSet, []
 		Mode:  packages.LoadSyntax | packages.NeedModule,
 		Dir:   dir,
 		Tests: true,
-		Env:   append(os.Environ(), "GOPROXY=off", "GOWORK=", "GOFLAGS=", "GO111MODULE=on"),
+		// GOWORK=off: the checks find the go.work above a module
+		// themselves, whatever GOWORK says, and the gowork case holds a
+		// workspace that does not load, on purpose.
+		Env: append(os.Environ(), "GOPROXY=off", "GOWORK=off", "GOFLAGS=", "GO111MODULE=on"),
 	}
 	pkgs, err := packages.Load(cfg, "./...")
 	if err != nil {

@@ -5,9 +5,9 @@ import (
 	"context"
 	"fmt"
 	"go/token"
-	"go/version"
-	"path/filepath"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -19,8 +19,10 @@ import (
 // CheckModFile runs the enabled checks of cfg on the go.mod file at gomod
 // without loading any package: the mode for pre-commit hooks and for
 // modules so broken that "go list" fails. The file is added to fset under
-// the name gomod, and the diagnostics are positioned in it. The error is
-// non-nil if go.mod cannot be read or parsed, or cfg names an unknown check.
+// the name gomod, and the diagnostics are positioned in it; a go.work a
+// message points at is added under a name relative in the same way. The
+// error is non-nil if go.mod cannot be read or parsed, or cfg names an
+// unknown check. What the checks could not decide goes to cfg.OnNote.
 func CheckModFile(ctx context.Context, fset *token.FileSet, gomod string, cfg Config) ([]analysis.Diagnostic, error) {
 	on, err := cfg.enabled()
 	if err != nil {
@@ -41,12 +43,17 @@ type modChecker struct {
 	on    map[string]bool
 	cfg   *Config
 	fset  *token.FileSet
+	name  string      // go.mod as named in fset
 	tf    *token.File // go.mod
 	workF *token.File // go.work, added on first use
 	diags []analysis.Diagnostic
+	notes []Note
 
-	required map[string]string // module path → highest required version
-	pruned   bool              // go ≥ 1.17: go.mod lists every module in the build
+	graph   *modGraph
+	effects map[*modfile.Replace]*replaceEffect
+	// undecided are the replaces of which the graph cannot tell whether
+	// they apply.
+	undecided []*modfile.Replace
 
 	// conflicted holds the old module versions replaced differently by
 	// two replaces, which the go command refuses. Lines replacing them get
@@ -56,24 +63,13 @@ type modChecker struct {
 }
 
 // runChecks reports the findings about m, positioned in a token.File named
-// name that it adds to fset.
+// name that it adds to fset, and hands the notes to cfg.OnNote.
 func runChecks(ctx context.Context, fset *token.FileSet, name string, m *modState, on map[string]bool, cfg *Config) []analysis.Diagnostic {
-	c := &modChecker{ctx: ctx, m: m, f: m.file, on: on, cfg: cfg, fset: fset,
-		required: make(map[string]string), conflicted: make(map[module.Version]bool)}
+	c := &modChecker{ctx: ctx, m: m, f: m.file, on: on, cfg: cfg, fset: fset, name: name,
+		effects: make(map[*modfile.Replace]*replaceEffect), conflicted: make(map[module.Version]bool)}
 	c.tf = addFile(fset, name, m.data)
-	for _, r := range c.f.Require {
-		if v, ok := c.required[r.Mod.Path]; !ok || semver.Compare(r.Mod.Version, v) > 0 {
-			c.required[r.Mod.Path] = r.Mod.Version
-		}
-	}
-	// Since go 1.17 (module graph pruning) go.mod lists every module that
-	// provides a package to the build, so "not required" means "not in the
-	// build" (cmd/go/internal/modload/modfile.go, pruningForGoVersion).
-	goVersion := "1.16" // the go command's assumption when there is no go directive
-	if c.f.Go != nil {
-		goVersion = c.f.Go.Version
-	}
-	c.pruned = version.Compare("go"+goVersion, "go1.17") >= 0
+	src := cfg.goMods()
+	c.graph = loadGraph(ctx, m, loadersFor(src).get(src, on[Retracted]))
 	c.run()
 	slices.SortStableFunc(c.diags, func(a, b analysis.Diagnostic) int {
 		if d := cmp.Compare(a.Pos, b.Pos); d != 0 {
@@ -81,7 +77,23 @@ func runChecks(ctx context.Context, fset *token.FileSet, name string, m *modStat
 		}
 		return cmp.Compare(checkIndex(a.Category), checkIndex(b.Category))
 	})
+	for _, n := range c.notes {
+		if cfg.OnNote != nil {
+			cfg.OnNote(n)
+		} else {
+			fmt.Fprintf(os.Stderr, "%s: note: %s\n", fset.Position(n.Pos), n.Message)
+		}
+	}
 	return c.diags
+}
+
+// loadersFor returns the graph loaders of src: its own if it keeps them
+// (a ModnetSource does), else new ones.
+func loadersFor(src GoModSource) *graphLoaders {
+	if s, ok := src.(interface{ loaders() *graphLoaders }); ok {
+		return s.loaders()
+	}
+	return new(graphLoaders)
 }
 
 func addFile(fset *token.FileSet, name string, data []byte) *token.File {
@@ -93,12 +105,17 @@ func addFile(fset *token.FileSet, name string, data []byte) *token.File {
 // report adds a diagnostic at the replace line; the message starts with
 // the check ID so that every output shows which check to configure.
 func (c *modChecker) report(id string, r *modfile.Replace, related []analysis.RelatedInformation, fixes []analysis.SuggestedFix, format string, args ...any) {
+	c.reportAt(id, r.Syntax, related, fixes, format, args...)
+}
+
+// reportAt adds a diagnostic at a line of go.mod.
+func (c *modChecker) reportAt(id string, line *modfile.Line, related []analysis.RelatedInformation, fixes []analysis.SuggestedFix, format string, args ...any) {
 	if !c.on[id] {
 		return
 	}
 	c.diags = append(c.diags, analysis.Diagnostic{
-		Pos:            c.tf.Pos(r.Syntax.Start.Byte),
-		End:            c.tf.Pos(r.Syntax.End.Byte),
+		Pos:            c.tf.Pos(line.Start.Byte),
+		End:            c.tf.Pos(line.End.Byte),
 		Category:       id,
 		Message:        "[" + id + "] " + fmt.Sprintf(format, args...),
 		Related:        related,
@@ -106,21 +123,30 @@ func (c *modChecker) report(id string, r *modfile.Replace, related []analysis.Re
 	})
 }
 
+// note records what the check id could not decide about the line r.
+func (c *modChecker) note(id string, line *modfile.Line, format string, args ...any) {
+	if !c.on[id] {
+		return
+	}
+	c.notes = append(c.notes, Note{Pos: c.tf.Pos(line.Start.Byte), Category: id, Message: "[" + id + "] " + fmt.Sprintf(format, args...)})
+}
+
 // relatedLine points at another replace line of go.mod.
 func (c *modChecker) relatedLine(r *modfile.Replace, msg string) []analysis.RelatedInformation {
 	return []analysis.RelatedInformation{{Pos: c.tf.Pos(r.Syntax.Start.Byte), End: c.tf.Pos(r.Syntax.End.Byte), Message: msg}}
 }
 
-// A replace that never takes effect is reported once, by the check that
-// says why (noop, unused, inert, duplicate); the other checks skip it.
+// run runs every check on every replace: each judges the replace on its
+// own, and no verdict keeps another check from running.
 func (c *modChecker) run() {
-	dead := c.duplicates()
+	c.duplicates()
 	var hasMain *bool
-	for i, r := range c.f.Replace {
-		if dead[i] || !c.effect(r) {
-			continue
-		}
-		c.target(r)
+	for _, r := range c.f.Replace {
+		e := c.effectOf(r)
+		c.effects[r] = e
+		c.noop(r)
+		c.neverApplies(r, e)
+		c.target(r, e)
 		if c.on[Undocumented] && !documented(c.f, r) {
 			c.report(Undocumented, r, nil, nil,
 				"replace of %s has no comment saying why: replaces outlive their reason; add a comment above or beside it (what it fixes, the upstream issue, when it can go)", r.Old.Path)
@@ -142,53 +168,95 @@ func (c *modChecker) run() {
 			}
 		}
 	}
+	c.placeholders()
+	if len(c.undecided) > 0 {
+		var lines []string
+		for _, r := range c.undecided[1:] {
+			lines = append(lines, strconv.Itoa(r.Syntax.Start.Line))
+		}
+		also := ""
+		if len(lines) > 0 {
+			also = fmt.Sprintf(" (nor about the replaces at %s %s)", plural(len(lines), "line", "lines"), strings.Join(lines, ", "))
+		}
+		r := c.undecided[0]
+		id := Unused
+		if !c.on[Unused] {
+			id = Inert
+		}
+		c.note(id, r.Syntax, "cannot tell whether the replace of %s applies%s: %s",
+			oldString(r), also, c.whyUndecided())
+	}
 }
 
-// effect reports noop, inert and unused replaces and returns whether r
-// takes effect.
-func (c *modChecker) effect(r *modfile.Replace) bool {
-	if r.Old == r.New {
-		var fixes []analysis.SuggestedFix
-		if !c.conflicted[r.Old] {
-			fixes = append(fixes, deleteFix(c.tf, c.f, c.m.data, r, "Remove the no-op replace"))
-		}
-		c.report(Noop, r, nil, fixes, "replace of %s %s with itself has no effect; remove it", r.Old.Path, r.Old.Version)
-		return false
+// noop reports "m v1 => m v1", unless a replace of every version of m
+// exists: then it keeps v1 from that replacement, which the duplicate
+// check reports as an overlap, and removing it would change the build.
+func (c *modChecker) noop(r *modfile.Replace) {
+	if r.Old != r.New || slices.ContainsFunc(c.f.Replace, func(o *modfile.Replace) bool {
+		return o.Old == module.Version{Path: r.Old.Path} && o.New != r.New
+	}) {
+		return
 	}
-	if c.f.Module != nil && r.Old.Path == c.f.Module.Mod.Path {
-		if r.Old.Version == "" {
-			c.report(Inert, r, nil, nil,
-				"replace of the main module %s never takes effect: the go command does not replace the module it is building; remove it", r.Old.Path)
-			return false
-		}
-		return true // replaces this module where a dependency requires it
+	var fixes []analysis.SuggestedFix
+	if !c.conflicted[r.Old] {
+		fixes = append(fixes, deleteFix(c.tf, c.f, c.m.data, r, "Remove the no-op replace"))
 	}
-	if !c.pruned {
-		return true // go < 1.17: the build list is not in go.mod
-	}
-	req, ok := c.required[r.Old.Path]
-	if !ok {
-		c.report(Unused, r, nil, nil,
-			"%s is not required by this module: the replace has no effect, and go mod tidy leaves it in place; remove it, or add the requirement it was meant for", r.Old.Path)
-		return false
-	}
-	if r.Old.Version != "" && r.Old.Version != req {
+	c.report(Noop, r, nil, fixes, "replace of %s %s with itself has no effect; remove it", r.Old.Path, r.Old.Version)
+}
+
+// neverApplies reports replaces that never apply: of a module the module graph
+// does not hold (unused), or of a version of it the graph does not hold
+// (inert), or of the main module itself. A graph that could not be
+// loaded whole cannot tell; the replace is then noted as undecided.
+func (c *modChecker) neverApplies(r *modfile.Replace, e *replaceEffect) {
+	if c.f.Module != nil && r.Old.Path == c.f.Module.Mod.Path && r.Old.Version == "" {
 		c.report(Inert, r, nil, nil,
-			"replace applies only to %s %s, but go.mod requires %s: it never takes effect; change its version to %s, or remove it", r.Old.Path, r.Old.Version, req, req)
-		return false
+			"replace of the main module %s never takes effect: the go command does not replace the module it is building; remove it", r.Old.Path)
+		return
 	}
-	return true
+	if len(e.applied) > 0 || e.elsewhere || c.conflicted[r.Old] {
+		return // a conflict stops the go command; the duplicate check says so
+	}
+	if !e.decided {
+		if c.on[Unused] || c.on[Inert] {
+			c.undecided = append(c.undecided, r)
+		}
+		return
+	}
+	versions := c.graph.Versions(r.Old.Path)
+	if len(versions) == 0 {
+		c.report(Unused, r, nil, nil,
+			"%s is not in this module's graph (no module of the %d in it requires %s): the replace has no effect, and go mod tidy leaves it in place; remove it, or add the requirement it was meant for",
+			r.Old.Path, len(c.graph.BuildList())+1, r.Old.Path)
+		return
+	}
+	// A version-less replace applies to every version, unless each has a
+	// replace of its own; then the duplicate check reports the overlap.
+	if r.Old.Version == "" {
+		return
+	}
+	want := c.graph.Selected(r.Old.Path)
+	if want == "" {
+		want = versions[len(versions)-1]
+	}
+	var held []string
+	for _, v := range versions {
+		held = append(held, v+" "+c.requiredBy(module.Version{Path: r.Old.Path, Version: v}))
+	}
+	c.report(Inert, r, nil, nil,
+		"replace applies only to %s %s, but the module graph holds %s at %s, not %s: it never takes effect; change its version to %s, or remove it",
+		r.Old.Path, r.Old.Version, r.Old.Path, strings.Join(held, ", "), r.Old.Version, want)
 }
 
 // duplicates reports replaces of one module that repeat, conflict, overlap
-// or chain, and returns the indexes of the ones that add nothing.
-func (c *modChecker) duplicates() map[int]bool {
-	dead := make(map[int]bool)
+// or chain.
+func (c *modChecker) duplicates() {
+	repeat := make(map[int]bool)
 	first := make(map[module.Version]*modfile.Replace)
 	wildcard := make(map[string]*modfile.Replace)
 	for i, r := range c.f.Replace {
 		if prev, ok := first[r.Old]; ok {
-			dead[i] = true
+			repeat[i] = true
 			if prev.New == r.New {
 				var fixes []analysis.SuggestedFix
 				if r.New.Version != "" { // never remove a local replacement automatically
@@ -210,7 +278,7 @@ func (c *modChecker) duplicates() map[int]bool {
 		}
 	}
 	for i, r := range c.f.Replace {
-		if dead[i] {
+		if repeat[i] {
 			continue
 		}
 		// A replace of a specific version wins over one of every version
@@ -222,24 +290,20 @@ func (c *modChecker) duplicates() map[int]bool {
 		}
 	}
 	for i, r := range c.f.Replace {
-		if dead[i] || r.New.Version == "" || r.New.Path == r.Old.Path {
+		if repeat[i] || r.New.Version == "" || r.New.Path == r.Old.Path {
 			continue
 		}
 		// Replacements do not chain: the go command looks up the
 		// replacement of a module once (cmd/go's modload.Replacement).
 		for j, next := range c.f.Replace {
-			if i == j || dead[j] || next.Old.Path != r.New.Path || next.Old.Version != "" && next.Old.Version != r.New.Version {
+			if i == j || repeat[j] || next.Old.Path != r.New.Path || next.Old.Version != "" && next.Old.Version != r.New.Version {
 				continue
 			}
 			c.report(Duplicate, next, c.relatedLine(r, "replace whose target this replaces"), nil,
 				"replace of %s does not apply to the replacement at line %d (%s => %s %s): replacements do not chain, so %s is built from %s %s itself; replace %s with the final target directly if that was the intent",
 				next.Old.Path, r.Syntax.Start.Line, oldString(r), r.New.Path, r.New.Version, r.Old.Path, r.New.Path, r.New.Version, r.Old.Path)
-			if _, ok := c.required[next.Old.Path]; !ok && c.on[Duplicate] {
-				dead[j] = true // the chain explains it; "unused" would only repeat it
-			}
 		}
 	}
-	return dead
 }
 
 func oldString(r *modfile.Replace) string {
@@ -250,11 +314,11 @@ func oldString(r *modfile.Replace) string {
 }
 
 // target runs the checks about what r replaces its module with.
-func (c *modChecker) target(r *modfile.Replace) {
+func (c *modChecker) target(r *modfile.Replace, e *replaceEffect) {
 	if r.New.Version == "" {
 		c.local(r)
 	} else {
-		c.remote(r)
+		c.remote(r, e)
 	}
 	c.goworkShadow(r)
 }
@@ -303,54 +367,68 @@ func isRooted(p string) bool {
 }
 
 // remote checks a replacement by a module version.
-func (c *modChecker) remote(r *modfile.Replace) {
-	req, required := c.required[r.Old.Path]
+func (c *modChecker) remote(r *modfile.Replace, e *replaceEffect) {
 	samePath := r.New.Path == r.Old.Path
+	does := c.appliesTo(r, e)
 	if !samePath && !(len(c.cfg.Allow) > 0 && module.MatchPrefixPatterns(strings.Join(c.cfg.Allow, ","), r.New.Path)) {
 		c.report(Fork, r, nil, nil,
-			"%s is replaced by a different module, %s %s: vulnerability scanners and go list -m all still name %s, so advisories against the replacement go unnoticed; upstream the change, or allow a trusted fork with -allow=%s",
-			r.Old.Path, r.New.Path, r.New.Version, r.Old.Path, r.New.Path)
+			"replace %s: builds a different module, %s %s, in place of %s; vulnerability scanners and go list -m all still name %s, so advisories against the replacement go unnoticed; upstream the change, or allow a trusted fork with -allow=%s",
+			does, r.New.Path, r.New.Version, r.Old.Path, r.Old.Path, r.New.Path)
 	}
-	downgrade := samePath && required && semver.Compare(r.New.Version, req) < 0
+	// A replace of every version downgrades whatever version is selected,
+	// which is at least the one the loadable graph selects; a replace of
+	// one version downgrades the build only if that version is selected,
+	// which only a complete graph tells.
+	downgrade := samePath && e.built() && (r.Old.Version == "" || e.decided) && semver.Compare(r.New.Version, e.selected) < 0
 	if downgrade {
 		c.report(Downgrade, r, nil, nil,
-			"replace pins %s to %s, below the required %s: builds use the older code while go.mod and go list -m report %s, silently dropping the fixes in between; replace with %s or later, or lower the requirement and remove the replace",
-			r.Old.Path, r.New.Version, req, req, req)
+			"replace %s: downgrades it to %s, so builds use older code than the module graph requires while go.mod files, go.sum and vulnerability scanners see %s, silently dropping the fixes in between; replace with %s or later, or lower the requirements and remove the replace",
+			does, r.New.Version, e.selected, e.selected)
 	}
-	if r.Old.Version == "" && !downgrade {
-		switch {
-		case samePath && required && r.New.Version == req:
-			var fixes []analysis.SuggestedFix
-			if !c.conflicted[r.Old] {
-				fixes = append(fixes, deleteFix(c.tf, c.f, c.m.data, r, "Remove the replace"))
-			}
-			c.report(Wildcard, r, nil, fixes,
-				"replace of every version of %s by its required version %s does nothing today and silently holds back upgrades (go get %s@latest keeps building %s); remove it",
-				r.Old.Path, req, r.Old.Path, req)
-		default:
-			var fixes []analysis.SuggestedFix
-			pin := "the version it is meant for"
-			if required {
-				pin = req
-				// Pinning must not collide with a replace of that very
-				// version (already reported as an overlap).
-				if !c.conflicted[r.Old] && !slices.ContainsFunc(c.f.Replace, func(o *modfile.Replace) bool { return o.Old.Path == r.Old.Path && o.Old.Version == req }) {
-					fixes = append(fixes, pinFix(c.tf, c.m.data, r, req))
-				}
-			}
-			c.report(Wildcard, r, nil, fixes,
-				"replace of every version of %s by %s %s also captures future upgrades (go get %s@latest still builds %s %s) and hides retractions; pin it to %s: replace %s %s => %s %s",
-				r.Old.Path, r.New.Path, r.New.Version, r.Old.Path, r.New.Path, r.New.Version, pin, r.Old.Path, cmp.Or(req, "vX.Y.Z"), r.New.Path, r.New.Version)
-		}
+	if r.Old.Version == "" {
+		c.wildcard(r, e, does)
 	}
 	if module.IsPseudoVersion(r.New.Version) {
 		c.report(PseudoVersion, r, nil, nil,
-			"replacement %s %s is a pseudo-version, an untagged commit: if its branch is rebased or deleted the commit can vanish from the origin, and nothing tells readers what it holds; tag a release and replace with the tag",
-			r.New.Path, r.New.Version)
+			"replace %s: builds %s %s, a pseudo-version, an untagged commit: if its branch is rebased or deleted the commit can vanish from the origin, and nothing tells readers what it holds; tag a release and replace with the tag",
+			does, r.New.Path, r.New.Version)
 	}
 	if c.on[Retracted] {
 		c.retracted(r)
 	}
+}
+
+// wildcard reports a version-less replace by a module version. Its fixes
+// change one line and must build the same graph: pinning the replace to a
+// version, or removing "m => m v" that rebuilds the selected v, is only
+// the same when that version is the only one of m in a complete graph
+// (every other version of m would otherwise read its own go.mod again).
+func (c *modChecker) wildcard(r *modfile.Replace, e *replaceEffect, does string) {
+	only := ""
+	if e.decided && e.selected != "" && slices.Equal(c.graph.Versions(r.Old.Path), []string{e.selected}) && slices.Equal(e.applied, []string{e.selected}) && !c.conflicted[r.Old] {
+		only = e.selected
+	}
+	if r.New.Path == r.Old.Path && e.built() && r.New.Version == e.selected {
+		var fixes []analysis.SuggestedFix
+		if only != "" {
+			fixes = append(fixes, deleteFix(c.tf, c.f, c.m.data, r, "Remove the replace"))
+		}
+		c.report(Wildcard, r, nil, fixes,
+			"replace of every version of %s %s: builds the selected version %s itself, which does nothing today and silently holds back upgrades (go get %s@latest keeps building %s); remove it",
+			r.Old.Path, does, e.selected, r.Old.Path, e.selected)
+		return
+	}
+	var fixes []analysis.SuggestedFix
+	pin := "the version it is meant for"
+	if e.selected != "" && e.built() {
+		pin = e.selected
+		if only != "" {
+			fixes = append(fixes, pinFix(c.tf, c.m.data, r, only))
+		}
+	}
+	c.report(Wildcard, r, nil, fixes,
+		"replace of every version of %s %s: builds %s %s in place of every version, today's and every future upgrade (go get %s@latest still builds %s %s), and hides retractions; pin it to %s: replace %s %s => %s %s",
+		r.Old.Path, does, r.New.Path, r.New.Version, r.Old.Path, r.New.Path, r.New.Version, pin, r.Old.Path, cmp.Or(e.selected, "vX.Y.Z"), r.New.Path, r.New.Version)
 }
 
 // retracted asks the module's proxy about the replacement version.
@@ -376,51 +454,6 @@ func (c *modChecker) retracted(r *modfile.Replace) {
 		c.report(Retracted, r, nil, nil,
 			"replacement module %s is deprecated: %s; move to what the deprecation recommends", r.New.Path, msg)
 	}
-}
-
-// goworkShadow reports a replace that the go.work above the module overrides.
-func (c *modChecker) goworkShadow(r *modfile.Replace) {
-	w := c.m.work
-	if w == nil || !w.usesModule {
-		return
-	}
-	// cmd/go's modload.MakeMainModules (modload/init.go) skips a go.mod
-	// replace of any path the go.work replaces.
-	for _, wr := range w.file.Replace {
-		if wr.Old.Path == r.Old.Path {
-			c.report(GoworkShadow, r, c.relatedWork(wr.Syntax, "the go.work replace"), nil,
-				"%s also replaces %s (line %d): in workspace mode the go command ignores this replace, so local builds use %s while builds without the workspace (CI, GOWORK=off) use %s; make them agree or remove one",
-				c.workName(), r.Old.Path, wr.Syntax.Start.Line, targetString(wr.New), targetString(r.New))
-			return
-		}
-	}
-	// A workspace module is never replaced (modload.replacementFrom).
-	if u, ok := w.useByPath[r.Old.Path]; ok {
-		c.report(GoworkShadow, r, c.relatedWork(u.Syntax, "the go.work use"), nil,
-			"%s uses %s as module %s (line %d): in workspace mode that directory wins and this replace is ignored, so local builds differ from builds without the workspace (CI, GOWORK=off); make them agree or remove one",
-			c.workName(), u.Path, r.Old.Path, u.Syntax.Start.Line)
-	}
-}
-
-func (c *modChecker) workName() string {
-	if rel, err := filepath.Rel(c.m.dir, c.m.work.path); err == nil {
-		return rel
-	}
-	return c.m.work.path
-}
-
-func (c *modChecker) relatedWork(line *modfile.Line, msg string) []analysis.RelatedInformation {
-	if c.workF == nil {
-		c.workF = addFile(c.fset, c.m.work.path, c.m.work.data)
-	}
-	return []analysis.RelatedInformation{{Pos: c.workF.Pos(line.Start.Byte), End: c.workF.Pos(line.End.Byte), Message: msg}}
-}
-
-func targetString(v module.Version) string {
-	if v.Version == "" {
-		return v.Path
-	}
-	return v.Path + " " + v.Version
 }
 
 // documented reports whether a comment explains r: one above or beside it,

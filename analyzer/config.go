@@ -3,6 +3,7 @@ package analyzer
 import (
 	"flag"
 	"fmt"
+	"go/token"
 	"slices"
 	"strings"
 )
@@ -12,6 +13,7 @@ import (
 const (
 	LocalEscape   = "local-escape"
 	LocalMismatch = "local-mismatch"
+	Placeholder   = "placeholder"
 	Downgrade     = "downgrade"
 	Inert         = "inert"
 	Unused        = "unused"
@@ -36,15 +38,16 @@ type CheckInfo struct {
 var checkList = []CheckInfo{
 	{LocalEscape, true, "a local replacement directory that is absolute, outside the repository (VCS root) holding go.mod, or missing"},
 	{LocalMismatch, true, "a local replacement directory without a go.mod, or whose go.mod declares a different module path (the go command does not check this)"},
-	{Downgrade, true, "a replacement of a module by a lower version of itself than the one required"},
-	{Inert, true, "a replace whose old version is not the required version, so it never applies"},
-	{Unused, true, "a replace of a module that is not required at all"},
+	{Placeholder, true, "a requirement in the module graph on a version that was never published (the placeholder v0.0.0-00010101000000-000000000000, or a sibling module's unpublished version) that no replace of this module covers, so go list -m all and every build fail"},
+	{Downgrade, true, "a replacement of a module by a lower version of itself than the one the module graph requires"},
+	{Inert, true, "a replace of a module version that is not in the module graph, while other versions of the module are: it never applies"},
+	{Unused, true, "a replace of a module that is not in the module graph at all: it has no effect"},
 	{Fork, true, "a replacement by a different module path (a fork or mirror), which scanners keyed on the old path miss; trusted paths can be allowed"},
 	{Wildcard, true, "a replace of every version of a module by a remote module, which also captures upgrades and hides retractions (fix: pin the required version)"},
 	{PseudoVersion, true, "a replacement by a pseudo-version, an untagged commit that may vanish"},
 	{Duplicate, true, "the same module replaced twice, overlapping version-less and versioned replaces, or a chain A => B, B => C (replacements do not chain)"},
 	{Noop, true, "a replace of a module version by exactly itself (fix: remove it)"},
-	{GoworkShadow, true, "a replace that a go.work above the module overrides, so workspace builds differ from CI"},
+	{GoworkShadow, true, "a replace that a go.work above the module overrides with something else (another directory, or a directory against a version), so workspace builds differ from CI"},
 	{Undocumented, false, "a replace with no comment saying why it exists"},
 	{Retracted, false, "a replacement version its authors retracted, or a deprecated replacement module (asks the module proxy)"},
 	{Library, false, "any replace in a module without a main package: the go command ignores it when the module is a dependency"},
@@ -76,6 +79,34 @@ type Config struct {
 	// with default fields: one per analyzer made by [New], one per call
 	// of [CheckModFile].
 	Source ModuleInfoSource
+	// GoMods provides the go.mod files of module versions for the module
+	// graph: from the module cache, and through the network only when
+	// the retracted check is enabled. Nil means Source, if it is a
+	// GoModSource (a ModnetSource is), else a new ModnetSource.
+	GoMods GoModSource
+	// OnNote receives what the checks could not decide, such as whether
+	// a replace is unused when the module cache lacks go.mod files of the
+	// graph. Notes are not findings and never fail a build. Nil means
+	// each is written to standard error as "file:line:col: note: message".
+	OnNote func(Note)
+}
+
+// A Note says what a check could not decide, and why.
+type Note struct {
+	Pos      token.Pos // in the go.mod, in the FileSet of the diagnostics
+	Category string    // the check that could not decide
+	Message  string    // starts with "[Category] ", like a diagnostic's
+}
+
+// goMods returns the GoModSource of the module graph.
+func (c *Config) goMods() GoModSource {
+	if c.GoMods != nil {
+		return c.GoMods
+	}
+	if g, ok := c.Source.(GoModSource); ok {
+		return g
+	}
+	return &ModnetSource{}
 }
 
 // Validate reports an unknown check ID in Enable or Disable.

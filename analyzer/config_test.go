@@ -94,7 +94,14 @@ func TestAnalyzerFlags(t *testing.T) {
 			t.Errorf("analyzer has no -%s flag", name)
 		}
 	}
-	if !strings.HasPrefix(a.Doc, "report risky replace directives in go.mod\n\n") || !strings.Contains(a.Doc, "* noop") {
-		t.Errorf("Doc does not have the x/tools shape or lacks the checks:\n%s", a.Doc)
+	// The Doc is doc.go's "# Analyzer modreplace" section, which must
+	// describe every check.
+	if !strings.HasPrefix(a.Doc, "report risky replace directives in go.mod\n\n") || strings.Contains(a.Doc, "# ") || strings.Contains(a.Doc, "One report per module") {
+		t.Errorf("Doc is not the x/tools shape (summary, blank line, the section up to the next heading):\n%s", a.Doc)
+	}
+	for _, c := range Checks() {
+		if !strings.Contains(a.Doc, "\n  - "+c.ID+": ") {
+			t.Errorf("Doc does not describe the %s check:\n%s", c.ID, a.Doc)
+		}
 	}
 }

@@ -5,20 +5,15 @@
 //
 // modreplace: report risky replace directives in go.mod
 //
-// go mod tidy never touches replace directives, go mod verify does not check
-// replacements, and vulnerability scanners key on the replaced module's
-// path. modreplace explains which replace is risky and why, at its line in
-// go.mod: each diagnostic's Category is its check's ID, and its message,
-// which starts with "[ID]", says what goes wrong and what to do.
-//
-// The analyzer reads the go.mod of the main module that holds the analyzed
-// package (found from the package's files upward, or from the driver's
-// module information) with golang.org/x/mod/modfile, the go.work above it,
-// and the directories that local replacements name. Packages of
-// dependencies are skipped: the go command ignores their replace
-// directives.
-//
-// # Checks
+// go mod tidy never touches replace directives, go mod verify does not
+// check replacements, and vulnerability scanners key on the replaced
+// module's path. modreplace explains which replace is risky and why, at its
+// line in go.mod, and what it does in the module graph ("applies to
+// go.temporal.io/sdk v1.44.0 required by go.temporal.io/server (../..):
+// downgrades it to v1.42.0"). Each diagnostic's category is its check's
+// ID, and its message, which starts with "[ID]", says what goes wrong and
+// what to do. Every check judges every replace on its own: one verdict
+// never keeps another check from running.
 //
 // On by default:
 //
@@ -29,23 +24,31 @@
 //   - local-mismatch: a local replacement directory with no go.mod, or whose
 //     go.mod declares another module path. The go command checks neither
 //     for local replacements.
-//   - downgrade: "m => m v1.2.0" (or "m v1.5.0 => m v1.2.0") while go.mod
-//     requires m v1.5.0: the build uses older code than go.mod claims.
-//   - inert: "m v1.0.0 => ..." while go.mod requires another version of m,
-//     or a replace of the main module itself: it never applies.
-//   - unused: a replace of a module go.mod does not require: it has no
-//     effect. (For go.mod files older than go 1.17, which do not list every
-//     module of the build, unused and inert are not checked.)
+//   - placeholder: a module version in the module graph that was never
+//     published, and that no replace of this module covers: the
+//     placeholder v0.0.0-00010101000000-000000000000, or the version at
+//     which a sibling module of the repository is required while it
+//     exists only as a directory. The replace that makes it work is in the
+//     sibling's go.mod, which the go command ignores here, so go list -m
+//     all, every build and every consumer fail. Reported at the line that
+//     brings the requirement in.
+//   - downgrade: a replace of a module by a lower version of itself than
+//     the one the module graph selects: the build uses older code than the
+//     go.mod files claim.
+//   - inert: "m v1.0.0 => ..." while the module graph holds m only at other
+//     versions, or a replace of the main module itself: it never applies.
+//   - unused: a replace of a module that is not in the module graph at
+//     all: it has no effect.
 //   - fork: a replacement by another module path. Scanners, go.sum reviews
 //     and "go list -m all" name the old path, so advisories against the
 //     fork are missed. Trusted forks and mirrors are allowed with -allow
 //     (GOPRIVATE pattern syntax).
-//   - wildcard: a version-less replace by a remote module. It also captures
-//     every future version (go get m@latest keeps building the
-//     replacement) and hides retractions. Suggested fix: pin the required
-//     version ("m v1.5.0 => fork v1.0.0"), which builds identically today;
-//     for "m => m <required version>", which does nothing but hold back
-//     upgrades, the fix removes it.
+//   - wildcard: a version-less replace by a module version. It also
+//     captures every future version (go get m@latest keeps building the
+//     replacement) and hides retractions. Suggested fix, when the graph
+//     holds m at a single version: pin it ("m v1.5.0 => fork v1.0.0"),
+//     which builds identically today; for "m => m <selected version>",
+//     which does nothing but hold back upgrades, the fix removes it.
 //   - pseudo-version: a replacement by a pseudo-version, an untagged commit
 //     that can vanish when its branch is rebased or deleted.
 //   - duplicate: the same module (and version) replaced twice — identical
@@ -55,10 +58,15 @@
 //     "a => b v1", "b => c v2": replacements do not chain, so a is built
 //     from b v1.
 //   - noop: "m v1.0.0 => m v1.0.0". Suggested fix: remove it.
-//   - gowork-shadow: a go.work above the module (found upward, whatever
-//     GOWORK says) that uses the module and replaces the same module path,
-//     or uses a directory holding that module: in workspace mode the go.mod
-//     replace is ignored, so workspace builds differ from CI.
+//   - gowork-shadow: a replace that the go.work above the module (found
+//     upward, whatever GOWORK says), which uses the module, overrides
+//     with something else: the go.work uses another directory for the
+//     module, or a directory where the replace names a version (a
+//     workspace module is built from its directory, never replaced); the
+//     go.work replaces the module differently; or another module of the
+//     workspace replaces it differently, so the workspace does not load.
+//     A go.work that uses the very directory the replace names builds the
+//     same code and is not reported.
 //
 // Off by default (-enable=ID):
 //
@@ -68,25 +76,63 @@
 //     deprecated replacement module, as the go.mod of the module's latest
 //     version says. It asks the module proxy ([ModuleInfoSource]; by
 //     default [ModnetSource]), and reports a diagnostic when it cannot.
+//     Enabling it also lets the module graph fetch the go.mod files the
+//     module cache lacks.
 //   - library: every replace in a module without a main package. Such a
 //     module is only built as a dependency, and then its replaces are
 //     ignored: consumers never get them.
 //
-// A replace that never takes effect is reported once, by the check that
-// says why (noop, unused, inert, duplicate); the other checks skip it.
-// Suggested fixes are offered only where the result builds as before
-// (noop, identical duplicate, wildcard pin) and no conflicting replace of
-// the same version makes the outcome ambiguous; a local replacement is
-// never removed automatically. Fixes edit go.mod by byte offsets, keeping
-// its comments and layout.
+// Suggested fixes are offered only where the result builds the same
+// module graph (noop, identical duplicate, wildcard pin) and no
+// conflicting replace of the same version makes the outcome ambiguous; a
+// local replacement is never removed automatically. Fixes edit go.mod by
+// byte offsets, keeping its comments and layout.
 //
-// # Flags
+// Flags:
 //
 //	-enable=ID,...   run these checks too ("all": every check)
 //	-disable=ID,...  do not run these checks
 //	-allow=PATTERNS  trusted fork and mirror module paths (GOPRIVATE syntax)
 //
 // In a multi-analyzer driver the flags are prefixed: -modreplace.allow=...
+//
+// # The module graph
+//
+// The unused, inert, downgrade and placeholder checks are decided on the
+// module graph as the go command computes it ([modnet.ModGraphLoader]),
+// not on go.mod's require list: from this module's requirements, through
+// the go.mod of every module reached, pruned below modules at go 1.17 or
+// later, with this module's replace and exclude directives applied
+// throughout. A module that go.mod does not list is often in the build all
+// the same: most often because the go.mod of a local replacement
+// directory requires it. Every message says what its replace does in
+// that graph.
+//
+// The go.mod files of local replacement directories are read from disk,
+// those of module versions from the module cache ([GoModSource]; by
+// default that of the environment, GOMODCACHE). Only with the retracted
+// check enabled, the one opt-in that lets modreplace use the network, are
+// the go.mod files the module cache lacks fetched through GOPROXY
+// ([ModnetSource.GoMod]: the module's route, verified against the
+// checksum database, stored in the module cache).
+//
+// # What modreplace cannot tell
+//
+// When the module graph cannot be loaded whole (go.mod files missing from
+// the module cache, offline), a replace of a module that the loaded part
+// does not hold may still apply through what is missing. modreplace then
+// never claims "unused" or "inert": it says it cannot tell, how many go.mod
+// files are missing, and how to let it look (run 'go list -m all' once,
+// which fills the module cache, or enable the retracted check).
+//
+// That is a [Note], not a diagnostic, because every driver fails on a
+// diagnostic and none can be told otherwise: go vet exits 1 on any
+// finding, singlechecker exits 3, golangci-lint counts it as an issue, and
+// x/tools diagnostics have no severity for an analyzer to lower. Notes are
+// written to standard error, where go vet, the modreplace command and
+// golangci-lint show them, and never change an exit status; callers of
+// the package receive them through [Config.OnNote]. go vet shows a note
+// on the run that computes it, not when it replays a cached result.
 //
 // # One report per module
 //
@@ -115,7 +161,9 @@
 // flags and the tool's "-V=full" answer. go.mod is not a compile input, so
 // a plain vet tool would replay findings about an old go.mod and, with
 // -fix, write back an old go.mod. The modreplace command answers "-V=full"
-// with [Fingerprint], a digest of every input the checks read, which makes
-// any change to them a cache miss. The retracted check's network answers
-// are not part of it: run "go vet -a" to ask the proxy afresh.
+// with [Fingerprint], a digest of every input the checks read, the module
+// graph's go.mod files in the module cache included, which makes any
+// change to them a cache miss. The network answers (the retracted check,
+// and go.mod files fetched for the graph) are not part of it: run "go vet
+// -a" to ask the proxy afresh.
 package analyzer

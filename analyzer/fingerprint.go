@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -13,8 +14,9 @@ import (
 // Fingerprint returns a digest of every file-system input the analyzer
 // reads for the modules a go command started in dir works on: their go.mod
 // files, the go.work above each, the directories and go.mod files of their
-// local replacements, their repository roots, their owner packages and
-// whether they hold a main package. The digest changes whenever any of
+// local replacements, the go.mod files of their module graphs in the
+// module cache (and which ones it lacks), their repository roots, their
+// owner packages and whether they hold a main package. The digest changes whenever any of
 // those does and is stable otherwise.
 //
 // go vet caches a vet tool's results (diagnostics, JSON and fixes alike)
@@ -34,6 +36,7 @@ import (
 // part of the digest, never an error: the go command reports them itself.
 func Fingerprint(dir string) string {
 	h := sha256.New()
+	src := &ModnetSource{}
 	for _, gomod := range moduleFilesFor(dir) {
 		fmt.Fprintf(h, "module %q\n", gomod)
 		m, err := loadModule(gomod)
@@ -42,6 +45,7 @@ func Fingerprint(dir string) string {
 			continue
 		}
 		m.writeInputs(h)
+		writeGraph(h, loadGraph(context.Background(), m, src.loaders().get(src, false)))
 		owner, err := ownerDir(m)
 		fmt.Fprintf(h, "owner %q %v\n", owner, err)
 		hasMain, err := hasMainPackage(m)

@@ -42,7 +42,7 @@ func FuzzCheckModFile(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	cfg := &Config{Source: fuzzSource{}}
+	cfg := &Config{Source: fuzzSource{}, OnNote: func(Note) {}}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := loadModuleData(gomod, data)
 		if err != nil {
@@ -106,8 +106,19 @@ func replacementOf(f *modfile.File, mod module.Version) (_ module.Version, confl
 	return *r, conflict
 }
 
-// fuzzSource answers the retracted check deterministically.
+// fuzzSource answers the retracted check deterministically, and is the
+// module cache of the graph: every module version has a go.mod with no
+// requirements, so that the graph is complete and the fixes that need one
+// are offered. Nothing is fetched.
 type fuzzSource struct{}
+
+func (fuzzSource) CachedGoMod(path, version string) ([]byte, error) {
+	return []byte("module " + path + "\n"), nil
+}
+
+func (fuzzSource) GoMod(ctx context.Context, path, version string) ([]byte, error) {
+	return nil, fs.ErrNotExist
+}
 
 func (fuzzSource) Retraction(ctx context.Context, path, version string) (bool, string, error) {
 	if strings.Contains(path, "err") {

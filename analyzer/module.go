@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
 )
 
 // A modState is a snapshot of everything the checks read from the file
@@ -42,6 +43,15 @@ type workState struct {
 	// useByPath maps the module path declared by each used directory's
 	// go.mod to its use directive.
 	useByPath map[string]*modfile.Use
+	// uses are the workspace modules, in use directive order.
+	uses []*workModule
+}
+
+// A workModule is a module a go.work uses.
+type workModule struct {
+	use  *modfile.Use
+	dir  string        // absolute and clean
+	file *modfile.File // its go.mod (see parseOther); nil if unreadable
 }
 
 // A localTarget describes the directory a local replacement points to.
@@ -49,8 +59,10 @@ type localTarget struct {
 	dir     string // absolute and clean
 	exists  bool
 	isDir   bool
-	hasMod  bool   // dir/go.mod exists
-	modPath string // module path declared by dir/go.mod; "" if none
+	hasMod  bool          // dir/go.mod exists
+	modPath string        // module path declared by dir/go.mod; "" if none
+	file    *modfile.File // dir/go.mod (see parseOther)
+	data    []byte        // content of dir/go.mod
 }
 
 // loadModule reads the module whose go.mod is at gomod.
@@ -112,10 +124,23 @@ func inspectTarget(modDir, p string) *localTarget {
 		return t
 	}
 	if data, err := os.ReadFile(filepath.Join(t.dir, "go.mod")); err == nil {
-		t.hasMod = true
+		t.hasMod, t.data = true, data
 		t.modPath = modfile.ModulePath(data)
+		t.file = parseOther(filepath.Join(t.dir, "go.mod"), data)
 	}
 	return t
+}
+
+// parseOther parses the go.mod of a module other than the one checked,
+// whose replace directives some checks compare with its own: strictly,
+// as the go command parses a main module's, or else leniently (without
+// replaces), or nil.
+func parseOther(name string, data []byte) *modfile.File {
+	if f, err := modfile.Parse(name, data, nil); err == nil {
+		return f
+	}
+	f, _ := modfile.ParseLax(name, data, nil)
+	return f
 }
 
 // vcsRootNames are the names whose presence marks the root of a checkout, as
@@ -178,11 +203,13 @@ func loadWork(modDir string) *workState {
 	}
 	w := &workState{path: path, data: data, file: wf, useByPath: make(map[string]*modfile.Use)}
 	for _, u := range wf.Use {
-		dir := useDir(path, u)
-		if dir == modDir {
+		wm := &workModule{use: u, dir: useDir(path, u)}
+		w.uses = append(w.uses, wm)
+		if wm.dir == modDir {
 			w.usesModule = true
 		}
-		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
+		if data, err := os.ReadFile(filepath.Join(wm.dir, "go.mod")); err == nil {
+			wm.file = parseOther(filepath.Join(wm.dir, "go.mod"), data)
 			if p := modfile.ModulePath(data); p != "" {
 				w.useByPath[p] = u
 			}
@@ -211,10 +238,41 @@ func (m *modState) writeInputs(h hash.Hash) {
 		for _, p := range sortedKeys(w.useByPath) {
 			fmt.Fprintf(h, "use %q %q\n", w.useByPath[p].Path, p)
 		}
+		for _, wm := range w.uses {
+			fmt.Fprintf(h, "use dir %q %v\n", wm.dir, wm.file != nil)
+			if wm.file != nil {
+				for _, r := range wm.file.Replace {
+					fmt.Fprintf(h, "\treplace %v => %v\n", r.Old, r.New)
+				}
+			}
+		}
 	}
 	for _, p := range sortedKeys(m.targets) {
 		t := m.targets[p]
-		fmt.Fprintf(h, "target %q %q %v %v %v %q\n", p, t.dir, t.exists, t.isDir, t.hasMod, t.modPath)
+		fmt.Fprintf(h, "target %q %q %v %v %v %q %x\n", p, t.dir, t.exists, t.isDir, t.hasMod, t.modPath, sha256.Sum256(t.data))
+	}
+}
+
+// writeGraph writes to h a description of the module graph: every edge
+// and every go.mod that failed, which covers every go.mod file the graph
+// read from the module cache and from directories.
+func writeGraph(h hash.Hash, g *modGraph) {
+	if g.ModGraph == nil {
+		fmt.Fprintf(h, "graph error %q\n", g.err)
+		return
+	}
+	var lines []string
+	for _, m := range append([]module.Version{{Path: g.Main().Path}}, g.nodes()...) {
+		if reqs, ok := g.RequiredBy(m); ok {
+			lines = append(lines, fmt.Sprintf("requires %v %v", m, reqs))
+		}
+	}
+	for _, f := range g.Failures() {
+		lines = append(lines, fmt.Sprintf("failed %v %q", f.Module, f.Err))
+	}
+	slices.Sort(lines)
+	for _, l := range lines {
+		fmt.Fprintln(h, l)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 
+	"golang.org/x/mod/module"
+
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -29,6 +31,12 @@ type ModuleInfoSource interface {
 // "// Deprecated:" comment. Answers are remembered per module for the life
 // of the value.
 //
+// ModnetSource is also the default [GoModSource] of the module graph: it
+// reads go.mod files from the module cache of the Client's environment
+// and, online, fetches them with the Client. It keeps the go.mod files it
+// read for every module checked with it, so that the graphs of sibling
+// modules, which share most of their dependencies, read each one once.
+//
 // The zero ModnetSource uses a Client for the process environment.
 type ModnetSource struct {
 	// Client fetches module information. Nil means a zero modnet.Client,
@@ -38,6 +46,61 @@ type ModnetSource struct {
 	mu     sync.Mutex
 	client *modnet.Client
 	latest map[string]*latestInfo
+
+	cacheOnce sync.Once
+	cache     *modnet.Cache
+	cacheErr  error
+
+	graphs graphLoaders
+}
+
+// loaders returns the graph loaders shared by everything checked with s.
+func (s *ModnetSource) loaders() *graphLoaders { return &s.graphs }
+
+// CachedGoMod implements [GoModSource]: the go.mod in the module cache the
+// Client uses (its Cache, else the one its Env names, else the one the
+// process environment names). The file is not verified again: the go
+// command or modnet verified it before storing it, and the checks only
+// read the requirements.
+func (s *ModnetSource) CachedGoMod(path, version string) ([]byte, error) {
+	s.cacheOnce.Do(func() {
+		c := s.theClient()
+		if s.cache = c.Cache; s.cache != nil {
+			return
+		}
+		env := c.Env
+		if env == nil {
+			if env, s.cacheErr = modnet.LoadEnv(); s.cacheErr != nil {
+				return
+			}
+		}
+		s.cache, s.cacheErr = modnet.NewCache(env)
+	})
+	if s.cacheErr != nil {
+		return nil, s.cacheErr
+	}
+	data, _, err := s.cache.ReadGoMod(module.Version{Path: path, Version: version})
+	return data, err
+}
+
+// GoMod implements [GoModSource] with [modnet.Client.GoMod]: along the
+// module's route (GOPROXY, GONOPROXY, GOPRIVATE, direct), verified against
+// the checksum database, stored in the module cache.
+func (s *ModnetSource) GoMod(ctx context.Context, path, version string) ([]byte, error) {
+	return s.theClient().GoMod(ctx, path, version)
+}
+
+// theClient returns the Client, creating a zero one on first use.
+func (s *ModnetSource) theClient() *modnet.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == nil {
+		s.client = s.Client
+		if s.client == nil {
+			s.client = &modnet.Client{}
+		}
+	}
+	return s.client
 }
 
 // latestInfo is what the latest version's go.mod says about its module.
@@ -69,20 +132,16 @@ func (s *ModnetSource) Deprecation(ctx context.Context, path string) (string, er
 // lookup asks the Client once per module; concurrent callers wait for the
 // first.
 func (s *ModnetSource) lookup(ctx context.Context, path string) *latestInfo {
+	client := s.theClient()
 	s.mu.Lock()
 	if s.latest == nil {
 		s.latest = make(map[string]*latestInfo)
-		s.client = s.Client
-		if s.client == nil {
-			s.client = &modnet.Client{}
-		}
 	}
 	info, ok := s.latest[path]
 	if !ok {
 		info = &latestInfo{done: make(chan struct{})}
 		s.latest[path] = info
 	}
-	client := s.client
 	s.mu.Unlock()
 	if ok {
 		select {

@@ -258,6 +258,57 @@ func (l *ModGraphLoader) Load(ctx context.Context, main *MainModule) *ModGraph {
 	return g
 }
 
+// Expand returns the graph the go command builds with when g's roots, the
+// main module's requirements, are not all at their selected versions:
+// with -mod=mod, and once 'go mod tidy' has written go.mod, the roots are
+// raised to the selected versions, each path once, and the graph is
+// loaded again until they agree (modload.expandGraph and
+// updatePrunedRoots). In a pruned graph that can bring in requirements the
+// old roots' go.mod files did not have, and drop those only a replaced
+// root had. Without -mod=mod, the go command refuses such a go.mod
+// ("updates to go.mod needed"). If g's roots are consistent, or its main
+// module is unpruned (where raising roots leaves the build list as it
+// is), Expand returns g.
+func (l *ModGraphLoader) Expand(ctx context.Context, g *ModGraph) *ModGraph {
+	if !g.main.Pruned {
+		return g
+	}
+	for {
+		roots := g.consistentRoots()
+		if roots == nil {
+			return g
+		}
+		mm := *g.main
+		mm.Require = roots
+		g = l.Load(ctx, &mm)
+	}
+}
+
+// consistentRoots returns the selected version of each root path, in the
+// roots' order, or nil if that is what the roots already are.
+func (g *ModGraph) consistentRoots() []module.Version {
+	var roots []module.Version
+	seen := map[string]bool{g.main.Path: true}
+	changed := false
+	for _, r := range g.main.Require {
+		if seen[r.Path] {
+			changed = true // a redundant root: the go command keeps one
+			continue
+		}
+		seen[r.Path] = true
+		v := r.Version
+		if !isToolchain(r.Path) {
+			v = g.Selected(r.Path)
+		}
+		changed = changed || v != r.Version
+		roots = append(roots, module.Version{Path: r.Path, Version: v})
+	}
+	if !changed {
+		return nil
+	}
+	return roots
+}
+
 // require records m's requirements, the graph's edges, for minimal version
 // selection. The main module always wins over any version of itself
 // (modload.cmpVersion), and the go and toolchain lines are not modules.

@@ -239,3 +239,78 @@ func readFile(t testing.TB, name string) string {
 	}
 	return string(data)
 }
+
+// TestModGraphExpand checks Expand against the go command with -mod=mod
+// on a main module whose roots are not at their selected versions: b is
+// required at v1.0.0 by the main module and at v1.1.0 by a, so b v1.1.0
+// becomes a root, and its requirement on c joins the graph.
+func TestModGraphExpand(t *testing.T) {
+	testenv.GoBin(t)
+	srv := modnettest.NewServer(
+		modnettest.Module{Path: "example.com/a", Version: "v1.0.0", GoMod: "module example.com/a\n\ngo 1.17\n\nrequire example.com/b v1.1.0\n"},
+		modnettest.Module{Path: "example.com/b", Version: "v1.0.0", GoMod: "module example.com/b\n\ngo 1.17\n\nrequire example.com/d v1.0.0\n"},
+		modnettest.Module{Path: "example.com/b", Version: "v1.1.0", GoMod: "module example.com/b\n\ngo 1.17\n\nrequire example.com/c v1.0.0\n"},
+		modnettest.Module{Path: "example.com/c", Version: "v1.0.0", GoMod: "module example.com/c\n\ngo 1.17\n"},
+		modnettest.Module{Path: "example.com/d", Version: "v1.0.0", GoMod: "module example.com/d\n\ngo 1.17\n"},
+	)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	gomod := filepath.Join(dir, "go.mod")
+	writeFile(t, gomod, "module example.com/main\n\ngo 1.17\n\nrequire (\n\texample.com/a v1.0.0\n\texample.com/b v1.0.0\n)\n")
+	mm, err := ReadMainModule(gomod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := (&prefetchFixture{srv: srv}).client(t, filepath.Join(t.TempDir(), "modcache"))
+	l := &ModGraphLoader{Source: c}
+	g := l.Load(context.Background(), mm)
+	if got := g.Versions("example.com/c"); got != nil {
+		t.Fatalf("before expanding, c is in the graph at %v", got)
+	}
+	if got := g.Versions("example.com/d"); len(got) != 1 {
+		t.Fatalf("before expanding, d is not in the graph (the root b v1.0.0 requires it)")
+	}
+	x := l.Expand(context.Background(), g)
+
+	modcache := filepath.Join(t.TempDir(), "modcache")
+	goEnv := []string{"GOPROXY", srv.URL, "GOSUMDB", srv.SumDB().GOSUMDB(), "GOFLAGS", "-modcacherw -mod=mod"}
+	out, err := goRun(t, dir, modcache, append(goEnv, "list -m all")...)
+	if err != nil {
+		t.Fatalf("go list -m all: %v\n%s", err, out)
+	}
+	var wantList, gotList []string
+	for line := range strings.Lines(out) {
+		if f := strings.Fields(line); len(f) >= 2 {
+			wantList = append(wantList, f[0]+"@"+f[1])
+		}
+	}
+	for _, m := range x.BuildList() {
+		gotList = append(gotList, m.String())
+	}
+	if !slices.Equal(gotList, wantList) {
+		t.Errorf("expanded build list %v; want (go list -m all) %v", gotList, wantList)
+	}
+	out, err = goRun(t, dir, modcache, append(goEnv, "mod graph")...)
+	if err != nil {
+		t.Fatalf("go mod graph: %v\n%s", err, out)
+	}
+	var wantEdges []string
+	for line := range strings.Lines(out) {
+		if f := strings.Fields(line); len(f) == 2 && !strings.HasPrefix(f[1], "go@") && !strings.HasPrefix(f[1], "toolchain@") {
+			wantEdges = append(wantEdges, f[0]+" "+f[1])
+		}
+	}
+	gotEdges := graphEdges(x)
+	slices.Sort(gotEdges)
+	slices.Sort(wantEdges)
+	if !slices.Equal(gotEdges, wantEdges) {
+		t.Errorf("expanded edges:\n%s\nwant (go mod graph):\n%s", strings.Join(gotEdges, "\n"), strings.Join(wantEdges, "\n"))
+	}
+	// The go command wrote the expanded roots.
+	if got := readFile(t, gomod); !strings.Contains(got, "example.com/b v1.1.0") {
+		t.Errorf("the go command did not raise the root; go.mod:\n%s", got)
+	}
+	if again := l.Expand(context.Background(), x); again != x {
+		t.Errorf("Expand of a consistent graph loaded it again")
+	}
+}

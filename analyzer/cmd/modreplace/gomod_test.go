@@ -16,16 +16,27 @@ const gomodFixture = `module example.com/g
 
 go 1.22
 
-require example.com/a v1.0.0
+require (
+	example.com/a v1.0.0
+	example.com/b v1.0.0
+)
 
 replace example.com/a => example.com/afork v1.0.0
 
-replace example.com/a v1.0.0 => example.com/a v1.0.0
+replace example.com/b v1.0.0 => example.com/b v1.0.0
+
+replace example.com/a v1.1.0 => example.com/afork v1.1.0
 `
+
+// gomodFindings are gomodFixture's findings, in order.
+const gomodFindings = "go.mod:10:1: [fork]\ngo.mod:10:1: [wildcard]\ngo.mod:12:1: [noop]\ngo.mod:14:1: [inert]\ngo.mod:14:1: [fork]\ngo.mod:14:1: [duplicate]"
 
 func runGoModIn(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	t.Chdir(dir)
+	if _, err := os.Stat(modCacheBeside(dir)); err == nil {
+		t.Setenv("GOMODCACHE", modCacheBeside(dir))
+	}
 	var out, errb bytes.Buffer
 	code = runGoMod(append([]string{"-gomod"}, args...), &out, &errb)
 	return out.String(), errb.String(), code
@@ -34,26 +45,26 @@ func runGoModIn(t *testing.T, dir string, args ...string) (stdout, stderr string
 func TestGoModText(t *testing.T) {
 	dir := writeModule(t, map[string]string{"go.mod": gomodFixture, "sub/x.txt": ""})
 	stdout, stderr, code := runGoModIn(t, dir)
-	want := "go.mod:7:1: [fork] example.com/a is replaced by a different module, example.com/afork v1.0.0: "
+	want := "go.mod:10:1: [fork] replace applies to example.com/a v1.0.0 required by this module: builds a different module, example.com/afork v1.0.0, in place of example.com/a; "
 	if code != 3 || !strings.HasPrefix(stdout, want) || stderr != "" {
 		t.Errorf("modreplace -gomod: exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 3 and a first line starting %q", code, stdout, stderr, want)
 	}
 	lines := regexp.MustCompile(`(?m)^go\.mod:\d+:\d+: \[[a-z-]+\]`).FindAllString(stdout, -1)
-	if got := strings.Join(lines, "\n"); got != "go.mod:7:1: [fork]\ngo.mod:7:1: [wildcard]\ngo.mod:9:1: [duplicate]\ngo.mod:9:1: [noop]" {
-		t.Errorf("findings:\n%s", got)
+	if got := strings.Join(lines, "\n"); got != gomodFindings {
+		t.Errorf("findings:\n%s\nwant:\n%s", got, gomodFindings)
 	}
-	if !strings.Contains(stdout, "\n\tgo.mod:7:1: replace of every version\n") {
+	if !strings.Contains(stdout, "\n\tgo.mod:10:1: replace of every version\n") {
 		t.Errorf("related position of the overlap missing:\n%s", stdout)
 	}
 
 	// From a subdirectory, the go.mod above is checked and named relatively.
 	stdout, _, code = runGoModIn(t, filepath.Join(dir, "sub"))
-	if code != 3 || !strings.HasPrefix(stdout, "../go.mod:7:1: [fork]") {
+	if code != 3 || !strings.HasPrefix(stdout, "../go.mod:10:1: [fork]") {
 		t.Errorf("from a subdirectory: exit %d, stdout:\n%s", code, stdout)
 	}
 
 	// Arguments may be directories; -disable applies.
-	stdout, _, code = runGoModIn(t, t.TempDir(), "-disable=fork,wildcard,duplicate,noop", dir)
+	stdout, _, code = runGoModIn(t, t.TempDir(), "-disable=fork,wildcard,duplicate,noop,inert", dir)
 	if code != 0 || stdout != "" {
 		t.Errorf("all checks disabled: exit %d, stdout:\n%s", code, stdout)
 	}
@@ -85,7 +96,7 @@ func TestGoModErrors(t *testing.T) {
 	// Findings in one file still print when another fails; as with the
 	// x/tools drivers, the highest exit code wins.
 	stdout, _, code := runGoModIn(t, dir, "broken", ".")
-	if code != 3 || !strings.Contains(stdout, "go.mod:7:1: [fork]") {
+	if code != 3 || !strings.Contains(stdout, "go.mod:10:1: [fork]") {
 		t.Errorf("mixed: exit %d, stdout:\n%s", code, stdout)
 	}
 }
@@ -107,17 +118,18 @@ func TestGoModJSON(t *testing.T) {
 	if err := json.Unmarshal(tree["go.mod"]["modreplace"], &diags); err != nil {
 		t.Fatalf("%v\n%s", err, stdout)
 	}
-	if len(diags) != 4 || diags[0].Category != "fork" || diags[0].Posn != "go.mod:7:1" {
+	if len(diags) != 6 || diags[0].Category != "fork" || diags[0].Posn != "go.mod:10:1" {
 		t.Fatalf("diagnostics %+v", diags)
 	}
-	noop := diags[3]
+	noop := diags[2]
 	if noop.Category != "noop" || len(noop.SuggestedFixes) != 1 || len(noop.SuggestedFixes[0].Edits) != 1 {
 		t.Fatalf("noop diagnostic %+v", noop)
 	}
-	// The deletion takes the line and the blank line before it.
+	// The deletion takes the line and the blank line after it.
 	e := noop.SuggestedFixes[0].Edits[0]
-	if want := (jsonEdit{"go.mod", strings.Index(gomodFixture, "\nreplace example.com/a v1.0.0"), len(gomodFixture), ""}); e != want {
-		t.Errorf("noop edit %+v; want %+v", e, want)
+	line := "replace example.com/b v1.0.0 => example.com/b v1.0.0\n\n"
+	if at := strings.Index(gomodFixture, line); e != (jsonEdit{"go.mod", at, at + len(line), ""}) {
+		t.Errorf("noop edit %+v; want offsets %d to %d", e, at, at+len(line))
 	}
 	var errObj struct{ Error string }
 	if err := json.Unmarshal(tree[filepath.Join("broken", "go.mod")]["modreplace"], &errObj); err != nil || !strings.Contains(errObj.Error, "unknown directive: modul") {
@@ -131,12 +143,16 @@ func TestGoModFix(t *testing.T) {
 	stdout, stderr, code := runGoModIn(t, dir, "-fix", "-diff")
 	wantDiff := `--- go.mod (old)
 +++ go.mod (new)
-@@ -5,5 +5,3 @@
- require example.com/a v1.0.0
+@@ -7,8 +7,6 @@
+ 	example.com/b v1.0.0
+ )
  
- replace example.com/a => example.com/afork v1.0.0
+-replace example.com/a => example.com/afork v1.0.0
++replace example.com/a v1.0.0 => example.com/afork v1.0.0
+ 
+-replace example.com/b v1.0.0 => example.com/b v1.0.0
 -
--replace example.com/a v1.0.0 => example.com/a v1.0.0
+ replace example.com/a v1.1.0 => example.com/afork v1.1.0
 `
 	if code != 0 || stdout != wantDiff {
 		t.Errorf("-fix -diff: exit %d, stderr %s, diff:\n%s\nwant:\n%s", code, stderr, stdout, wantDiff)
@@ -145,18 +161,20 @@ func TestGoModFix(t *testing.T) {
 		t.Errorf("-diff changed go.mod")
 	}
 
-	// The pin waits while a replace of the pinned version exists; a second
-	// -fix, like the x/tools drivers' "re-run to apply more", pins.
-	want := strings.Replace(gomodFixture, "\nreplace example.com/a v1.0.0 => example.com/a v1.0.0\n", "", 1)
-	for _, w := range []string{want, strings.Replace(want, "replace example.com/a =>", "replace example.com/a v1.0.0 =>", 1)} {
+	// The pin and the removal apply at once; a second -fix has nothing to do.
+	want := strings.Replace(gomodFixture, "replace example.com/b v1.0.0 => example.com/b v1.0.0\n\n", "", 1)
+	want = strings.Replace(want, "replace example.com/a =>", "replace example.com/a v1.0.0 =>", 1)
+	for range 2 {
 		if _, stderr, code := runGoModIn(t, dir, "-fix"); code != 0 {
 			t.Fatalf("-fix: exit %d\n%s", code, stderr)
 		}
-		if fixed, _ := os.ReadFile(gomod); string(fixed) != w {
-			t.Errorf("-fix wrote:\n%s\nwant:\n%s", fixed, w)
+		if fixed, _ := os.ReadFile(gomod); string(fixed) != want {
+			t.Errorf("-fix wrote:\n%s\nwant:\n%s", fixed, want)
 		}
 	}
-	if stdout, _, code := runGoModIn(t, dir); code != 3 || !strings.HasPrefix(stdout, "go.mod:7:1: [fork]") || strings.Count(stdout, "go.mod:") != 1 {
+	stdout, _, code = runGoModIn(t, dir)
+	lines := regexp.MustCompile(`(?m)^go\.mod:\d+:\d+: \[[a-z-]+\]`).FindAllString(stdout, -1)
+	if got := strings.Join(lines, "\n"); code != 3 || got != "go.mod:10:1: [fork]\ngo.mod:12:1: [inert]\ngo.mod:12:1: [fork]" {
 		t.Errorf("after -fix: exit %d\n%s", code, stdout)
 	}
 }
@@ -258,5 +276,30 @@ func TestGoModRetracted(t *testing.T) {
 		"go.mod:7:1: [retracted] replacement module example.com/a is deprecated: use example.com/a/v2; move to what the deprecation recommends\n"
 	if code != 3 || stdout != want {
 		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant:\n%s", code, stdout, stderr, want)
+	}
+}
+
+// TestGoModJSONGoWork checks that -json names a go.work a finding points
+// at the way it names the go.mod: relative to the current directory.
+func TestGoModJSONGoWork(t *testing.T) {
+	dir := writeModule(t, map[string]string{
+		"go.work":    "go 1.22\n\nuse ./m\n\nreplace example.com/x => ./xw\n",
+		"m/go.mod":   "module example.com/m\n\ngo 1.22\n\nrequire example.com/x v1.0.0\n\nreplace example.com/x => ./x\n",
+		"m/x/go.mod": "module example.com/x\n\ngo 1.22\n",
+		"xw/go.mod":  "module example.com/x\n\ngo 1.22\n",
+		".git/HEAD":  "ref: refs/heads/main\n",
+	})
+	stdout, stderr, code := runGoModIn(t, dir, "-json", "m")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var tree map[string]map[string][]jsonDiagnostic
+	if err := json.Unmarshal([]byte(stdout), &tree); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	diags := tree[filepath.Join("m", "go.mod")]["modreplace"]
+	if len(diags) != 1 || diags[0].Category != "gowork-shadow" || diags[0].Posn != filepath.Join("m", "go.mod")+":7:1" ||
+		len(diags[0].Related) != 1 || diags[0].Related[0].Posn != "go.work:5:1" {
+		t.Errorf("diagnostics %+v; want one gowork-shadow at m/go.mod:7:1 related to go.work:5:1\n%s", diags, stdout)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +12,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+
+	"github.com/modkit/modkit/modnet"
 )
 
 // modreplace is the command under test, built once by TestMain.
@@ -48,7 +54,7 @@ replace example.com/fork => example.com/forked v1.0.0
 
 replace example.com/same v1.1.0 => example.com/same v1.1.0
 
-replace example.com/gone => example.com/gone v1.0.0
+replace example.com/gone v1.0.0 => example.com/gone v1.0.1
 `
 
 var vetFiles = map[string]string{
@@ -73,9 +79,30 @@ var vetFindings = []string{
 	"go.mod:14:1: [unused]",
 }
 
+// writeModule writes files to a new directory and returns it. Beside it,
+// in ../modcache, it writes the module cache that run and runGoModIn use:
+// a go.mod ("module <path>") for every module version the go.mod in files
+// requires or replaces with, so that the module graph is complete offline.
 func writeModule(t *testing.T, files map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "m")
+	if f, err := modfile.Parse("go.mod", []byte(files["go.mod"]), nil); err == nil {
+		var mods []module.Version
+		for _, r := range f.Require {
+			mods = append(mods, r.Mod)
+		}
+		for _, r := range f.Replace {
+			if r.New.Version != "" {
+				mods = append(mods, r.New)
+			}
+		}
+		cache := &modnet.Cache{Dir: modCacheBeside(dir)}
+		for _, m := range mods {
+			if _, err := cache.WriteGoMod(context.Background(), m, []byte("module "+m.Path+"\n")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
@@ -94,7 +121,7 @@ func run(t *testing.T, dir string, name string, args ...string) (stdout, stderr 
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off")
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off", "GOMODCACHE="+modCacheBeside(dir))
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -105,6 +132,10 @@ func run(t *testing.T, dir string, name string, args ...string) (stdout, stderr 
 	}
 	return out.String(), errb.String(), code
 }
+
+// modCacheBeside is the module cache writeModule writes for the module
+// in dir.
+func modCacheBeside(dir string) string { return filepath.Join(filepath.Dir(dir), "modcache") }
 
 var findingLine = regexp.MustCompile(`(?m)^(\S*go\.mod:\d+:\d+: \[[a-z-]+\])`)
 
@@ -205,6 +236,25 @@ func TestVetStaleCache(t *testing.T) {
 		"go.mod:10:1: [wildcard]",
 		"go.mod:12:1: [unused]",
 	})
+
+	// A change in the module cache: without the go.mod of the fork, the
+	// graph is incomplete, and "unused" turns into a note.
+	forked, err := (&modnet.Cache{Dir: modCacheBeside(dir)}).Path(module.Version{Path: "example.com/forked", Version: "v1.0.0"}, "mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(forked); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, _ := run(t, dir, "go", "vet", "-vettool="+modreplace, "./...")
+	wantFindings(t, "after removing a go.mod from the module cache", findings(stderr), []string{
+		"go.mod:10:1: [fork]",
+		"go.mod:10:1: [gowork-shadow]",
+		"go.mod:10:1: [wildcard]",
+	})
+	if !strings.Contains(stderr, "go.mod:12:1: note: [unused] cannot tell whether the replace of example.com/gone v0.0.0-20240101000000-abcdefabcdef applies: 1 go.mod file of the module graph is not in the module cache (example.com/forked@v1.0.0)") {
+		t.Errorf("go vet does not show the note:\n%s", stderr)
+	}
 }
 
 // TestVetFixNotStale applies fixes with go vet -fix, then restores go.mod

@@ -17,5 +17,5 @@ replace (
 
 replace (
 	example.com/k v1.0.0 => example.com/k v1.0.1
-	example.com/k v1.0.1 => example.com/k v1.0.1 // want noop "with itself"
+	example.com/k v1.0.1 => example.com/k v1.0.1 // want noop "with itself" inert "replace applies only to example.com/k v1.0.1, but the module graph holds example.com/k at v1.0.0 required by this module, not v1.0.1"
 )

@@ -1,0 +1,3 @@
+module example.com/root/backend
+
+go 1.22
