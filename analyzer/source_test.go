@@ -75,12 +75,14 @@ func TestModnetSource(t *testing.T) {
 	if err != nil || dep != "use example.com/lib/v2" {
 		t.Errorf("Deprecation = %q, %v; want %q", dep, err, "use example.com/lib/v2")
 	}
-	// The latest release's go.mod is read once: list, then v1.2.0.mod.
+	// The latest release is found once and its go.mod read once: list,
+	// then v1.2.0's .info and .mod, as the go command's
+	// queryLatestVersionIgnoringRetractions asks for them.
 	var files []string
 	for _, r := range srv.Requests() {
 		files = append(files, string(r.Kind))
 	}
-	if got := strings.Join(files, " "); got != "list mod" {
+	if got := strings.Join(files, " "); got != "list info mod" {
 		t.Errorf("requests: %s; want the list and the latest go.mod, once", got)
 	}
 }

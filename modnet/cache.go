@@ -16,6 +16,8 @@ import (
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
+
+	"github.com/modkit/modkit/modnet/internal/lockedfile"
 )
 
 // A Cache is a module cache (GOMODCACHE) in exactly the go command's layout,
@@ -184,7 +186,7 @@ func (c *Cache) Lock(ctx context.Context, mod module.Version) (unlock func(), er
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return nil, err
 	}
-	return lockPath(ctx, path)
+	return lockedfile.Lock(ctx, path)
 }
 
 // SideLock takes the cache's side lock, <Dir>/cache/lock, which the go
@@ -198,7 +200,7 @@ func (c *Cache) SideLock(ctx context.Context) (unlock func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return nil, fmt.Errorf("failed to create cache directory: %w", err)
 	}
-	return lockPath(ctx, path)
+	return lockedfile.Lock(ctx, path)
 }
 
 // notCachedError reports a cache file that is missing or unusable; like the
@@ -361,7 +363,7 @@ func tempFile(ctx context.Context, dir, prefix string, perm fs.FileMode) (*os.Fi
 // size before writing, so that a torn write leaves NUL bytes a reader can
 // detect rather than a plausible-looking list.
 func rewriteVersionList(ctx context.Context, dir string) (err error) {
-	f, err := openLocked(ctx, filepath.Join(dir, "list"), os.O_RDWR|os.O_CREATE, 0o666)
+	f, err := lockedfile.OpenFile(ctx, filepath.Join(dir, "list"), os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return err
 	}

@@ -239,6 +239,7 @@ func extractHashed(mod module.Version, zipfile, dst string) (string, error) {
 	}
 	var failed error // what the pass failed on; Hash1 ignores Close errors
 	buf := make([]byte, 64<<10)
+	made := map[string]bool{dst: true} // directories created: one MkdirAll each
 	hash, err := dirhash.Hash1(names, func(name string) (io.ReadCloser, error) {
 		zf := files[name]
 		r, err := zf.Open()
@@ -250,9 +251,12 @@ func extractHashed(mod module.Version, zipfile, dst string) (string, error) {
 			return r, nil // a directory entry: hashed, not extracted, as in Unzip
 		}
 		target := filepath.Join(dst, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(target), 0o777); err != nil {
-			r.Close()
-			return nil, err
+		if parent := filepath.Dir(target); !made[parent] {
+			if err := os.MkdirAll(parent, 0o777); err != nil {
+				r.Close()
+				return nil, err
+			}
+			made[parent] = true
 		}
 		w, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
 		if err != nil {

@@ -16,6 +16,8 @@ import (
 
 	"golang.org/x/mod/module"
 	modzip "golang.org/x/mod/zip"
+
+	"github.com/modkit/modkit/modnet/internal/lockedfile"
 )
 
 // ErrCorruptZip is matched by errors from [Cache.DownloadZip] when the bytes
@@ -277,7 +279,7 @@ func corruptZipError(err error) error {
 // and then written, so that a torn write leaves NUL bytes that
 // [isValidSum] rejects.
 func writeZipHash(ctx context.Context, ziphashfile, hash string) (err error) {
-	hf, err := openLocked(ctx, ziphashfile, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
+	hf, err := lockedfile.OpenFile(ctx, ziphashfile, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
 	if err != nil {
 		return err
 	}
@@ -330,7 +332,7 @@ func (c *Cache) ZipHash(ctx context.Context, mod module.Version) (string, error)
 	if _, err := os.Stat(zipfile); err != nil {
 		return "", &notCachedError{zipfile, err}
 	}
-	data, err := readLocked(ctx, zipfile+"hash")
+	data, err := lockedfile.Read(ctx, zipfile+"hash")
 	if err != nil {
 		return "", &notCachedError{zipfile + "hash", err}
 	}

@@ -411,8 +411,8 @@ func (c *Client) directRepo(ctx context.Context, r *Route) (repo, error) {
 			e.repo, e.err = &proxyRepo{c: c, src: Source{Kind: KindProxy, URL: pe.URL, Entry: pe.URL}, path: r.Module}, nil
 			return
 		}
-		if vr, ok := rp.(*vcsModuleRepo); ok {
-			vr.checkGoLine = c.checkGoLine
+		if cr, ok := rp.(codeRepo); ok {
+			cr.CheckGoLine = c.checkGoLine
 		}
 		if e.err == nil {
 			e.repo = rp

@@ -17,13 +17,13 @@ import (
 // and the list of extracted files.
 func TestClientDirectMatchesGoCommand(t *testing.T) {
 	f := newDirectFixture(t)
-	queries := []string{fixturePlain + "@v1.0.0", fixturePlain + "@dev", fixtureMajor + "/v2@latest", fixtureMajor + "/sub@v1.2.0", fixtureUntagged + "@latest"}
+	queries := []string{testenv.FixturePlain + "@v1.0.0", testenv.FixturePlain + "@dev", testenv.FixtureMajor + "/v2@latest", testenv.FixtureMajor + "/sub@v1.2.0", testenv.FixtureUntagged + "@latest"}
 	for _, q := range queries {
 		t.Run(strings.ReplaceAll(q, "/", "_"), func(t *testing.T) {
 			path, query, _ := strings.Cut(q, "@")
 			env := f.env(t)
 			hc := fastRetry()
-			hc.Transport = fakeClient(f.net).Transport
+			hc.Transport = f.Net.Client().Transport
 			c := &Client{Env: env, HTTP: hc}
 			defer c.Close()
 			m, err := c.Download(context.Background(), path, query)

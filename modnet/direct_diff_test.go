@@ -3,7 +3,6 @@ package modnet
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
 
 	"github.com/modkit/modkit/internal/testenv"
@@ -34,7 +34,7 @@ func newGoCmd(t *testing.T, f *directFixture, kv ...string) *testenv.Go {
 	if testing.Short() {
 		t.Skip("runs the go command")
 	}
-	env := append(f.net.GoEnv(), "GIT_CONFIG_GLOBAL="+f.git.gitconfig, "GOPROXY=direct", "GOSUMDB=off")
+	env := append(f.Net.GoEnv(), "GIT_CONFIG_GLOBAL="+f.Git.Config, "GOPROXY=direct", "GOSUMDB=off")
 	for i := 0; i+1 < len(kv); i += 2 {
 		env = append(env, kv[i]+"="+kv[i+1])
 	}
@@ -48,7 +48,7 @@ func (f *directFixture) openDirect(t *testing.T, env *Env, modPath string) repo 
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newDirectRepo(context.Background(), env, route, modPath, fakeDiscoverOptions(f.net), "")
+	r, err := newDirectRepo(context.Background(), env, route, modPath, fakeDiscoverOptions(f.Net), "")
 	if err != nil {
 		t.Fatalf("newDirectRepo(%s): %v", modPath, err)
 	}
@@ -62,12 +62,12 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 	f := newDirectFixture(t)
 	ctx := context.Background()
 	env := f.env(t)
-	mods := []string{fixturePlain, fixtureMajor, fixtureMajor + "/v2", fixtureMajor + "/v3", fixtureMajor + "/sub", fixtureSubdirTag, fixtureFullV2}
+	mods := []string{testenv.FixturePlain, testenv.FixtureMajor, testenv.FixtureMajor + "/v2", testenv.FixtureMajor + "/v3", testenv.FixtureMajor + "/sub", testenv.FixtureSubdirTag, testenv.FixtureFullV2}
 	repos := map[string]repo{}
 	for _, m := range mods {
 		repos[m] = f.openDirect(t, env, m)
 	}
-	short := func(name string) string { return f.hash[name][:12] }
+	short := func(name string) string { return f.Hash[name][:12] }
 
 	t.Run("versions", func(t *testing.T) {
 		out, stderr, err := newGoCmd(t, f).Run(append([]string{"list", "-m", "-e", "-versions", "-retracted", "-json"}, mods...)...)
@@ -99,7 +99,7 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 	// asks one question of each repository, which share nothing.
 	t.Run("queries", func(t *testing.T) {
 		plain := []string{
-			"dev", "main", "HEAD", short("c5"), f.hash["c4"], f.hash["c4"][:7], f.hash["c1"][:10],
+			"dev", "main", "HEAD", short("c5"), f.Hash["c4"], f.Hash["c4"][:7], f.Hash["c1"][:10],
 			"v2.1.0+meta", "v2.0.0", "v1.0.0", "v0.1.0", "v9.9.9", "nosuchbranch",
 			"v1.0.1-0.20200501000000-" + short("c5"),
 			"v1.0.1-0.20200501000001-" + short("c5"),
@@ -116,13 +116,13 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 		}
 		untagged := []string{
 			"@latest", "@main", "@" + short("u1"), "@v0.0.0-20220101000000-" + short("u1"), "@v1.0.0-20220101000000-" + short("u1"),
-			"@v0.0.0-20220101000000-" + f.hash["u1"][:11],
+			"@v0.0.0-20220101000000-" + f.Hash["u1"][:11],
 		}
 		// empty@latest is left to the query layer, which turns the
 		// repository's "no commits" (fs.ErrNotExist) into "no matching versions".
 		empty := []string{"@main", "@v1.0.0"}
 		lists := [][]string{plain, major, untagged, empty}
-		prefixes := []string{fixturePlain + "@", fixtureMajor, fixtureUntagged, fixtureEmpty}
+		prefixes := []string{testenv.FixturePlain + "@", testenv.FixtureMajor, testenv.FixtureUntagged, testenv.FixtureEmpty}
 		for i := 0; i < len(plain); i++ {
 			var round []string
 			for j, l := range lists {
@@ -146,9 +146,9 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 				want = append(want, dl{m, v})
 			}
 		}
-		want = append(want, dl{fixturePlain, "dev"}, dl{fixturePlain, "main"},
-			dl{fixtureMajor + "/v2", "feature"}, dl{fixtureMajor + "/v3", "main"}, dl{fixtureMajor + "/sub", "feature"},
-			dl{fixtureSubdirTag, "feature"}, dl{fixtureFullV2, "main"})
+		want = append(want, dl{testenv.FixturePlain, "dev"}, dl{testenv.FixturePlain, "main"},
+			dl{testenv.FixtureMajor + "/v2", "feature"}, dl{testenv.FixtureMajor + "/v3", "main"}, dl{testenv.FixtureMajor + "/sub", "feature"},
+			dl{testenv.FixtureSubdirTag, "feature"}, dl{testenv.FixtureFullV2, "main"})
 		var args []string
 		for i, d := range want {
 			info, err := repos[d.mod].Stat(ctx, d.query)
@@ -204,7 +204,13 @@ func TestDirectMatchesGoCommand(t *testing.T) {
 				t.Errorf("%s: Stat: %v", mv, err)
 				continue
 			}
-			js, _ := json.Marshal(vcsCacheInfo(info))
+			// As the module cache stores it (Cache.WriteInfo drops what
+			// cmd/go's writeDiskStat drops).
+			file, err := (&Cache{Dir: t.TempDir()}).WriteInfo(ctx, module.Version{Path: g.Path, Version: g.Version}, info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			js, _ := os.ReadFile(file)
 			goInfo, _ := os.ReadFile(g.Info)
 			if !bytes.Equal(js, goInfo) {
 				t.Errorf("%s: .info\n\t%s\ngo command:\n\t%s", mv, js, goInfo)

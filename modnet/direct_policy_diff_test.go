@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // TestDirectPolicyMatchesGoCommand compares the decisions made before any
@@ -19,16 +21,16 @@ func TestDirectPolicyMatchesGoCommand(t *testing.T) {
 		t.Skip("runs the go command")
 	}
 	f := newDirectFixture(t)
-	insecureTags := goImportPage(
+	insecureTags := testenv.GoImport(
 		"insecure.modkit.test/plain git https://git.modkit.test/plain",
 		"redirect.modkit.test/plain git https://git.modkit.test/plain",
 	)
-	f.net.HandleHTTP("insecure.modkit.test", insecureTags)
-	f.net.HandleHTTP("redirect.modkit.test", insecureTags)
-	f.net.HandleHTTPS("redirect.modkit.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.Net.HandleHTTP("insecure.modkit.test", insecureTags)
+	f.Net.HandleHTTP("redirect.modkit.test", insecureTags)
+	f.Net.HandleHTTPS("redirect.modkit.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "http://insecure.modkit.test"+r.URL.RequestURI(), http.StatusFound)
 	}))
-	f.net.HandleHTTPS("untrusted.modkit.test", goImportPage("untrusted.modkit.test/plain git https://git.modkit.test/plain"))
+	f.Net.HandleHTTPS("untrusted.modkit.test", testenv.GoImport("untrusted.modkit.test/plain git https://git.modkit.test/plain"))
 
 	tests := []struct {
 		name      string
@@ -38,14 +40,14 @@ func TestDirectPolicyMatchesGoCommand(t *testing.T) {
 		setting   bool // a malformed setting: modkit adds its origin
 		wantOK    bool
 	}{
-		{name: "default GOVCS allows public git", module: fixturePlain, wantOK: true},
-		{name: "GOVCS pattern refuses git", module: fixturePlain, env: []string{"GOVCS", "vanity.modkit.test:hg"}},
-		{name: "GOVCS pattern allows git", module: fixturePlain, env: []string{"GOVCS", "vanity.modkit.test:git,*:off"}, wantOK: true},
-		{name: "GOVCS off for all", module: fixturePlain, env: []string{"GOVCS", "*:off"}},
-		{name: "GOVCS private rule", module: fixturePlain, env: []string{"GOVCS", "private:hg", "GOPRIVATE", "vanity.modkit.test"}},
-		{name: "GOVCS public rule does not apply to private", module: fixturePlain, env: []string{"GOVCS", "public:off", "GOPRIVATE", "*.modkit.test"}, wantOK: true},
-		{name: "GOVCS malformed", module: fixturePlain, env: []string{"GOVCS", "git"}, setting: true},
-		{name: "GOVCS unreachable pattern", module: fixturePlain, env: []string{"GOVCS", "a.com:git,a.com:hg"}, setting: true},
+		{name: "default GOVCS allows public git", module: testenv.FixturePlain, wantOK: true},
+		{name: "GOVCS pattern refuses git", module: testenv.FixturePlain, env: []string{"GOVCS", "vanity.modkit.test:hg"}},
+		{name: "GOVCS pattern allows git", module: testenv.FixturePlain, env: []string{"GOVCS", "vanity.modkit.test:git,*:off"}, wantOK: true},
+		{name: "GOVCS off for all", module: testenv.FixturePlain, env: []string{"GOVCS", "*:off"}},
+		{name: "GOVCS private rule", module: testenv.FixturePlain, env: []string{"GOVCS", "private:hg", "GOPRIVATE", "vanity.modkit.test"}},
+		{name: "GOVCS public rule does not apply to private", module: testenv.FixturePlain, env: []string{"GOVCS", "public:off", "GOPRIVATE", "*.modkit.test"}, wantOK: true},
+		{name: "GOVCS malformed", module: testenv.FixturePlain, env: []string{"GOVCS", "git"}, setting: true},
+		{name: "GOVCS unreachable pattern", module: testenv.FixturePlain, env: []string{"GOVCS", "a.com:git,a.com:hg"}, setting: true},
 		{name: "http only without GOINSECURE", module: "insecure.modkit.test/plain"},
 		{name: "http only with GOINSECURE", module: "insecure.modkit.test/plain", env: []string{"GOINSECURE", "insecure.modkit.test"}, wantOK: true},
 		{name: "GOINSECURE glob", module: "insecure.modkit.test/plain", env: []string{"GOINSECURE", "*.modkit.test"}, wantOK: true},
@@ -79,9 +81,9 @@ func TestDirectPolicyMatchesGoCommand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dopts := fakeDiscoverOptions(f.net)
+			dopts := fakeDiscoverOptions(f.Net)
 			if tt.untrusted {
-				c := fakeClient(f.net)
+				c := f.Net.Client()
 				c.Transport.(*http.Transport).TLSClientConfig.RootCAs = nil
 				dopts.Do = c.Do
 			}

@@ -15,27 +15,29 @@ import (
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
 	modzip "golang.org/x/mod/zip"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 func TestDirectRepoErrors(t *testing.T) {
 	f := newDirectFixture(t)
-	f.net.HandleHTTPS("vanity.modkit.test", goImportPage(
-		fixturePlain+" git https://git.modkit.test/plain",
-		fixtureEmpty+" git https://git.modkit.test/empty",
+	f.Net.HandleHTTPS("vanity.modkit.test", testenv.GoImport(
+		testenv.FixturePlain+" git https://git.modkit.test/plain",
+		testenv.FixtureEmpty+" git https://git.modkit.test/empty",
 		"vanity.modkit.test/proxied mod https://proxy.modkit.test/base",
 		"vanity.modkit.test/mercurial hg https://hg.modkit.test/r",
 		"vanity.modkit.test/missing git https://git.modkit.test/missing",
 	))
 	// The repository URL itself answers 404 over https, as a forge does
 	// for a repository that does not exist.
-	f.net.HandleHTTPS("git.modkit.test", http.NotFoundHandler())
+	f.Net.HandleHTTPS("git.modkit.test", http.NotFoundHandler())
 	ctx := context.Background()
 	env := f.env(t)
 	open := func(path string) (repo, error) {
-		return newDirectRepo(ctx, env, nil, path, fakeDiscoverOptions(f.net), "")
+		return newDirectRepo(ctx, env, nil, path, fakeDiscoverOptions(f.Net), "")
 	}
 
-	plain, err := open(fixturePlain)
+	plain, err := open(testenv.FixturePlain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,10 +59,10 @@ func TestDirectRepoErrors(t *testing.T) {
 	check("GoMod(v9.9.9)", err, "reading vanity.modkit.test/plain/go.mod at revision v9.9.9: unknown revision v9.9.9", true)
 	_, err = plain.Stat(ctx, "v9.9.9")
 	check("Stat(v9.9.9)", err, "vanity.modkit.test/plain@v9.9.9: invalid version: unknown revision v9.9.9", true)
-	err = plain.Zip(ctx, &bytes.Buffer{}, "v1.0.1-0.20200501000001-"+f.hash["c5"][:12])
-	check("Zip(bad pseudo-version)", err, "vanity.modkit.test/plain@v1.0.1-0.20200501000001-"+f.hash["c5"][:12]+": invalid pseudo-version: does not match version-control timestamp (expected 20200501000000)", false)
+	err = plain.Zip(ctx, &bytes.Buffer{}, "v1.0.1-0.20200501000001-"+f.Hash["c5"][:12])
+	check("Zip(bad pseudo-version)", err, "vanity.modkit.test/plain@v1.0.1-0.20200501000001-"+f.Hash["c5"][:12]+": invalid pseudo-version: does not match version-control timestamp (expected 20200501000000)", false)
 
-	empty, err := open(fixtureEmpty)
+	empty, err := open(testenv.FixtureEmpty)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func TestDirectRepoErrors(t *testing.T) {
 		t.Errorf("mod tag: %v", err)
 	}
 
-	_, err = newDirectRepo(ctx, f.env(t, "GOPRIVATE", "vanity.modkit.test"), nil, "vanity.modkit.test/mercurial", fakeDiscoverOptions(f.net), "")
+	_, err = newDirectRepo(ctx, f.env(t, "GOPRIVATE", "vanity.modkit.test"), nil, "vanity.modkit.test/mercurial", fakeDiscoverOptions(f.Net), "")
 	check("hg", err, "vanity.modkit.test/mercurial: hg repository https://hg.modkit.test/r: modkit fetches only git repositories directly; use the go command (GOPROXY=direct go mod download vanity.modkit.test/mercurial)", false)
 	if !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("hg: does not match errors.ErrUnsupported: %v", err)
@@ -100,7 +102,7 @@ func TestDirectRepoErrors(t *testing.T) {
 	for _, info := range infos {
 		os.WriteFile(info, []byte("git3:https://elsewhere.example/r"), 0o666)
 	}
-	_, err = newDirectRepo(ctx, env, nil, fixturePlain, fakeDiscoverOptions(f.net), "")
+	_, err = newDirectRepo(ctx, env, nil, testenv.FixturePlain, fakeDiscoverOptions(f.Net), "")
 	if err == nil || !strings.Contains(err.Error(), "exists with wrong content") {
 		t.Errorf("corrupt .info: %v", err)
 	}
@@ -117,7 +119,7 @@ func TestDirectRepoSharesMirror(t *testing.T) {
 	ctx := context.Background()
 	env := f.env(t)
 	modCache := env.Get("GOMODCACHE")
-	r := f.openDirect(t, env, fixturePlain)
+	r := f.openDirect(t, env, testenv.FixturePlain)
 	dev, err := r.Stat(ctx, "dev")
 	if err != nil {
 		t.Fatal(err)
@@ -131,14 +133,14 @@ func TestDirectRepoSharesMirror(t *testing.T) {
 	var goStderr string
 	go func() {
 		defer wg.Done()
-		goOut, goStderr, goErr = g.Run("mod", "download", "-json", fixturePlain+"@"+dev.Version, fixturePlain+"@v2.1.0+incompatible")
+		goOut, goStderr, goErr = g.Run("mod", "download", "-json", testenv.FixturePlain+"@"+dev.Version, testenv.FixturePlain+"@v2.1.0+incompatible")
 	}()
 	// Meanwhile modkit uses the same mirror from two repositories.
 	for i := 0; i < 2; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := f.openDirect(t, env, fixturePlain)
+			r := f.openDirect(t, env, testenv.FixturePlain)
 			if err := r.Zip(ctx, &bytes.Buffer{}, "v2.0.0+incompatible"); err != nil {
 				t.Errorf("Zip: %v", err)
 			}
@@ -165,13 +167,13 @@ func TestDirectRepoSharesMirror(t *testing.T) {
 func TestZipNotCreateFromVCS(t *testing.T) {
 	f := newDirectFixture(t)
 	ctx := context.Background()
-	r := f.openDirect(t, f.env(t), fixturePlain)
+	r := f.openDirect(t, f.env(t), testenv.FixturePlain)
 	const v = "v2.1.0+incompatible"
 	var ours, theirs bytes.Buffer
 	if err := r.Zip(ctx, &ours, v); err != nil {
 		t.Fatal(err)
 	}
-	if err := modzip.CreateFromVCS(&theirs, module.Version{Path: fixturePlain, Version: v}, filepath.Join(f.git.root, "plain"), f.hash["c4"], ""); err != nil {
+	if err := modzip.CreateFromVCS(&theirs, module.Version{Path: testenv.FixturePlain, Version: v}, filepath.Join(f.Git.Root, "plain"), f.Hash["c4"], ""); err != nil {
 		t.Fatal(err)
 	}
 	hash := func(b []byte) string {

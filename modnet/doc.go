@@ -34,10 +34,10 @@
 // 1.24: only over https, never to another host after a redirect, never in
 // errors or logs.
 //
-// Direct mode runs in-process: [ResolveImportPath] finds a repository by
-// go-get discovery; GOVCS ([ParseGOVCS], [Env.CheckVCS]) decides whether
-// it may be used; git repositories become versions, pseudo-versions and
-// module zips exactly as the go command makes them.
+// Direct mode runs in-process: package [vcs] finds a repository by go-get
+// discovery and GOVCS ([Env.CheckVCS]) decides whether it may be used; git
+// repositories become versions, pseudo-versions and module zips exactly as
+// the go command makes them.
 //
 // # Deliberate differences
 //

@@ -254,6 +254,12 @@ func fetcherError(err error) error {
 	if errors.As(err, &re) && re.Class == retry.Timeout && !errors.Is(err, fs.ErrNotExist) {
 		return &timeoutError{err}
 	}
+	// A query with no match stops the route walk, as in the go command,
+	// but a proxy answers it with "not found", as goproxy does.
+	var nm *noMatchingVersionError
+	if errors.As(err, &nm) {
+		return notExistError{err}
+	}
 	return err
 }
 

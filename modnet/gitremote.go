@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/modkit/modkit/internal/web"
+	"github.com/modkit/modkit/modnet/internal/codehost"
 )
 
 // A GitRemote is where direct mode's git reaches a module's repository:
@@ -61,19 +62,19 @@ func ResolveGitRemote(ctx context.Context, env *Env, modulePath string, opts Dis
 	if rr.VCS != "git" {
 		return nil, &vcsUnsupportedError{modulePath, rr.VCS, rr.Repo}
 	}
-	git, err := findGit(opts.Environ)
+	git, err := codehost.FindGit(opts.Environ)
 	if err != nil {
 		return nil, err
 	}
-	g := &GitRemote{Module: modulePath, repo: rr.Repo, url: rr.Repo, git: git, env: vcsCommandEnv(opts.Environ)}
-	if u, err := gitGetURL(ctx, git, g.env, rr.Repo); err == nil {
+	g := &GitRemote{Module: modulePath, repo: rr.Repo, url: rr.Repo, git: git, env: codehost.Environ(opts.Environ)}
+	if u, err := codehost.GetURL(ctx, git, g.env, rr.Repo); err == nil {
 		g.url = u
 	}
 	g.Repo, g.URL = web.Redact(g.repo), web.Redact(g.url)
 	if g.url != g.repo {
 		g.Rule = g.insteadOfRule(ctx)
 	}
-	if host, ok := sshHost(g.url); ok {
+	if host, ok := codehost.SSHHost(g.url); ok {
 		g.Host, g.SSH = host, true
 	} else if i := strings.Index(g.url, "://"); i >= 0 {
 		host := g.url[i+3:]
@@ -132,8 +133,8 @@ func (g *GitRemote) Probe(ctx context.Context) error {
 		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
 	pe := &GitProbeError{Remote: g.URL, Stderr: redactWords(strings.TrimSpace(stderr.String())), Err: err}
-	if cause := sshFailure(stderr.Bytes()); cause != "" && g.SSH {
-		pe.Fix = sshFix(cause, g.Host)
+	if cause := codehost.SSHFailure(stderr.Bytes()); cause != "" && g.SSH {
+		pe.Fix = codehost.SSHFix(cause, g.Host)
 	}
 	switch {
 	case pe.Fix == "" && !g.SSH && gitAuthFailure(stderr.Bytes()):

@@ -15,67 +15,8 @@ import (
 	"time"
 
 	"github.com/modkit/modkit/internal/testenv"
+	"github.com/modkit/modkit/modnet/internal/codehost"
 )
-
-func TestSSHHost(t *testing.T) {
-	for _, tc := range []struct {
-		remote string
-		host   string
-		ok     bool
-	}{
-		{"ssh://git@example.com/org/repo", "example.com", true},
-		{"ssh://git@example.com:2222/org/repo", "example.com", true},
-		{"git+ssh://example.com/repo", "example.com", true},
-		{"ssh+git://u@[::1]:22/repo", "::1", true},
-		{"git@example.com:org/repo.git", "example.com", true},
-		{"example.com:repo", "example.com", true},
-		{"https://example.com/org/repo", "", false},
-		{"git://example.com/repo", "", false},
-		{"/srv/git/repo", "", false},
-		{"./dir:with/colon", "", false},
-		{":nohost", "", false},
-	} {
-		host, ok := sshHost(tc.remote)
-		if host != tc.host || ok != tc.ok {
-			t.Errorf("sshHost(%q) = %q, %v; want %q, %v", tc.remote, host, ok, tc.host, tc.ok)
-		}
-	}
-}
-
-func TestWithSSHBatchMode(t *testing.T) {
-	requireGit(t)
-	home := t.TempDir()
-	plain := writeFile(t, filepath.Join(home, "plain.gitconfig"), "[user]\n\tname = x\n")
-	withCmd := writeFile(t, filepath.Join(home, "ssh.gitconfig"), "[core]\n\tsshCommand = ssh -i ~/.ssh/deploy\n")
-	base := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "GIT_CONFIG_NOSYSTEM=1"}
-	batch := "GIT_SSH_COMMAND=" + sshBatchCommand()
-	for _, tc := range []struct {
-		name  string
-		extra []string
-		want  string // the GIT_SSH_COMMAND added, or "" for none
-	}{
-		{"nothing chosen", []string{"GIT_CONFIG_GLOBAL=" + plain}, batch},
-		{"GIT_SSH_COMMAND", []string{"GIT_CONFIG_GLOBAL=" + plain, "GIT_SSH_COMMAND=ssh -v"}, ""},
-		{"GIT_SSH", []string{"GIT_CONFIG_GLOBAL=" + plain, "GIT_SSH=/usr/bin/plink"}, ""},
-		{"empty GIT_SSH_COMMAND", []string{"GIT_CONFIG_GLOBAL=" + plain, "GIT_SSH_COMMAND="}, batch},
-		{"core.sshCommand", []string{"GIT_CONFIG_GLOBAL=" + withCmd}, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			in := append(append([]string(nil), base...), tc.extra...)
-			out := withSSHBatchMode(in)
-			var added string
-			if len(out) > len(in) {
-				added = out[len(out)-1]
-			}
-			if added != tc.want {
-				t.Errorf("added %q, want %q", added, tc.want)
-			}
-		})
-	}
-	if !strings.Contains(batch, "BatchMode=yes") || !strings.Contains(batch, "ConnectTimeout=10") {
-		t.Errorf("batch command %q lacks BatchMode=yes or ConnectTimeout=10", batch)
-	}
-}
 
 // sshFixture is a vanity host whose go-import tag names an https
 // repository, and a git configuration whose insteadOf rule sends that URL
@@ -110,13 +51,13 @@ exit 255
 
 func newSSHFixture(t *testing.T, sshURL string) *sshFixture {
 	t.Helper()
-	requireGit(t)
+	testenv.RequireGit(t)
 	if runtime.GOOS == "windows" {
 		t.Skip("the fake ssh is a shell script")
 	}
 	f := &sshFixture{net: testenv.NewNet(t), home: t.TempDir(), bin: t.TempDir(), sshURL: sshURL}
 	f.log = filepath.Join(t.TempDir(), "ssh.log")
-	f.net.HandleHTTPS("vanity.modkit.test", goImportPage(sshModule+" git https://git.modkit.test/private"))
+	f.net.HandleHTTPS("vanity.modkit.test", testenv.GoImport(sshModule+" git https://git.modkit.test/private"))
 	f.gitconfig = writeFile(t, filepath.Join(f.home, ".gitconfig"),
 		"[url \""+sshURL+"\"]\n\tinsteadOf = https://git.modkit.test/private\n")
 	if err := os.WriteFile(filepath.Join(f.bin, "ssh"), []byte(fakeSSH), 0o755); err != nil {
@@ -138,7 +79,7 @@ func (f *sshFixture) client(t *testing.T, kv ...string) *Client {
 	t.Helper()
 	env := testEnv(t, append(f.vars(kv...), "GOMODCACHE", filepath.Join(t.TempDir(), "modcache"))...)
 	hc := fastRetry()
-	hc.Transport = fakeClient(f.net).Transport
+	hc.Transport = f.net.Client().Transport
 	c := &Client{Env: env, HTTP: hc}
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -246,7 +187,7 @@ func TestDirectSSHDoesNotPrompt(t *testing.T) {
 // accepts connections and never speaks: in batch mode with its connect
 // timeout, direct mode gives up and says so, where the go command waits.
 func TestDirectSSHConnectTimeout(t *testing.T) {
-	requireGit(t)
+	testenv.RequireGit(t)
 	ssh, err := exec.LookPath("ssh")
 	if err != nil {
 		t.Skip("no ssh on PATH")
@@ -279,9 +220,9 @@ func TestDirectSSHConnectTimeout(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
-	saved := sshConnectTimeout
-	sshConnectTimeout = time.Second
-	defer func() { sshConnectTimeout = saved }()
+	saved := codehost.SSHConnectTimeout
+	codehost.SSHConnectTimeout = time.Second
+	defer func() { codehost.SSHConnectTimeout = saved }()
 
 	f := newSSHFixture(t, "ssh://git@"+ln.Addr().String()+"/private")
 	os.Remove(filepath.Join(f.bin, "ssh")) // the real one

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
+	"unicode"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
@@ -37,30 +39,72 @@ func (c *Client) Latest(ctx context.Context, path string) (*Info, error) {
 	return c.Query(ctx, path, "latest")
 }
 
-// Query resolves a version query to a version's Info, walking the route as
-// the go command does for each query. Supported queries: "latest"; a
-// canonical version ("v1.2.3"); a version prefix ("v1", "v1.2") for the
-// highest matching version; comparisons ("<v1.5.0", "<=v1.5.0", ">v1.2.0",
-// ">=v1.2.0") for the closest version; anything else (a branch, tag or
-// commit) is asked of the source as a revision, which proxies may resolve.
+// Query resolves a version query to a version's Info outside any main
+// module, as 'go mod download path@query' does there: [Client.QueryFor]
+// with no current version and nothing excluded.
 func (c *Client) Query(ctx context.Context, path, query string) (*Info, error) {
+	return c.QueryFor(ctx, path, query, QueryOptions{})
+}
+
+// QueryOptions give a version query the main module's view of a module,
+// as the go command has it inside a module (modload.Query's current and
+// allowed arguments).
+type QueryOptions struct {
+	// Current is the module's selected version in the main module's build
+	// list; empty or "none" when it has none. "upgrade" and "patch" are
+	// relative to it, and a current +incompatible version makes queries
+	// prefer +incompatible versions.
+	Current string
+	// Exclude, if set, reports the versions the main module's go.mod
+	// excludes; list-based queries never choose them.
+	Exclude func(version string) bool
+}
+
+// QueryFor resolves a version query to a version's Info, walking the
+// route as the go command does for each query
+// (cmd/go/internal/modload.Query). Queries:
+//
+//   - "latest": the highest release, else the highest pre-release, else
+//     the source's @latest;
+//   - "upgrade": "latest", but never below Current (staying on Current
+//     when nothing newer is allowed); "patch": the same within Current's
+//     major.minor, and an error without a Current;
+//   - a version prefix ("v1", "v1.2") for the highest matching version;
+//   - comparisons ("<v1.5.0", "<=v1.5.0", ">v1.2.0", ">=v1.2.0") for the
+//     closest version;
+//   - a canonical version, or anything else (a branch, tag or commit),
+//     which is asked of the source.
+//
+// List-based queries skip versions that opts excludes and versions the
+// module's author retracted (in the go.mod file of the latest version,
+// found ignoring retractions), and +incompatible versions once a
+// compatible version has a go.mod file. A version asked for by name is
+// taken as it is, retracted or excluded. A query with no match fails with
+// "no matching versions for query", which, as in the go command, does not
+// count as "not found": the walk stops at the source that listed the
+// module.
+func (c *Client) QueryFor(ctx context.Context, path, query string, opts QueryOptions) (*Info, error) {
 	if err := c.init(); err != nil {
 		return nil, err
 	}
 	if err := module.CheckPath(path); err != nil {
 		return nil, err
 	}
-	qm, err := newQueryMatcher(query)
+	if cur := opts.Current; cur != "" && cur != "none" && !semver.IsValid(cur) {
+		return nil, fmt.Errorf("invalid previous version %v@%v", path, cur)
+	}
+	qm, err := newQueryMatcherFor(path, query, opts.Current)
 	if err != nil {
 		return nil, &ModuleError{Path: path, Version: query, Err: err}
 	}
 	if qm.stat {
-		return c.Info(ctx, path, query)
+		return c.statQuery(ctx, path, query)
 	}
+	q := &versionQuery{c: c, path: path, qm: qm, query: query, current: opts.Current, exclude: opts.Exclude, memo: &sourceMemo{}}
 	var info *Info
 	err = c.walk(ctx, path, "", func(r repo) error {
 		var err error
-		info, err = c.queryRepo(ctx, r, path, qm)
+		info, err = q.run(ctx, q.memo.wrap(r, qm.prefix))
 		return err
 	})
 	if err != nil {
@@ -76,132 +120,314 @@ func (c *Client) Query(ctx context.Context, path, query string) (*Info, error) {
 	return info, nil
 }
 
-// queryMatcher is a parsed query (cmd/go/internal/modload.newQueryMatcher).
-type queryMatcher struct {
-	stat         bool // ask the source for this exact revision
-	prefix       string
-	filter       func(v string) bool
-	preferLower  bool
-	mayUseLatest bool
+// statQuery resolves a version or revision named by the query: from the
+// cache for a canonical version, else from the first source that knows
+// it; a semantic version with +metadata that no source knows is tried
+// without it (modload.queryProxy's canStat case).
+func (c *Client) statQuery(ctx context.Context, path, query string) (*Info, error) {
+	info, err := c.Info(ctx, path, query)
+	if err != nil {
+		if canon := module.CanonicalVersion(query); canon != "" && canon != query {
+			if info, err2 := c.Info(ctx, path, canon); err2 == nil {
+				return info, nil
+			}
+		}
+		return nil, err
+	}
+	return info, nil
 }
 
+// queryMatcher is a parsed query (cmd/go/internal/modload.newQueryMatcher).
+type queryMatcher struct {
+	stat               bool // ask the source for this exact version or revision
+	path               string
+	prefix             string
+	filter             func(v string) bool
+	preferLower        bool
+	mayUseLatest       bool
+	preferIncompatible bool
+}
+
+// newQueryMatcher parses a query made outside any main module.
 func newQueryMatcher(query string) (*queryMatcher, error) {
+	return newQueryMatcherFor("", query, "")
+}
+
+// newQueryMatcherFor parses query for the module path, relative to its
+// current version (modload.newQueryMatcher).
+func newQueryMatcherFor(path, query, current string) (*queryMatcher, error) {
 	badVersion := func(v string) (*queryMatcher, error) {
 		return nil, fmt.Errorf("invalid semantic version %q in range %q", v, query)
 	}
+	// matchesMajor reports whether v's major version is the one path's
+	// suffix (none, /vN, .vN) allows.
+	matchesMajor := func(v string) bool {
+		_, pathMajor, ok := module.SplitPathVersion(path)
+		return ok && module.CheckPathMajor(v, pathMajor) == nil
+	}
+	hasCurrent := current != "" && current != "none"
+	qm := &queryMatcher{path: path, preferIncompatible: strings.HasSuffix(current, "+incompatible")}
 	switch {
 	case query == "latest":
-		return &queryMatcher{mayUseLatest: true}, nil
-	case query == "upgrade" || query == "patch":
-		return nil, fmt.Errorf("query %q needs the current version of the module; use a version or \"latest\"", query)
+		qm.mayUseLatest = true
+	case query == "upgrade":
+		if !hasCurrent {
+			qm.mayUseLatest = true
+		} else {
+			qm.mayUseLatest = module.IsPseudoVersion(current)
+			qm.filter = func(mv string) bool { return semver.Compare(mv, current) >= 0 }
+		}
+	case query == "patch":
+		if !hasCurrent {
+			return nil, &noPatchBaseError{path}
+		}
+		qm.mayUseLatest = module.IsPseudoVersion(current)
+		qm.prefix = semver.MajorMinor(current) + "."
+		qm.filter = func(mv string) bool { return semver.Compare(mv, current) >= 0 }
 	case strings.HasPrefix(query, "<="):
-		v := query[2:]
+		v := query[len("<="):]
 		if !semver.IsValid(v) {
 			return badVersion(v)
 		}
-		return &queryMatcher{filter: func(mv string) bool { return semver.Compare(mv, v) <= 0 }}, nil
+		if isVersionPrefix(v) {
+			return nil, fmt.Errorf("ambiguous semantic version %q in range %q", v, query)
+		}
+		qm.filter = func(mv string) bool { return semver.Compare(mv, v) <= 0 }
+		qm.preferIncompatible = qm.preferIncompatible || !matchesMajor(v)
 	case strings.HasPrefix(query, "<"):
-		v := query[1:]
+		v := query[len("<"):]
 		if !semver.IsValid(v) {
 			return badVersion(v)
 		}
-		return &queryMatcher{filter: func(mv string) bool { return semver.Compare(mv, v) < 0 }}, nil
+		qm.filter = func(mv string) bool { return semver.Compare(mv, v) < 0 }
+		qm.preferIncompatible = qm.preferIncompatible || !matchesMajor(v)
 	case strings.HasPrefix(query, ">="):
-		v := query[2:]
+		v := query[len(">="):]
 		if !semver.IsValid(v) {
 			return badVersion(v)
 		}
-		return &queryMatcher{filter: func(mv string) bool { return semver.Compare(mv, v) >= 0 }, preferLower: true}, nil
+		qm.filter = func(mv string) bool { return semver.Compare(mv, v) >= 0 }
+		qm.preferLower = true
+		qm.preferIncompatible = qm.preferIncompatible || !matchesMajor(v)
 	case strings.HasPrefix(query, ">"):
-		v := query[1:]
+		v := query[len(">"):]
 		if !semver.IsValid(v) {
 			return badVersion(v)
 		}
-		return &queryMatcher{filter: func(mv string) bool { return semver.Compare(mv, v) > 0 }, preferLower: true}, nil
-	case semver.IsValid(query) && semver.Canonical(query) != query && !strings.Contains(query, "-") && !strings.Contains(query, "+"):
-		// "v1" or "v1.2": a prefix of versions.
-		return &queryMatcher{prefix: query + "."}, nil
+		if isVersionPrefix(v) {
+			return nil, fmt.Errorf("ambiguous semantic version %q in range %q", v, query)
+		}
+		qm.filter = func(mv string) bool { return semver.Compare(mv, v) > 0 }
+		qm.preferLower = true
+		qm.preferIncompatible = qm.preferIncompatible || !matchesMajor(v)
+	case semver.IsValid(query) && isVersionPrefix(query):
+		// "v1" or "v1.2": the highest version with that prefix, but not
+		// below it: "v1.2" does not match v1.2.0's pre-releases
+		// (go.dev/issue/31972).
+		qm.prefix = query + "."
+		qm.filter = func(mv string) bool { return semver.Compare(mv, query) >= 0 }
+		qm.preferIncompatible = qm.preferIncompatible || !matchesMajor(query)
+	default:
+		// A complete version, or a revision: asked of the source.
+		qm.stat = true
 	}
-	return &queryMatcher{stat: true}, nil
+	return qm, nil
+}
+
+// isVersionPrefix reports whether a valid semantic version is a prefix
+// such as "v1" or "v1.2" rather than a complete version
+// (gover.ModIsPrefix).
+func isVersionPrefix(v string) bool {
+	return !strings.ContainsAny(v, "-+") && strings.Count(v, ".") < 2
 }
 
 func (qm *queryMatcher) allows(v string) bool {
 	return strings.HasPrefix(v, qm.prefix) && (qm.filter == nil || qm.filter(v))
 }
 
-// queryRepo answers a list-based query from one source, as queryProxy does
-// inside each step of the route walk.
-func (c *Client) queryRepo(ctx context.Context, r repo, path string, qm *queryMatcher) (*Info, error) {
+// A noPatchBaseError is a "patch" query without a current version
+// (modload.NoPatchBaseError).
+type noPatchBaseError struct{ path string }
+
+func (e *noPatchBaseError) Error() string {
+	return fmt.Sprintf(`can't query version "patch" of module %s: no existing version is required`, e.path)
+}
+
+// A noMatchingVersionError is a query no version satisfies
+// (modload.NoMatchingVersionError). It does not match fs.ErrNotExist: the
+// source that listed the module answered, so the walk does not move on.
+type noMatchingVersionError struct{ query, current string }
+
+func (e *noMatchingVersionError) Error() string {
+	suffix := ""
+	if (e.query == "upgrade" || e.query == "patch") && e.current != "" && e.current != "none" {
+		suffix = fmt.Sprintf(" (current version is %s)", e.current)
+	}
+	return fmt.Sprintf("no matching versions for query %q", e.query) + suffix
+}
+
+// errDisallowed is what a version that may not be chosen matches: excluded
+// by the main module or retracted by its author (modload.ErrDisallowed).
+var errDisallowed = errors.New("disallowed module version")
+
+// excludedError is a version the main module excludes.
+type excludedError struct{}
+
+func (excludedError) Error() string        { return "excluded by go.mod" }
+func (excludedError) Is(target error) bool { return target == errDisallowed }
+
+// A RetractedError reports a version its author retracted, as the go
+// command words it (modload.ModuleRetractedError).
+type RetractedError struct {
+	// Rationale holds the comments of the retract directives that cover
+	// the version.
+	Rationale []string
+}
+
+func (e *RetractedError) Error() string {
+	msg := "retracted by module author"
+	if len(e.Rationale) > 0 {
+		msg += ": " + shortMessage(e.Rationale[0], "retracted by module author")
+	}
+	return msg
+}
+
+// Is reports whether target is the disallowed-version class.
+func (e *RetractedError) Is(target error) bool { return target == errDisallowed }
+
+// shortMessage returns a go.mod comment that is safe to print on a
+// terminal (modload.ShortMessage).
+func shortMessage(message, emptyDefault string) string {
+	const maxLen = 500
+	if i := strings.Index(message, "\n"); i >= 0 {
+		message = message[:i]
+	}
+	message = strings.TrimSpace(message)
+	if message == "" {
+		return emptyDefault
+	}
+	if len(message) > maxLen {
+		return "(message omitted: too long)"
+	}
+	for _, r := range message {
+		if !unicode.IsGraphic(r) && !unicode.IsSpace(r) {
+			return "(message omitted: contains non-printable characters)"
+		}
+	}
+	return message
+}
+
+// versionQuery is one list-based query in progress.
+type versionQuery struct {
+	c       *Client
+	path    string
+	qm      *queryMatcher
+	query   string
+	current string
+	exclude func(string) bool
+	memo    *sourceMemo
+
+	retractOnce sync.Once
+	retracts    *Retractions // nil when they could not be loaded
+}
+
+// allowed returns an error matching errDisallowed if v may not be chosen
+// (modload.CheckAllowed): excluded, or retracted. Retractions come from
+// the go.mod of the module's latest version ignoring retractions and
+// exclusions, found by a query of its own along the whole route
+// (modload.queryLatestVersionIgnoringRetractions); when they cannot be
+// loaded, nothing counts as retracted.
+func (q *versionQuery) allowed(ctx context.Context, v string) error {
+	m := module.Version{Path: q.path, Version: v}
+	if q.exclude != nil && q.exclude(v) {
+		return module.VersionError(m, excludedError{})
+	}
+	q.retractOnce.Do(func() {
+		q.retracts, _ = q.c.retractionsOfLatest(ctx, q.path, q.memo)
+	})
+	if q.retracts != nil {
+		if ok, rationale := q.retracts.retractedWith(v); ok {
+			return module.VersionError(m, &RetractedError{Rationale: rationale})
+		}
+	}
+	return nil
+}
+
+func (q *versionQuery) allowsVersion(ctx context.Context, v string) bool {
+	return q.qm.allows(v) && !errors.Is(q.allowed(ctx, v), errDisallowed)
+}
+
+// run answers the query from one source, as queryProxy does inside each
+// step of the route walk.
+func (q *versionQuery) run(ctx context.Context, r repo) (*Info, error) {
 	versions, err := r.Versions(ctx)
 	if err != nil {
 		return nil, err
 	}
-	pick := func(retracted func(string) bool) (string, error) {
-		releases, prereleases, err := c.filterVersions(ctx, path, versions, qm, retracted)
+	releases, prereleases, err := q.c.filterVersions(ctx, q.path, versions, q.qm, func(v string) bool { return !q.allowsVersion(ctx, v) })
+	if err != nil {
+		return nil, err
+	}
+	lookup := func(v string) (*Info, error) {
+		info, err := q.c.stat(ctx, r, q.path, v)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		for _, list := range [][]string{releases, prereleases} {
-			if len(list) == 0 {
-				continue
+		// An upgrade never moves from a pseudo-version to a commit older
+		// than it: the user is on an untagged branch on purpose.
+		if (q.query == "upgrade" || q.query == "patch") && module.IsPseudoVersion(q.current) && !info.Time.IsZero() {
+			if t, err := module.PseudoVersionTime(q.current); err == nil && info.Time.Before(t) {
+				if err := q.allowed(ctx, q.current); errors.Is(err, errDisallowed) {
+					return nil, err
+				}
+				return q.c.stat(ctx, r, q.path, q.current)
 			}
-			if qm.preferLower {
-				return list[0], nil
-			}
-			return list[len(list)-1], nil
 		}
-		return "", nil
+		return info, nil
 	}
-	// Retractions come from the go.mod of the version the query would pick
-	// if nothing were retracted (modload.queryLatestVersionIgnoringRetractions).
-	ignoring, err := pick(nil)
-	if err != nil {
-		return nil, err
-	}
-	retracted := func(string) bool { return false }
-	if ignoring != "" {
-		if rs, err := c.retractions(ctx, path, ignoring); err == nil {
-			retracted = rs.covers
+	for _, list := range [][]string{releases, prereleases} {
+		if len(list) == 0 {
+			continue
 		}
-	}
-	v, err := pick(retracted)
-	if err != nil {
-		return nil, err
-	}
-	if v != "" {
-		return r.Stat(ctx, v)
-	}
-	if qm.mayUseLatest {
-		info, err := r.Latest(ctx)
-		if err == nil && qm.allows(info.Version) && !retracted(info.Version) {
-			return r.Stat(ctx, info.Version)
+		if q.qm.preferLower {
+			return lookup(list[0])
 		}
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return lookup(list[len(list)-1])
+	}
+	if q.qm.mayUseLatest {
+		latest, err := r.Latest(ctx)
+		if err == nil {
+			// Kept for the Stat that likely follows, in the module cache too
+			// (modfetch.cachingRepo.Latest).
+			q.c.remember(ctx, q.path, latest)
+		}
+		switch {
+		case err == nil && q.allowsVersion(ctx, latest.Version):
+			return lookup(latest.Version)
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
 			return nil, err
 		}
 	}
-	return nil, notExistError{fmt.Errorf("no matching versions for query %q", queryString(qm))}
+	if (q.query == "upgrade" || q.query == "patch") && q.current != "" && q.current != "none" {
+		// They may stay on the current version, if it is allowed.
+		if err := q.allowed(ctx, q.current); errors.Is(err, errDisallowed) {
+			return nil, err
+		}
+		return lookup(q.current)
+	}
+	return nil, &noMatchingVersionError{query: q.query, current: q.current}
 }
 
-func queryString(qm *queryMatcher) string {
-	if qm.mayUseLatest {
-		return "latest"
-	}
-	if qm.prefix != "" {
-		return strings.TrimSuffix(qm.prefix, ".")
-	}
-	return "query"
-}
-
-// filterVersions splits the allowed versions into releases and
-// pre-releases, dropping retracted ones and, once a compatible version with
-// a go.mod file has been seen, +incompatible ones
-// (modload.queryMatcher.filterVersions).
-func (c *Client) filterVersions(ctx context.Context, path string, versions []string, qm *queryMatcher, retracted func(string) bool) (releases, prereleases []string, err error) {
+// filterVersions splits the versions qm allows and disallowed does not
+// reject into releases and pre-releases, dropping, once a compatible
+// version with a go.mod file has been seen, +incompatible ones, unless
+// qm prefers them (modload.queryMatcher.filterVersions). disallowed may be
+// nil.
+func (c *Client) filterVersions(ctx context.Context, path string, versions []string, qm *queryMatcher, disallowed func(string) bool) (releases, prereleases []string, err error) {
 	var lastCompatible string
-	needIncompatible := false
+	needIncompatible := qm.preferIncompatible
 	for _, v := range versions {
-		if !qm.allows(v) || (retracted != nil && retracted(v)) {
+		if !qm.allows(v) || (disallowed != nil && disallowed(v)) {
 			continue
 		}
 		if !needIncompatible {
@@ -254,50 +480,58 @@ type Retractions struct {
 }
 
 func (rs *Retractions) covers(v string) bool {
-	for _, r := range rs.Intervals {
-		if semver.Compare(r.Low, v) <= 0 && semver.Compare(v, r.High) <= 0 {
-			return true
-		}
-	}
-	return false
+	ok, _ := rs.retractedWith(v)
+	return ok
 }
 
-// Retracted reports whether version is retracted, and the rationale.
+// Retracted reports whether version is retracted, and the rationale of the
+// first retract directive that covers it.
 func (rs *Retractions) Retracted(version string) (bool, string) {
+	ok, rationale := rs.retractedWith(version)
+	if len(rationale) == 0 {
+		return ok, ""
+	}
+	return ok, rationale[0]
+}
+
+// retractedWith reports whether version is retracted, with the rationale
+// of every directive that covers it (modload.CheckRetractions).
+func (rs *Retractions) retractedWith(version string) (bool, []string) {
+	retracted := false
+	var rationale []string
 	for _, r := range rs.Intervals {
 		if semver.Compare(r.Low, version) <= 0 && semver.Compare(version, r.High) <= 0 {
-			return true, r.Rationale
+			retracted = true
+			if r.Rationale != "" {
+				rationale = append(rationale, r.Rationale)
+			}
 		}
 	}
-	return false, ""
+	return retracted, rationale
 }
 
 // Retractions returns the retractions and deprecation declared by the
-// module's latest version (found ignoring retractions), as the go command
-// reads them (modload.CheckRetractions, CheckDeprecation).
+// module's latest version, as the go command reads them
+// (modload.CheckRetractions, CheckDeprecation): the version "latest"
+// resolves to ignoring retractions, found along the whole route as a query
+// of its own (its .info is fetched, as the go command's Stat fetches it),
+// then its go.mod file.
 func (c *Client) Retractions(ctx context.Context, path string) (*Retractions, error) {
 	if err := c.init(); err != nil {
 		return nil, err
 	}
-	qm := &queryMatcher{mayUseLatest: true}
+	return c.retractionsOfLatest(ctx, path, &sourceMemo{})
+}
+
+// retractionsOfLatest is Retractions, sharing what sources answered with
+// the query that asks (the go command's cachingRepo).
+func (c *Client) retractionsOfLatest(ctx context.Context, path string, memo *sourceMemo) (*Retractions, error) {
+	q := &versionQuery{c: c, path: path, qm: &queryMatcher{path: path, mayUseLatest: true}, query: "latest", memo: memo}
+	q.retractOnce.Do(func() {}) // ignoring retractions: nothing is retracted
 	var latest *Info
 	err := c.walk(ctx, path, "", func(r repo) error {
-		versions, err := r.Versions(ctx)
-		if err != nil {
-			return err
-		}
-		releases, prereleases, err := c.filterVersions(ctx, path, versions, qm, nil)
-		if err != nil {
-			return err
-		}
-		switch {
-		case len(releases) > 0:
-			latest = &Info{Version: releases[len(releases)-1]}
-		case len(prereleases) > 0:
-			latest = &Info{Version: prereleases[len(prereleases)-1]}
-		default:
-			latest, err = r.Latest(ctx)
-		}
+		var err error
+		latest, err = q.run(ctx, memo.wrap(r, ""))
 		return err
 	})
 	if err != nil {
@@ -323,4 +557,130 @@ func (c *Client) retractions(ctx context.Context, path, version string) (*Retrac
 		rs.Deprecated = f.Module.Deprecated
 	}
 	return rs, nil
+}
+
+// stat resolves a version from one source as the go command's cachingRepo
+// does: a canonical version's .info from the module cache if it is there,
+// else from the source, and then recorded in the cache.
+func (c *Client) stat(ctx context.Context, r repo, path, version string) (*Info, error) {
+	mod := module.Version{Path: path, Version: version}
+	canonical := checkVersion(path, version) == nil
+	if canonical {
+		if info, _, err := c.cache.ReadInfo(mod); err == nil {
+			return info, nil
+		}
+	}
+	info, err := r.Stat(ctx, version)
+	if err != nil {
+		return nil, err
+	}
+	if canonical && info.Version == version {
+		if _, err := c.cache.WriteInfo(ctx, mod, info); err != nil {
+			return nil, &ModuleError{Path: path, Version: version, Err: err}
+		}
+	}
+	return info, nil
+}
+
+// remember records a version's .info in the module cache, unless it is
+// there or the version is not canonical; failing to is not an error.
+func (c *Client) remember(ctx context.Context, path string, info *Info) {
+	mod := module.Version{Path: path, Version: info.Version}
+	if checkVersion(path, info.Version) != nil {
+		return
+	}
+	if _, _, err := c.cache.ReadInfo(mod); err == nil {
+		return
+	}
+	c.cache.WriteInfo(ctx, mod, info)
+}
+
+// A sourceMemo remembers, for the length of one query, each source's
+// version list and @latest answer, so that the queries a query makes (for
+// retractions) do not ask a source twice: the go command's cachingRepo,
+// which lives for one command, does the same. As there, lists are
+// remembered per prefix: a query for "v1.2" lists the versions again
+// after one for "latest" (modfetch.cachingRepo.Versions).
+type sourceMemo struct {
+	mu sync.Mutex
+	m  map[string]*memoSource // source URL and list prefix → answers
+}
+
+type memoSource struct {
+	versionsOnce sync.Once
+	versions     []string
+	versionsErr  error
+	latestOnce   sync.Once
+	latest       *Info
+	latestErr    error
+}
+
+// wrap returns r, remembering its list for prefix and its @latest when it
+// is a proxy.
+func (m *sourceMemo) wrap(r repo, prefix string) repo {
+	pr, ok := r.(*proxyRepo)
+	if !ok {
+		return r
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil {
+		m.m = make(map[string]*memoSource)
+	}
+	entry := func(key string) *memoSource {
+		e := m.m[key]
+		if e == nil {
+			e = &memoSource{}
+			m.m[key] = e
+		}
+		return e
+	}
+	return &memoRepo{repo: r, list: entry(pr.src.URL + "\x00list\x00" + prefix), latest: entry(pr.src.URL + "\x00latest")}
+}
+
+// memoRepo is a source whose list and @latest are asked once.
+type memoRepo struct {
+	repo
+	list, latest *memoSource
+}
+
+func (r *memoRepo) Versions(ctx context.Context) ([]string, error) {
+	r.list.versionsOnce.Do(func() { r.list.versions, r.list.versionsErr = r.repo.Versions(ctx) })
+	return r.list.versions, r.list.versionsErr
+}
+
+func (r *memoRepo) Latest(ctx context.Context) (*Info, error) {
+	r.latest.latestOnce.Do(func() { r.latest.latest, r.latest.latestErr = r.repo.Latest(ctx) })
+	return r.latest.latest, r.latest.latestErr
+}
+
+// QueryOptions returns the main module's view of path for a query, as
+// 'go mod download path@query' has it inside the module
+// (modload.listModules): the current version is the one go.mod requires
+// directly; for "upgrade" and "patch", when go.mod does not require path
+// or its graph is unpruned, the one its module graph selects (loaded with
+// loader, which may be nil otherwise); "none" when there is none. go.mod's
+// exclude directives exclude.
+func (mm *MainModule) QueryOptions(ctx context.Context, loader *ModGraphLoader, path, query string) QueryOptions {
+	opts := QueryOptions{Current: "none", Exclude: func(v string) bool { return mm.Exclude[module.Version{Path: path, Version: v}] }}
+	root := ""
+	for _, r := range mm.Require {
+		if r.Path == path && semver.Compare(r.Version, root) > 0 {
+			root = r.Version
+		}
+	}
+	if root != "" && mm.Pruned {
+		opts.Current = root
+		return opts
+	}
+	if (query == "upgrade" || query == "patch") && loader != nil {
+		if v := loader.Load(ctx, mm).Selected(path); v != "" {
+			opts.Current = v
+		}
+		return opts
+	}
+	if root != "" {
+		opts.Current = root
+	}
+	return opts
 }

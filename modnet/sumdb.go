@@ -17,6 +17,7 @@ import (
 	"golang.org/x/mod/sumdb"
 
 	"github.com/modkit/modkit/internal/web"
+	"github.com/modkit/modkit/modnet/internal/lockedfile"
 )
 
 // A GetFunc fetches the body at an http or https URL. Answers that mean
@@ -306,7 +307,7 @@ func (o *sumdbOps) ReadConfig(file string) ([]byte, error) {
 	if o.db.config == "" {
 		return nil, o.record(errors.New("could not locate sumdb file: missing $GOPATH"))
 	}
-	data, err := readLocked(o.context(), filepath.Join(o.db.config, file))
+	data, err := lockedfile.Read(o.context(), filepath.Join(o.db.config, file))
 	if errors.Is(err, fs.ErrNotExist) {
 		return []byte{}, nil
 	}
@@ -330,7 +331,7 @@ func (o *sumdbOps) WriteConfig(file string, old, new []byte) (err error) {
 	}()
 	targ := filepath.Join(o.db.config, file)
 	os.MkdirAll(filepath.Dir(targ), 0o777)
-	f, err := openLocked(o.context(), targ, os.O_RDWR|os.O_CREATE, 0o666)
+	f, err := lockedfile.OpenFile(o.context(), targ, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return err
 	}
@@ -359,7 +360,7 @@ func (o *sumdbOps) WriteConfig(file string, old, new []byte) (err error) {
 // go command's writer creates the file before it locks and fills it.
 func (o *sumdbOps) ReadCache(file string) ([]byte, error) {
 	targ := filepath.Join(o.db.cache, "cache", "download", "sumdb", file)
-	data, err := readLocked(o.context(), targ)
+	data, err := lockedfile.Read(o.context(), targ)
 	if err == nil && len(data) == 0 {
 		err = &fs.PathError{Op: "read", Path: targ, Err: fs.ErrNotExist}
 	}
@@ -371,7 +372,7 @@ func (o *sumdbOps) ReadCache(file string) ([]byte, error) {
 func (o *sumdbOps) WriteCache(file string, data []byte) {
 	targ := filepath.Join(o.db.cache, "cache", "download", "sumdb", file)
 	os.MkdirAll(filepath.Dir(targ), 0o777)
-	writeLocked(o.context(), targ, data, 0o666)
+	lockedfile.Write(o.context(), targ, data, 0o666)
 }
 
 // Log discards the client's progress messages, as the go command does.

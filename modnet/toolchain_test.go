@@ -439,14 +439,14 @@ func TestTooNewDirectMatchesGoCommand(t *testing.T) {
 	}
 	const modPath = "new.modkit.test/m"
 	n := testenv.NewNet(t)
-	gs := newGitServer(t)
-	n.HandleHTTPS("new.modkit.test", goImportPage(modPath+" git https://git.modkit.test/new"))
-	r := gs.repo("new")
-	r.commit("2023-01-01T00:00:00Z", map[string]string{"go.mod": "module " + modPath + "\n\ngo 1.99\n", "m.go": "package m\n"})
-	r.tag("v1.0.0", false)
+	gs := testenv.NewGitServer(t)
+	n.HandleHTTPS("new.modkit.test", testenv.GoImport(modPath+" git https://git.modkit.test/new"))
+	r := gs.Repo("new")
+	r.Commit("2023-01-01T00:00:00Z", map[string]string{"go.mod": "module " + modPath + "\n\ngo 1.99\n", "m.go": "package m\n"})
+	r.Tag("v1.0.0", false)
 
 	goCache := filepath.Join(t.TempDir(), "go")
-	g := testenv.NewGo(t, append(n.GoEnv(), "GIT_CONFIG_GLOBAL="+gs.gitconfig, "GOPROXY=direct", "GOSUMDB=off",
+	g := testenv.NewGo(t, append(n.GoEnv(), "GIT_CONFIG_GLOBAL="+gs.Config, "GOPROXY=direct", "GOSUMDB=off",
 		"GOTOOLCHAIN=local", "GOMODCACHE="+goCache)...)
 	out, _, _ := g.Run("mod", "download", "-json", modPath+"@v1.0.0")
 	var goRes struct{ Error, Zip string }
@@ -456,12 +456,12 @@ func TestTooNewDirectMatchesGoCommand(t *testing.T) {
 
 	mkCache := filepath.Join(t.TempDir(), "modkit")
 	kv := []string{"GOROOT", goroot, "GOTOOLCHAIN", "local", "GOPROXY", "direct", "GOSUMDB", "off", "GOMODCACHE", mkCache, "GOFLAGS", "-modcacherw"}
-	for _, e := range gs.environ() {
+	for _, e := range append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + gs.Home}, gs.Env()...) {
 		k, v, _ := strings.Cut(e, "=")
 		kv = append(kv, k, v)
 	}
 	hc := fastRetry()
-	hc.Transport = fakeClient(n).Transport
+	hc.Transport = n.Client().Transport
 	c := &Client{Env: testEnv(t, kv...), HTTP: hc, Dir: t.TempDir()}
 	defer c.Close()
 	m, err := c.Download(context.Background(), modPath, "v1.0.0")

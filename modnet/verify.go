@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
+
+	"github.com/modkit/modkit/modnet/internal/lockedfile"
 )
 
 // A GoSum is the content of a go.sum file: for each module version, the
@@ -44,7 +46,7 @@ const emptyGoModHash = "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY="
 // ReadGoSum reads a go.sum file under the go command's shared lock. A
 // missing file is an empty GoSum, as for the go command.
 func ReadGoSum(file string) (*GoSum, error) {
-	data, err := readLocked(context.Background(), file)
+	data, err := lockedfile.Read(context.Background(), file)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}

@@ -1,37 +1,57 @@
 // Command prefetchbench times 'modfetch prefetch' against
-// 'go mod download all' on a generated module graph served from loopback,
-// the whole-command comparison behind modkit's prefetch targets.
+// 'go mod download all' on a module graph served from loopback, the
+// whole-command comparison behind modkit's prefetch targets.
 //
-// Usage, from the repository root:
+// Usage, from the repository root (measure under the shared lock):
 //
-//	go run ./examples/prefetchbench [-graph gen|real] [-realdir DIR] [-runs 5] [-latency 0,10ms,50ms] [-modules 120] [-zipmb 40] [-faults=true] [-gofaults=true] [-rss=true]
+//	flock /tmp/modkit-bench.lock go run ./examples/prefetchbench [-graph gen|real] [-realdir DIR] [-workdir DIR]
+//		[-runs 5] [-latency 0,10ms,50ms] [-noextract=true] [-faults=true] [-gofaults=true] [-rss=true]
+//		[-modules 120] [-zipmb 40] [-scale 100,300,1000]
 //
 // It builds modfetch, generates a graph with modnettest.GenerateGraph (or,
-// with -graph real, opens the real graph of examples/internal/realgraph,
-// fetched from the Go module proxy into -realdir the first time and kept
-// there) and serves it with a modnettest.Server, then, for each latency, alternates
-// cold-cache runs of the installed go command and of modfetch (each in a
-// fresh GOMODCACHE, GOENV=off, GOFLAGS=-modcacherw, a temporary HOME with
-// telemetry off, after a sync so that no run pays for the previous one's
-// writeback) and reports the median wall times and their ratio. The
-// first pair of each latency also checks that both leave the same files
-// under the module cache (lock, checksum database and temporary files
-// aside) and that after modfetch the go command succeeds offline:
-// GOPROXY=off go mod download all, and go build ./... .
+// with -graph real, opens the real graph of examples/internal/realgraph:
+// 139 modules, fetched from the Go module proxy into -realdir the first
+// time and kept there) and serves it with a modnettest.Server. Module
+// caches go under -workdir: /dev/shm (tmpfs) measures what the programs
+// cost, a disk directory what a user sees.
 //
-// With -faults it then serves the graph through faults at the middle
-// latency of the list (10ms by default), one seed per run: modnettest.StandardMix (10% resets, 5% 503,
-// 5% 429, 5% cuts mid-body, 1% stalls of 60s, the 503s and 429s with
-// Retry-After: 1), where the go command must fail (it waits out each 60 s
-// stall, so it is stopped after 90 s and counted as failed if it has not
-// failed by then; -gofaults=false skips it) and modfetch must succeed with
-// the same end state; and the same mix with throttling answers that leave
-// the wait to the client, the target's mix, where modfetch must also stay
-// within twice its fault-free time. With Retry-After honoured the server
-// sets the floor, which the report shows.
+// For each latency it alternates cold-cache runs of the installed go
+// command, of modfetch prefetch and (with -noextract) of modfetch prefetch
+// -extract=false, each in a fresh GOMODCACHE, GOENV=off,
+// GOFLAGS=-modcacherw, a temporary HOME with telemetry off, after a sync
+// so that no run pays for the previous one's writeback, and reports the
+// medians and their ratios to go mod download all, with the targets: on
+// the real graph those of issue #14 (tmpfs 0ms ≤ 0.5 and within 2× of the
+// cp -r floor, tmpfs 10ms ≤ 0.35, disk 10ms ≤ 0.7, -extract=false at 10ms
+// ≤ 0.15). After each modfetch run it times 'cp -r' of the module cache it
+// left, from the page cache, on the same file system: the floor of any
+// tool that leaves that end state. The first run of each tool at each
+// latency also checks that modfetch leaves the same files as the go
+// command (only the download cache for -extract=false) and that the go
+// command then works offline: GOPROXY=off go mod download all, and go
+// build ./... .
+//
+// With -faults, on the real graph, it runs the fault matrix at the middle
+// latency (10ms by default): each class alone (30% connection resets, 503,
+// 429, cuts mid-body with and without Range support, corrupt bodies on a
+// file's first three downloads; 5% stalls of 30s, trickles at 20 KB/s),
+// then all mixed; each run must complete, pass GOPROXY=off go mod verify,
+// and stay within twice the fault-free time. On a generated graph it runs
+// modnettest.StandardMix instead (10% resets, 5% 503, 5% 429, 5% cuts, 1%
+// stalls of 60s), where the go command must fail (it is stopped after 90s;
+// -gofaults=false skips it) and modfetch succeed with the same end state,
+// within twice its fault-free time when the throttling answers leave the
+// wait to the client.
+//
 // With -rss it compares modfetch's peak resident memory (the child's
-// rusage) on the graph and on one whose zips are four times larger:
-// streaming keeps it independent of zip sizes.
+// rusage) on a generated graph and on one whose zips are four times
+// larger: streaming keeps it flat in zip size.
+//
+// With -scale it instead shows how cost grows: wall time and peak RSS of
+// both commands on generated graphs of the given numbers of module
+// versions, with real file counts (about 170 files in 46 directories per
+// module, one in fifty with thousands; 800 KiB of zip per module, as in
+// the real graph).
 //
 // It exits 1 if a check fails or a target is missed.
 package main
@@ -66,6 +86,9 @@ func main() {
 	goFaults := flag.Bool("gofaults", true, "also run go mod download all under the fault mix (each run waits out a stall for up to 90s)")
 	rss := flag.Bool("rss", true, "also compare peak RSS with four times larger zips")
 	keep := flag.Bool("keep", false, "keep the work directory")
+	work := flag.String("workdir", os.TempDir(), "where the module caches go: a tmpfs (/dev/shm) measures what the program costs, a disk what a user sees")
+	noExtract := flag.Bool("noextract", true, "also time modfetch prefetch -extract=false")
+	scale := flag.String("scale", "", "instead, show how cost grows: comma-separated numbers of module versions (such as 100,300,1000) of generated graphs with real file counts")
 	graph := flag.String("graph", "gen", "the graph to measure: gen (generated, see -modules and -zipmb) or real (examples/internal/realgraph, fetched once)")
 	realDir := flag.String("realdir", "", "where the real graph is kept between runs (default $XDG_CACHE_HOME/modkit-realgraph)")
 	serve := flag.Duration("serve", 0, "only serve the graph at this latency (0s is none: say 1ns), print the environment to use, and wait")
@@ -75,11 +98,11 @@ func main() {
 	if err != nil {
 		fatalf("-latency: %v", err)
 	}
-	b, err := newBench(*keep)
+	b, err := newBench(*keep, *work)
 	if err != nil {
 		fatalf("%v", err)
 	}
-	b.goFaults = *goFaults
+	b.goFaults, b.noExtract = *goFaults, *noExtract
 	defer b.close()
 	switch *graph {
 	case "gen":
@@ -95,7 +118,12 @@ func main() {
 		b.serveOnly(cfg, *serve)
 		return
 	}
-	ok := b.runAll(cfg, lats, *runs, *faults, *rss)
+	var ok bool
+	if *scale != "" {
+		ok = b.scaleRuns(cfg, *scale, lats[len(lats)/2], *runs)
+	} else {
+		ok = b.runAll(cfg, lats, *runs, *faults, *rss)
+	}
 	if !ok {
 		b.close()
 		os.Exit(1)
@@ -126,8 +154,31 @@ func fatalf(format string, args ...any) {
 // goFaultLimit is how long the go command may run under faults.
 const goFaultLimit = 90 * time.Second
 
-// targets are the wall-time ratios modfetch must reach, by latency.
-var targets = map[time.Duration]float64{0: 1.0, 10 * time.Millisecond: 0.5, 50 * time.Millisecond: 0.33}
+// genTargets are the wall-time ratios modfetch must reach on a generated
+// graph, by latency.
+var genTargets = map[time.Duration]float64{0: 1.0, 10 * time.Millisecond: 0.5, 50 * time.Millisecond: 0.33}
+
+// target returns the ratio to go mod download all a tool must reach at
+// lat: on the real graph, issue #14's targets (tmpfs 0ms ≤ 0.5 and 10ms ≤
+// 0.35, disk 10ms ≤ 0.7; -extract=false at 10ms ≤ 0.15).
+func (b *bench) target(tool string, lat time.Duration) (float64, bool) {
+	if b.real == nil {
+		t, ok := genTargets[lat]
+		return t, ok && tool == "modfetch"
+	}
+	ms10 := 10 * time.Millisecond
+	switch {
+	case tool == "noextract" && lat == ms10:
+		return 0.15, true
+	case tool == "modfetch" && b.tmpfs && lat == 0:
+		return 0.5, true
+	case tool == "modfetch" && b.tmpfs && lat == ms10:
+		return 0.35, true
+	case tool == "modfetch" && !b.tmpfs && lat == ms10:
+		return 0.7, true
+	}
+	return 0, false
+}
 
 // runAll runs every measurement and prints the report; it reports whether
 // every check passed and every target was met.
@@ -138,18 +189,27 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 	}
 	srv, mainDir := g.srv, g.mainDir
 	defer srv.Close()
-	fmt.Printf("graph: %s, %.1f MiB of zips; GOMAXPROCS %d\n", g.desc, float64(g.zipBytes)/(1<<20), gomaxprocs())
+	fs := "disk"
+	if b.tmpfs {
+		fs = "tmpfs"
+	}
+	fmt.Printf("graph: %s, %.1f MiB of zips; module caches in %s (%s); GOMAXPROCS %d\n", g.desc, float64(g.zipBytes)/(1<<20), b.dir, fs, gomaxprocs())
+	tools := []string{"go", "modfetch"}
+	if b.noExtract {
+		tools = append(tools, "noextract")
+	}
 	ok := true
 	fastWall := map[time.Duration]time.Duration{}
-	var goRSS, mfRSS []int64
+	rssOf := map[string][]int64{}
 	var goState map[string]string
 	for _, lat := range lats {
-		srv.SetFaults(modnettest.Faults{Latency: lat})
-		var goTimes, mfTimes []time.Duration
+		times := map[string][]time.Duration{}
+		var floors []time.Duration
 		for i := range runs {
-			order := []string{"go", "modfetch"}
-			if i%2 == 1 {
-				order = []string{"modfetch", "go"}
+			// Alternate, so that no tool always runs after the same one.
+			order := slices.Clone(tools)
+			for range i % len(order) {
+				order = append(order[1:], order[0])
 			}
 			for _, tool := range order {
 				srv.SetFaults(modnettest.Faults{Latency: lat})
@@ -157,51 +217,82 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 				if r.err != nil {
 					fmt.Printf("  %s run %d at %v FAILED: %v\n%s\n", tool, i, lat, r.err, tail(r.output))
 					ok = false
+					b.remove(r.modcache)
 					continue
 				}
-				if tool == "go" {
-					goTimes = append(goTimes, r.wall)
-					goRSS = append(goRSS, r.maxRSS)
-				} else {
-					mfTimes = append(mfTimes, r.wall)
-					mfRSS = append(mfRSS, r.maxRSS)
+				times[tool] = append(times[tool], r.wall)
+				rssOf[tool] = append(rssOf[tool], r.maxRSS)
+				if i == 0 && !b.checkRun(tool, r, mainDir, &goState) {
+					ok = false
 				}
-				if i == 0 {
-					if !b.checkRun(tool, r, mainDir, &goState) {
-						ok = false
+				if tool == "modfetch" {
+					if d, err := b.copyFloor(r.modcache); err != nil {
+						fmt.Printf("  cp -r: %v\n", err)
+					} else {
+						floors = append(floors, d)
 					}
 				}
 				b.remove(r.modcache)
 			}
 		}
-		gm, mm := median(goTimes), median(mfTimes)
-		fastWall[lat] = mm
-		ratio := float64(mm) / float64(gm)
-		verdict := "met"
-		if t, has := targets[lat]; has && ratio > t {
-			verdict, ok = "MISSED", false
+		gm := median(times["go"])
+		fastWall[lat] = median(times["modfetch"])
+		fmt.Printf("latency %-5v go mod download all %7.3fs (runs %s)\n", lat, gm.Seconds(), secs(times["go"]))
+		for _, tool := range tools[1:] {
+			m := median(times[tool])
+			ratio := float64(m) / float64(gm)
+			verdict := "no target"
+			if t, has := b.target(tool, lat); has {
+				verdict = fmt.Sprintf("target ≤ %.2f: met", t)
+				if ratio > t {
+					verdict, ok = fmt.Sprintf("target ≤ %.2f: MISSED", t), false
+				}
+			}
+			fmt.Printf("    %-28s %7.3fs  ratio %.2f (%s) (runs %s)\n", toolName(tool), m.Seconds(), ratio, verdict, secs(times[tool]))
 		}
-		fmt.Printf("latency %-5v go mod download all %7.3fs  modfetch prefetch %7.3fs  ratio %.2f (target ≤ %.2f: %s)\n    go runs %s\n    modfetch runs %s\n",
-			lat, gm.Seconds(), mm.Seconds(), ratio, targets[lat], verdict, secs(goTimes), secs(mfTimes))
+		if len(floors) > 0 {
+			f := median(floors)
+			ratio := float64(fastWall[lat]) / float64(f)
+			verdict := "no target"
+			if b.real != nil && b.tmpfs && lat == 0 {
+				verdict = "target ≤ 2: met"
+				if ratio > 2 {
+					verdict, ok = "target ≤ 2: MISSED", false
+				}
+			}
+			fmt.Printf("    %-28s %7.3fs  modfetch prefetch is %.2f× the floor (%s) (runs %s)\n", "cp -r of the end state", f.Seconds(), ratio, verdict, secs(floors))
+		}
 	}
-	if len(goRSS) > 0 {
-		fmt.Printf("peak RSS: go mod download all %s, modfetch prefetch %s (medians)\n", mib(median(goRSS)), mib(median(mfRSS)))
+	for _, tool := range tools {
+		fmt.Printf("peak RSS of %s: %s (median)\n", toolName(tool), mib(median(rssOf[tool])))
 	}
 
 	if faults {
 		lat := lats[len(lats)/2]
-		if !b.faultRuns(srv, mainDir, lat, runs, fastWall[lat], goState) {
+		if b.real != nil {
+			if !b.matrixRuns(srv, mainDir, lat, fastWall[lat]) {
+				ok = false
+			}
+		} else if !b.faultRuns(srv, mainDir, lat, runs, fastWall[lat], goState) {
 			ok = false
 		}
 	}
-	if rss && b.real == nil { // the real graph has one size
-		big := cfg
-		big.ZipBytes *= 4
-		if !b.rssRuns(big, median(mfRSS)) {
+	if rss {
+		if !b.rssRuns(cfg) {
 			ok = false
 		}
 	}
 	return ok
+}
+
+func toolName(tool string) string {
+	switch tool {
+	case "go":
+		return "go mod download all"
+	case "noextract":
+		return "modfetch prefetch -extract=false"
+	}
+	return "modfetch prefetch"
 }
 
 // serveOnly serves the graph until interrupted, for runs by hand.
@@ -239,7 +330,11 @@ func (b *bench) checkRun(tool string, r result, mainDir string, goState *map[str
 	}
 	ok := true
 	if *goState != nil {
-		if d := modnettest.DiffCaches(state, *goState, "after modfetch", "after go"); len(d) > 0 {
+		want := *goState
+		if tool == "noextract" {
+			want = downloadCache(want)
+		}
+		if d := modnettest.DiffCaches(state, want, "after "+toolName(tool), "after go"); len(d) > 0 {
 			fmt.Printf("  END STATE DIFFERS from go mod download all (%d files):\n    %s\n", len(d), strings.Join(first(d, 20), "\n    "))
 			ok = false
 		} else {
@@ -251,6 +346,18 @@ func (b *bench) checkRun(tool string, r result, mainDir string, goState *map[str
 		ok = false
 	}
 	return ok
+}
+
+// downloadCache keeps the download cache of a CacheFiles listing: what
+// prefetch -extract=false leaves.
+func downloadCache(files map[string]string) map[string]string {
+	out := make(map[string]string)
+	for k, v := range files {
+		if strings.HasPrefix(k, "cache/download/") {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // faultRuns runs both commands under the standard fault mix.
@@ -344,35 +451,46 @@ func (b *bench) faultRuns(srv *modnettest.Server, mainDir string, lat time.Durat
 	return ok
 }
 
-// rssRuns compares modfetch's peak RSS on a graph with four times larger
-// zips with its peak on the base graph.
-func (b *bench) rssRuns(cfg modnettest.GraphConfig, base int64) bool {
-	g, err := b.serve(cfg, "big")
-	if err != nil {
-		fmt.Printf("big graph: %v\n", err)
+// rssRuns compares modfetch's peak RSS on a generated graph (the real one
+// has one size) with its peak on one whose zips are four times larger.
+func (b *bench) rssRuns(cfg modnettest.GraphConfig) bool {
+	real := b.real
+	b.real = nil
+	defer func() { b.real = real }()
+	peak := func(cfg modnettest.GraphConfig, name string) (int64, int64, bool) {
+		g, err := b.serve(cfg, name)
+		if err != nil {
+			fmt.Printf("graph for RSS: %v\n", err)
+			return 0, 0, false
+		}
+		defer g.srv.Close()
+		var rss []int64
+		for range 3 {
+			r := b.run("modfetch", g.mainDir, g.srv.URL, g.srv.SumDB().GOSUMDB(), 0)
+			b.remove(r.modcache)
+			if r.err != nil {
+				fmt.Printf("  modfetch on the %s graph FAILED: %v\n%s\n", name, r.err, tail(r.output))
+				return 0, 0, false
+			}
+			rss = append(rss, r.maxRSS)
+		}
+		return median(rss), g.zipBytes, true
+	}
+	base, baseZips, ok1 := peak(cfg, "rss")
+	big := cfg
+	big.ZipBytes *= 4
+	bigRSS, bigZips, ok2 := peak(big, "big")
+	if !ok1 || !ok2 {
 		return false
 	}
-	srv, mainDir := g.srv, g.mainDir
-	defer srv.Close()
-	var rss []int64
-	for range 3 {
-		r := b.run("modfetch", mainDir, srv.URL, srv.SumDB().GOSUMDB(), 0)
-		b.remove(r.modcache)
-		if r.err != nil {
-			fmt.Printf("  modfetch on the big graph FAILED: %v\n%s\n", r.err, tail(r.output))
-			return false
-		}
-		rss = append(rss, r.maxRSS)
-	}
-	big := median(rss)
-	ratio := float64(big) / float64(base)
-	verdict := "streaming"
+	ratio := float64(bigRSS) / float64(base)
+	verdict := "flat: streaming"
 	ok := ratio < 1.5
 	if !ok {
 		verdict = "GROWS WITH ZIP SIZE"
 	}
 	fmt.Printf("peak RSS of modfetch: %s with %.0f MiB of zips, %s with %.0f MiB (%.2f×: %s)\n",
-		mib(base), float64(cfg.ZipBytes)/4/(1<<20), mib(big), float64(g.zipBytes)/(1<<20), ratio, verdict)
+		mib(base), float64(baseZips)/(1<<20), mib(bigRSS), float64(bigZips)/(1<<20), ratio, verdict)
 	return ok
 }
 

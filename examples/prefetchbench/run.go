@@ -18,30 +18,38 @@ import (
 
 // bench holds the work directory, the modfetch binary and the go command.
 type bench struct {
-	dir      string
-	modfetch string
-	gobin    string
-	self     string // this program, to measure commands through
-	keep     bool
-	goFaults bool            // run the go command under faults too
-	real     *realgraph.Tree // the real graph, if it is the one measured
-	n        int             // runs so far, to name module caches
+	dir       string
+	modfetch  string
+	gobin     string
+	self      string // this program, to measure commands through
+	keep      bool
+	goFaults  bool            // run the go command under faults too
+	noExtract bool            // time modfetch prefetch -extract=false too
+	tmpfs     bool            // the work directory is a tmpfs
+	gocache   string          // the build cache of the offline checks: the host's, shared and safe
+	real      *realgraph.Tree // the real graph, if it is the one measured
+	n         int             // runs so far, to name module caches
 }
 
-func newBench(keep bool) (*bench, error) {
+func newBench(keep bool, workdir string) (*bench, error) {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "prefetchbench")
+	dir, err := os.MkdirTemp(workdir, "prefetchbench")
 	if err != nil {
 		return nil, err
+	}
+	out, err := exec.Command(gobin, "env", "GOCACHE").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOCACHE: %v", err)
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{dir: dir, gobin: gobin, self: self, keep: keep, modfetch: filepath.Join(dir, "modfetch")}
+	b := &bench{dir: dir, gobin: gobin, self: self, keep: keep, modfetch: filepath.Join(dir, "modfetch"),
+		gocache: strings.TrimSpace(string(out)), tmpfs: isTmpfs(dir)}
 	home := workDir(dir, "home")
 	if err := os.MkdirAll(workDir(home, ".config", "go", "telemetry"), 0o777); err != nil {
 		return nil, err
@@ -115,7 +123,7 @@ func (b *bench) environ(modcache string, kv ...string) []string {
 		"HOME=" + workDir(b.dir, "home"),
 		"GOENV=off", "GOTOOLCHAIN=local", "GOFLAGS=-modcacherw", "GO111MODULE=on",
 		"GOPATH=" + workDir(b.dir, "gopath"),
-		"GOCACHE=" + workDir(b.dir, "gocache"),
+		"GOCACHE=" + b.gocache,
 		"GOMODCACHE=" + modcache,
 		"GONOSUMDB=", "GOPRIVATE=", "GONOPROXY=", "GOINSECURE=",
 	}
@@ -138,8 +146,11 @@ func (b *bench) run(tool, mainDir, proxy, sumdb string, limit time.Duration) res
 	b.n++
 	modcache := workDir(b.dir, fmt.Sprintf("modcache%03d-%s", b.n, tool))
 	args := []string{measureFlag, b.gobin, "mod", "download", "all"}
-	if tool != "go" {
+	switch tool {
+	case "modfetch":
 		args = []string{measureFlag, b.modfetch, "prefetch"}
+	case "noextract":
+		args = []string{measureFlag, b.modfetch, "prefetch", "-extract=false"}
 	}
 	ctx := context.Background()
 	if limit > 0 {
@@ -207,6 +218,33 @@ func parseMeasure(out string) (string, time.Duration, int64) {
 	var wall, rss int64
 	fmt.Sscanf(out[i+1:], measureFlag+" wall=%d maxrss=%d", &wall, &rss)
 	return out[:i], time.Duration(wall), rss
+}
+
+// copyFloor times cp -r of a module cache, from the page cache, into a
+// sibling directory on the same file system: the floor of any tool that
+// leaves that end state. The copy is removed.
+func (b *bench) copyFloor(modcache string) (time.Duration, error) {
+	dst := modcache + ".cp"
+	settle()
+	start := time.Now()
+	out, err := exec.Command("cp", "-r", modcache, dst).CombinedOutput()
+	d := time.Since(start)
+	modnet.RemoveAll(dst)
+	if err != nil {
+		return 0, fmt.Errorf("%v: %s", err, out)
+	}
+	return d, nil
+}
+
+// verify runs go mod verify offline on a module cache.
+func (b *bench) verify(mainDir, modcache string) error {
+	cmd := exec.Command(b.gobin, "mod", "verify")
+	cmd.Dir = mainDir
+	cmd.Env = b.environ(modcache, "GOPROXY=off", "GOSUMDB=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("GOPROXY=off go mod verify: %v\n%s", err, out)
+	}
+	return nil
 }
 
 // offline checks that the go command needs no network after a prefetch.

@@ -110,7 +110,7 @@ func New(cfg Config) (*Authenticator, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	environ := commandEnviron(cfg.Environ)
+	environ := osenv.NoPrompts(cfg.Environ)
 	path := getenv(environ)("PATH")
 	a := &Authenticator{
 		cmds:     cmds,
@@ -129,21 +129,6 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())
 	return a, nil
-}
-
-// commandEnviron is environ with git prompts disabled unless the user
-// asked for them, as cmd/go/internal/modload.Init sets them for everything
-// the go command runs.
-func commandEnviron(environ []string) []string {
-	out := slices.Clone(environ)
-	get := getenv(environ)
-	if get("GIT_TERMINAL_PROMPT") == "" {
-		out = append(out, "GIT_TERMINAL_PROMPT=0")
-	}
-	if get("GCM_INTERACTIVE") == "" {
-		out = append(out, "GCM_INTERACTIVE=never")
-	}
-	return out
 }
 
 // getenv looks variables up in environ; the last setting wins, as in

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modkit/modkit/internal/osenv"
 	"github.com/modkit/modkit/internal/testenv"
 )
 
@@ -600,7 +601,7 @@ func gitRepo(t testing.TB, env []string, helper string) string {
 		t.Skip("git not found")
 	}
 	dir := t.TempDir()
-	environ := commandEnviron(env)
+	environ := osenv.NoPrompts(env)
 	for _, args := range [][]string{{"init", "-q", dir}, {"-C", dir, "config", "credential.helper", helper}} {
 		cmd := exec.Command("git", args...)
 		cmd.Env = environ

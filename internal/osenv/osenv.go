@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 )
 
 // LookPath finds an executable named file in the directories of pathList,
@@ -87,4 +89,27 @@ func userDir(getenv func(string) string, windowsVar, xdgVar, darwin, plan9, unix
 		return h + "/" + unix, nil
 	}
 	return "", errors.New("neither $" + xdgVar + " nor $HOME are defined")
+}
+
+// NoPrompts returns environ with the prompts of git and of Git Credential
+// Manager for credentials turned off, unless the user set them: what the go
+// command does for every program it runs (cmd/go/internal/modload.Init),
+// since no one may be there to answer.
+func NoPrompts(environ []string) []string {
+	out := slices.Clone(environ)
+	set := func(name string) bool {
+		for _, kv := range environ {
+			if k, v, _ := strings.Cut(kv, "="); k == name && v != "" {
+				return true
+			}
+		}
+		return false
+	}
+	if !set("GIT_TERMINAL_PROMPT") {
+		out = append(out, "GIT_TERMINAL_PROMPT=0")
+	}
+	if !set("GCM_INTERACTIVE") {
+		out = append(out, "GCM_INTERACTIVE=never")
+	}
+	return out
 }

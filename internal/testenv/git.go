@@ -11,32 +11,31 @@ import (
 	"testing"
 )
 
-// A GitServer serves git repositories over git's smart HTTP protocol
-// ('git http-backend' behind net/http/cgi) on loopback. git, and the go
-// command through it, reach a repository named name at
-// https://git.modkit.test/name: the git configuration in [GitServer.Env]
-// rewrites that URL to the server (insteadOf), so that repository URLs in
-// go-import tags look like real ones.
-type GitServer struct {
-	// URL is the server's own address, http://127.0.0.1:port.
-	URL string
-	// Config is the global git configuration with the insteadOf rules.
-	Config string
-
-	t    testing.TB
-	root string
-}
-
 // GitHost is the host repository URLs name.
 const GitHost = "git.modkit.test"
 
-// NewGitServer starts a GitServer, closed when the test ends; it skips t
-// when git or its http-backend is missing.
-func NewGitServer(t testing.TB) *GitServer {
+// A GitServer serves the git repositories under Root over git's smart
+// HTTP protocol ('git http-backend' behind net/http/cgi) on loopback. git,
+// and the go command through it, reach a repository named name at
+// https://git.modkit.test/name (or http://): the git configuration in
+// [GitServer.Env] rewrites that URL to the server (insteadOf), so that
+// repository URLs in go-import tags look like real ones.
+type GitServer struct {
+	URL    string // the server's own address, http://127.0.0.1:port
+	Config string // the global git configuration with the insteadOf rules
+	Root   string // the repositories, one directory each
+	Home   string // a HOME for git commands
+
+	t testing.TB
+}
+
+// RequireGit returns the path of git's http-backend, or skips t when git
+// or its http backend is missing.
+func RequireGit(t testing.TB) string {
 	t.Helper()
 	git, err := exec.LookPath("git")
 	if err != nil {
-		t.Skip("no git on PATH")
+		t.Skip("git not found on PATH; direct mode tests need git")
 	}
 	out, err := exec.Command(git, "--exec-path").Output()
 	if err != nil {
@@ -44,17 +43,35 @@ func NewGitServer(t testing.TB) *GitServer {
 	}
 	backend := filepath.Join(strings.TrimSpace(string(out)), "git-http-backend")
 	if _, err := os.Stat(backend); err != nil {
-		t.Skipf("no git-http-backend: %v", err)
+		t.Skipf("git-http-backend not found (%v); direct mode tests need it", err)
 	}
-	s := &GitServer{t: t, root: t.TempDir()}
-	h := &cgi.Handler{Path: backend, Env: []string{
-		"GIT_PROJECT_ROOT=" + s.root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + s.root,
-	}}
-	srv := httptest.NewServer(h)
+	return backend
+}
+
+// NewGitServer starts a GitServer with no repositories, closed when the
+// test ends; it skips t when git or its http-backend is missing.
+func NewGitServer(t testing.TB) *GitServer {
+	t.Helper()
+	backend := RequireGit(t)
+	s := &GitServer{t: t, Root: t.TempDir(), Home: t.TempDir()}
+	h := &cgi.Handler{
+		Path: backend,
+		Env: []string{
+			"GIT_PROJECT_ROOT=" + s.Root, "GIT_HTTP_EXPORT_ALL=1",
+			"GIT_CONFIG_NOSYSTEM=1", "HOME=" + s.Home,
+		},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := os.Stat(filepath.Join(s.Root, strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")[0])); err != nil {
+			http.NotFound(w, r) // http-backend would answer 404 too, but slower
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
-	s.Config = filepath.Join(t.TempDir(), "gitconfig")
-	rules := "[url \"" + srv.URL + "/\"]\n\tinsteadOf = https://" + GitHost + "/\n\tinsteadOf = http://" + GitHost + "/\n"
+	s.Config = filepath.Join(s.Home, ".gitconfig")
+	rules := "[url \"" + s.URL + "/\"]\n\tinsteadOf = https://" + GitHost + "/\n\tinsteadOf = http://" + GitHost + "/\n"
 	if err := os.WriteFile(s.Config, []byte(rules), 0o666); err != nil {
 		t.Fatal(err)
 	}
@@ -70,23 +87,24 @@ func (s *GitServer) Env() []string {
 // A GitRepo is a work tree the server serves.
 type GitRepo struct {
 	Dir string
-	t   testing.TB
+
+	t testing.TB
 }
 
 // Repo creates an empty repository called name, on branch main.
 func (s *GitServer) Repo(name string) *GitRepo {
 	s.t.Helper()
-	r := &GitRepo{Dir: filepath.Join(s.root, name), t: s.t}
-	if err := os.MkdirAll(r.Dir, 0o777); err != nil {
+	r := &GitRepo{t: s.t, Dir: filepath.Join(s.Root, name)}
+	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
 		s.t.Fatal(err)
 	}
 	r.Git("", "init", "-q", "-b", "main")
 	return r
 }
 
-// Git runs git in the work tree and returns its output; date, if not
-// empty, is the author and committer date, so that hashes and
-// pseudo-versions are the same in every run.
+// Git runs git in the work tree and returns its trimmed output; date, if
+// not empty, is the author and committer date, so that commits (and so
+// hashes and pseudo-versions) are the same in every run.
 func (r *GitRepo) Git(date string, args ...string) string {
 	r.t.Helper()
 	cmd := exec.Command("git", args...)
@@ -106,16 +124,25 @@ func (r *GitRepo) Git(date string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// Commit writes files (slash-separated names) and commits them at date,
-// returning the commit hash.
+// Commit writes files (slash-separated names; a "-" prefix deletes the
+// file, a "symlink:" content prefix makes a symbolic link) and commits
+// them at date, returning the commit hash.
 func (r *GitRepo) Commit(date string, files map[string]string) string {
 	r.t.Helper()
 	for name, data := range files {
+		if del, ok := strings.CutPrefix(name, "-"); ok {
+			r.Git("", "rm", "-q", "--", del)
+			continue
+		}
 		p := filepath.Join(r.Dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
 			r.t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte(data), 0o666); err != nil {
+		if link, ok := strings.CutPrefix(data, "symlink:"); ok {
+			if err := os.Symlink(link, p); err != nil {
+				r.t.Fatal(err)
+			}
+		} else if err := os.WriteFile(p, []byte(data), 0o666); err != nil {
 			r.t.Fatal(err)
 		}
 	}
@@ -124,9 +151,19 @@ func (r *GitRepo) Commit(date string, files map[string]string) string {
 	return r.Git("", "rev-parse", "HEAD")
 }
 
+// Tag tags HEAD; annotated tags get a message (and their own object).
+func (r *GitRepo) Tag(name string, annotated bool) {
+	r.t.Helper()
+	if annotated {
+		r.Git("2020-01-01T00:00:00Z", "tag", "-a", "-m", "release "+name, name)
+		return
+	}
+	r.Git("", "tag", name)
+}
+
 // GoImport is a handler that answers every ?go-get=1 request with
-// go-import meta tags, each "prefix vcs repo-url", as a module path's
-// host does.
+// go-import meta tags, each "prefix vcs repo-url", as a module path's host
+// does, and other requests with 404.
 func GoImport(tags ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("go-get") != "1" {
@@ -138,7 +175,7 @@ func GoImport(tags ...string) http.Handler {
 		for _, tag := range tags {
 			b.WriteString(`<meta name="go-import" content="` + tag + `">` + "\n")
 		}
-		b.WriteString("</head><body></body></html>\n")
+		b.WriteString("</head><body>go get</body></html>\n")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write([]byte(b.String()))
 	})

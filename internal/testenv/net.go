@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/modkit/modkit/internal/web"
 )
 
 // A Net is a small internet for tests in which every connection ends on
@@ -306,14 +308,17 @@ func (n *Net) certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) 
 }
 
 // Client returns an HTTP client that reaches the Net's hosts through its
-// proxy and trusts the Net's CA. Its redirect policy is net/http's: a test
-// of a policy sets CheckRedirect.
+// proxy and trusts the Net's CA. Its redirect policy is modkit's and the go
+// command's (web.CheckRedirect): no https to http.
 func (n *Net) Client() *http.Client {
 	pu, _ := url.Parse(n.proxyURL)
-	return &http.Client{Transport: &http.Transport{
-		Proxy:           http.ProxyURL(pu),
-		TLSClientConfig: &tls.Config{RootCAs: n.CA.Pool},
-	}}
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:           http.ProxyURL(pu),
+			TLSClientConfig: &tls.Config{RootCAs: n.CA.Pool},
+		},
+		CheckRedirect: web.CheckRedirect,
+	}
 }
 
 // InsecureClient is Client without certificate checks, as GOINSECURE

@@ -1,5 +1,5 @@
 // Package web is modkit's one HTTP security policy: which redirects a
-// client may follow ([CheckRedirect], [CheckDowngrade]), as the go
+// client may follow ([CheckRedirect], [Get]), as the go
 // command's cmd/go/internal/web decides, and how a URL is shown in an
 // error, log, trace, JSON or doctor line ([Redact] and its kin), which is
 // stricter than the go command: the whole user information goes, user

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -48,11 +49,36 @@ func LimitRedirects(_ *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// CheckDowngrade refuses resp, the answer to a GET of first, if redirects
-// brought it from https to another scheme: for callers that send requests
-// through a function they were given, whose client may follow anything.
-// It closes resp's body when it refuses.
-func CheckDowngrade(first *url.URL, resp *http.Response) error {
+// Client is http.DefaultClient with CheckRedirect, the go command's
+// securityPreservingDefaultClient.
+var Client = &http.Client{CheckRedirect: CheckRedirect}
+
+// Get sends a GET for u through do, which may be any client's Do. If
+// secure, a response that redirects brought from https to another scheme
+// is refused, whichever client followed them, with a *url.Error naming
+// both URLs: the go command's rule for go-get discovery and repository
+// probes, whose clients callers choose (cmd/go/internal/web.get).
+func Get(ctx context.Context, do func(*http.Request) (*http.Response, error), u *url.URL, secure bool) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, RedactError(err)
+	}
+	resp, err := do(req)
+	if err != nil {
+		return nil, RedactError(err)
+	}
+	if secure {
+		if err := checkDowngrade(u, resp); err != nil {
+			return nil, &url.Error{Op: "Get", URL: RedactURL(resp.Request.URL), Err: err}
+		}
+	}
+	return resp, nil
+}
+
+// checkDowngrade refuses resp, the answer to a GET of first, if redirects
+// brought it from https to another scheme. It closes resp's body when it
+// refuses.
+func checkDowngrade(first *url.URL, resp *http.Response) error {
 	if first.Scheme != "https" || resp.Request == nil || resp.Request.URL.Scheme == "https" {
 		return nil
 	}

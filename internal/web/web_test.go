@@ -156,27 +156,38 @@ func TestCheckRedirect(t *testing.T) {
 	}
 }
 
-func TestCheckDowngrade(t *testing.T) {
+// TestGet: a GET through any client's Do is refused when redirects
+// brought it from https to http, unless it is insecure on purpose.
+func TestGet(t *testing.T) {
 	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer plain.Close()
 	secure := httptest.NewTLSServer(http.RedirectHandler(plain.URL+"/x", http.StatusFound))
 	defer secure.Close()
 	u, _ := url.Parse(secure.URL + "/start")
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, u.String(), nil)
-	resp, err := secure.Client().Do(req) // follows everything
+	follow := secure.Client().Do // follows everything
+	_, err := Get(context.Background(), follow, u, true)
+	if want := `Get "` + plain.URL + `/x": redirected from secure URL ` + u.String() + " to insecure URL " + plain.URL + "/x"; err == nil || err.Error() != want {
+		t.Errorf("Get = %v, want %s", err, want)
+	}
+	var ire *InsecureRedirectError
+	if !errors.As(err, &ire) {
+		t.Errorf("Get error %v is no InsecureRedirectError", err)
+	}
+	resp, err := Get(context.Background(), follow, u, false)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("insecure Get: %v", err)
 	}
-	err = CheckDowngrade(u, resp)
-	if want := "redirected from secure URL " + u.String() + " to insecure URL " + plain.URL + "/x"; err == nil || err.Error() != want {
-		t.Errorf("CheckDowngrade = %v, want %s", err, want)
-	}
-	resp, err = plain.Client().Get(plain.URL)
+	resp.Body.Close()
+	pu, _ := url.Parse(plain.URL)
+	resp, err = Get(context.Background(), Client.Do, pu, true)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("plain http answer refused: %v", err)
 	}
-	defer resp.Body.Close()
-	if err := CheckDowngrade(resp.Request.URL, resp); err != nil {
-		t.Errorf("plain http answer refused: %v", err)
+	resp.Body.Close()
+	// A client with the policy never follows the downgrade.
+	c := secure.Client()
+	c.CheckRedirect = Client.CheckRedirect
+	if _, err := Get(context.Background(), c.Do, u, true); err == nil || !strings.Contains(err.Error(), "redirected from secure URL") {
+		t.Errorf("CheckRedirect followed https→http: %v", err)
 	}
 }

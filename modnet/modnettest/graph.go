@@ -35,6 +35,13 @@ type GraphConfig struct {
 	// Prefix starts every module path (default "127.0.0.1/gen"). Paths under
 	// a loopback address keep a mistaken GOPROXY=direct off the network.
 	Prefix string
+	// RealFiles gives build-list modules the shape of real ones instead of
+	// a few large incompressible files: about 170 files in about 46
+	// directories of compressible source-like text (ZipBytes is then the
+	// approximate total once compressed), and one module in fifty with
+	// thousands of files. Real modules cost their files: inflating,
+	// hashing and creating each one.
+	RealFiles bool
 }
 
 // A Graph is a synthetic main module and the modules it depends on, ready
@@ -142,6 +149,9 @@ func GenerateGraph(cfg GraphConfig) (*Graph, error) {
 			if minor == latest[i] {
 				m.GoMod = depGoMod(paths[i], unpruned[i], paths, reqs[i])
 				files = depFiles(data, paths[i], paths, reqs[i], sizes[i])
+				if cfg.RealFiles {
+					files = append(files[:1], realFiles(rng, sizes[i])...)
+				}
 			} else {
 				m.GoMod = depGoMod(paths[i], false, paths, nil)
 				files = depFiles(data, paths[i], paths, nil, 0)
@@ -261,6 +271,35 @@ func depFiles(data *rand.ChaCha8, path string, paths []string, reqs map[int]int,
 		_, _ = data.Read(b)
 		files = append(files, memFile{fmt.Sprintf("data/blob%02d.bin", k), b})
 		size -= chunk
+	}
+	return files
+}
+
+// realFiles returns about 170 files (thousands for one module in fifty)
+// in about 46 directories, of source-like text that compresses about
+// threefold to about size bytes in all.
+func realFiles(rng *rand.Rand, size int64) []memFile {
+	nfiles, ndirs := 120+rng.IntN(100), 30+rng.IntN(32)
+	if rng.IntN(50) == 0 {
+		nfiles, ndirs = 2000+rng.IntN(3000), 300+rng.IntN(300)
+	}
+	words := []string{"func", "return", "if", "err", "nil", "for", "range", "type", "struct", "string",
+		"int", "package", "import", "var", "const", "map", "case", "switch", "default", "ctx", "value", "x", "i"}
+	raw := size * 3 // compressed about threefold
+	files := make([]memFile, 0, nfiles)
+	for k := range nfiles {
+		n := max(64, int(raw/int64(nfiles)/2+int64(rng.IntN(int(max(1, raw/int64(nfiles)))))))
+		var b strings.Builder
+		for b.Len() < n {
+			b.WriteString(words[rng.IntN(len(words))])
+			if rng.IntN(8) == 0 {
+				b.WriteString("\n\t")
+			} else {
+				b.WriteByte(' ')
+			}
+		}
+		dir := fmt.Sprintf("d%02d/s%02d", k%ndirs/8, k%ndirs)
+		files = append(files, memFile{fmt.Sprintf("%s/f%04d.go.txt", dir, k), []byte(b.String())})
 	}
 	return files
 }

@@ -1,7 +1,10 @@
 package modnettest
 
 import (
+	"archive/zip"
+	"bytes"
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -79,5 +82,34 @@ func TestGraphGoModDownloadAll(t *testing.T) {
 	}
 	if got := strings.TrimSpace(list); got != strings.Join(want, "\n") {
 		t.Errorf("go list -m all:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
+// TestRealFiles: a graph with RealFiles has modules of real shape: about
+// 170 files in about 46 directories each.
+func TestRealFiles(t *testing.T) {
+	g, err := GenerateGraph(GraphConfig{Seed: 5, Modules: 20, ZipBytes: 4 << 20, RealFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, dirs := 0, map[string]bool{}
+	for _, m := range g.Modules {
+		for _, v := range g.BuildList {
+			if v.Path != m.Path || v.Version != m.Version {
+				continue
+			}
+			z, err := zip.NewReader(bytes.NewReader(m.Zip), int64(len(m.Zip)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range z.File {
+				files++
+				dirs[path.Dir(f.Name)] = true
+			}
+		}
+	}
+	perFiles, perDirs := files/len(g.BuildList), len(dirs)/len(g.BuildList)
+	if perFiles < 120 || perFiles > 400 || perDirs < 25 || perDirs > 80 {
+		t.Errorf("%d files in %d directories per module; want about 170 in about 46", perFiles, perDirs)
 	}
 }

@@ -89,7 +89,15 @@ func runDownload(args []string, stdout, stderr io.Writer) error {
 	}
 	defer client.Close()
 
-	results, errs := downloadAll(ctx, client, fs.Args())
+	// Inside a module, queries see the main module's versions and
+	// exclusions, as 'go mod download path@query' does there.
+	var mm *modnet.MainModule
+	if gomod, err := enclosingModFile(); err == nil {
+		if mm, err = modnet.ReadMainModule(gomod); err != nil {
+			return err
+		}
+	}
+	results, errs := downloadAll(ctx, client, mm, fs.Args())
 	// As 'go mod download' with arguments does: a module too new for the
 	// running Go makes the go command switch toolchains, when GOTOOLCHAIN
 	// allows it, and download everything again with the new one.
@@ -102,7 +110,7 @@ func runDownload(args []string, stdout, stderr io.Writer) error {
 		switched := &modnet.Client{Env: env, NoRetry: client.NoRetry, GoSum: client.GoSum, OnFetch: client.OnFetch,
 			HTTP: client.HTTP, GoVersion: strings.TrimPrefix(sw.Name, "go")}
 		defer switched.Close()
-		results, _ = downloadAll(ctx, switched, fs.Args())
+		results, _ = downloadAll(ctx, switched, mm, fs.Args())
 	}
 
 	failed := 0
@@ -165,8 +173,13 @@ func enclosingGoSum() (*modnet.GoSum, error) {
 type errSilent struct{ error }
 
 // downloadAll downloads every MODULE@VERSION argument, some at once, and
-// returns the results and errors in argument order.
-func downloadAll(ctx context.Context, client *modnet.Client, args []string) ([]moduleJSON, []error) {
+// returns the results and errors in argument order. Queries are resolved
+// with the main module's view when mm is not nil.
+func downloadAll(ctx context.Context, client *modnet.Client, mm *modnet.MainModule, args []string) ([]moduleJSON, []error) {
+	var loader *modnet.ModGraphLoader
+	if mm != nil {
+		loader = &modnet.ModGraphLoader{Source: client}
+	}
 	results := make([]moduleJSON, len(args))
 	errs := make([]error, len(args))
 	sem := make(chan struct{}, downloadConcurrency)
@@ -185,7 +198,18 @@ func downloadAll(ctx context.Context, client *modnet.Client, args []string) ([]m
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			m, err := client.Download(ctx, path, query)
+			version := query
+			var err error
+			if mm != nil && query != canonicalOrEmpty(query) {
+				var info *modnet.Info
+				if info, err = client.QueryFor(ctx, path, query, mm.QueryOptions(ctx, loader, path, query)); err == nil {
+					version = info.Version
+				}
+			}
+			var m *modnet.ModuleFiles
+			if err == nil {
+				m, err = client.Download(ctx, path, version)
+			}
 			r := &results[i]
 			if err != nil {
 				r.Error, errs[i] = explain(err), err

@@ -104,3 +104,25 @@ func TestDownloadUsage(t *testing.T) {
 		}
 	}
 }
+
+// Inside a module, queries see its current versions and exclusions, as
+// 'go mod download path@query' does there.
+func TestDownloadQueriesInModule(t *testing.T) {
+	var mods []modnettest.Module
+	for _, v := range []string{"v1.0.0", "v1.0.1", "v1.1.0", "v1.2.0"} {
+		mods = append(mods, modnettest.Module{Path: "127.0.0.1/cli/q", Version: v, Files: map[string]string{"q.go": "package q\n"}})
+	}
+	srv := modnettest.NewServer(mods...)
+	defer srv.Close()
+	setDownloadEnv(t, srv.URL)
+	if err := os.WriteFile("go.mod", []byte("module example.com/main\n\ngo 1.21\n\nrequire 127.0.0.1/cli/q v1.0.0\n\nexclude 127.0.0.1/cli/q v1.2.0\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for query, want := range map[string]string{"latest": "v1.1.0", "patch": "v1.0.1", "upgrade": "v1.1.0", "v1.2.0": "v1.2.0"} {
+		code, stdout, stderr := runCmd("download", "-json", "127.0.0.1/cli/q@"+query)
+		var m moduleJSON
+		if err := json.Unmarshal([]byte(stdout), &m); code != 0 || err != nil || m.Version != want {
+			t.Errorf("@%s: exit %d, %+v (%v), want %s\n%s", query, code, m, err, want, stderr)
+		}
+	}
+}

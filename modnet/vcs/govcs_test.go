@@ -1,7 +1,6 @@
-package modnet
+package vcs
 
 import (
-	"errors"
 	"strings"
 	"testing"
 )
@@ -113,29 +112,6 @@ func TestVCSPolicyAllow(t *testing.T) {
 	}
 	if err := zero.Check("svn", "a.com/r", false); err == nil || err.Error() != "GOVCS disallows using svn for public a.com/r; see 'go help vcs'" {
 		t.Errorf("Check error = %v", err)
-	}
-}
-
-func TestEnvCheckVCS(t *testing.T) {
-	e := testEnv(t, "GOPRIVATE", "*.corp.example", "GOVCS", "public:git")
-	if err := e.CheckVCS("svn", "git.corp.example/r"); err != nil {
-		t.Errorf("private root: %v", err)
-	}
-	err := e.CheckVCS("hg", "example.com/r")
-	if err == nil || err.Error() != "GOVCS disallows using hg for public example.com/r; see 'go help vcs'" {
-		t.Errorf("public root: %v", err)
-	}
-	// GOPRIVATE decides privacy for the repository root, not GONOPROXY.
-	e = testEnv(t, "GONOPROXY", "example.com", "GOVCS", "private:all,public:off")
-	if err := e.CheckVCS("git", "example.com/r"); err == nil {
-		t.Errorf("GONOPROXY made a root private")
-	}
-
-	e = testEnv(t, "GOVCS", "git")
-	err = e.CheckVCS("git", "example.com/r")
-	var se *SettingError
-	if !errors.As(err, &se) || se.Value.Name != "GOVCS" || !strings.Contains(err.Error(), `malformed entry in GOVCS (missing colon): "git"`) {
-		t.Errorf("malformed GOVCS: %v", err)
 	}
 }
 

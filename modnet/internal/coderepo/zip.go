@@ -1,4 +1,4 @@
-package modnet
+package coderepo
 
 import (
 	"archive/zip"
@@ -15,6 +15,8 @@ import (
 
 	"golang.org/x/mod/module"
 	modzip "golang.org/x/mod/zip"
+
+	"github.com/modkit/modkit/modnet/internal/codehost"
 )
 
 // Zip writes the module zip of a canonical version as the go command makes
@@ -33,7 +35,7 @@ import (
 // Unlike the go command, Zip does not refuse a module whose go.mod asks for
 // a newer Go than the running toolchain: modkit downloads modules for other
 // toolchains and is not one itself.
-func (r *vcsModuleRepo) Zip(ctx context.Context, dst io.Writer, version string) error {
+func (r *Repo) Zip(ctx context.Context, dst io.Writer, version string) error {
 	if version != module.CanonicalVersion(version) {
 		return fmt.Errorf("version %s is not canonical", version)
 	}
@@ -47,10 +49,10 @@ func (r *vcsModuleRepo) Zip(ctx context.Context, dst io.Writer, version string) 
 	if err != nil {
 		return err
 	}
-	if gomod, err := r.code.readFile(ctx, rev, path.Join(subdir, "go.mod"), vcsMaxGoMod); err == nil {
+	if gomod, err := r.code.ReadFile(ctx, rev, path.Join(subdir, "go.mod"), codehost.MaxGoMod); err == nil {
 		// codeRepo.Zip: no zip of a module too new for the running Go.
-		if r.checkGoLine != nil {
-			if err := r.checkGoLine(r.modPath+"@"+version, gomod); err != nil {
+		if r.CheckGoLine != nil {
+			if err := r.CheckGoLine(r.modPath+"@"+version, gomod); err != nil {
 				return err
 			}
 		}
@@ -65,14 +67,14 @@ func (r *vcsModuleRepo) Zip(ctx context.Context, dst io.Writer, version string) 
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	lw := &vcsLimitWriter{w: f, n: vcsMaxZipFile}
-	if err := r.code.archive(ctx, lw, rev, subdir); err != nil {
+	lw := &vcsLimitWriter{w: f, n: codehost.MaxZipFile}
+	if err := r.code.Archive(ctx, lw, rev, subdir); err != nil {
 		if lw.exceeded {
 			return errors.New("downloaded zip file too large")
 		}
 		return err
 	}
-	zr, err := zip.NewReader(f, vcsMaxZipFile-lw.n)
+	zr, err := zip.NewReader(f, codehost.MaxZipFile-lw.n)
 	if err != nil {
 		return err
 	}
@@ -105,7 +107,7 @@ func (r *vcsModuleRepo) Zip(ctx context.Context, dst io.Writer, version string) 
 		}
 	}
 	if !haveLICENSE && subdir != "" {
-		if data, err := r.code.readFile(ctx, rev, "LICENSE", vcsMaxLICENSE); err == nil {
+		if data, err := r.code.ReadFile(ctx, rev, "LICENSE", codehost.MaxLICENSE); err == nil {
 			files = append(files, vcsZipData{"LICENSE", data})
 		}
 	}

@@ -1,6 +1,6 @@
 //go:build windows
 
-package modnet
+package lockedfile
 
 import (
 	"errors"

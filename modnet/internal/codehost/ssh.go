@@ -1,4 +1,4 @@
-package modnet
+package codehost
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/modkit/modkit/internal/osenv"
 	"github.com/modkit/modkit/internal/web"
 )
 
@@ -28,14 +29,23 @@ import (
 // bounds the protocol greeting. Setting GIT_SSH_COMMAND=ssh restores the
 // go command's behaviour.
 
-// sshConnectTimeout is ssh's ConnectTimeout in batch mode: how long
+// SSHConnectTimeout is ssh's ConnectTimeout in batch mode: how long
 // connecting and the protocol greeting may take.
-var sshConnectTimeout = 10 * time.Second
+var SSHConnectTimeout = 10 * time.Second // tests shorten it
 
 // sshBatchCommand is the GIT_SSH_COMMAND that makes ssh fail instead of
 // prompting.
 func sshBatchCommand() string {
-	return fmt.Sprintf("ssh -o BatchMode=yes -o ConnectTimeout=%d", int(sshConnectTimeout.Round(time.Second)/time.Second))
+	return fmt.Sprintf("ssh -o BatchMode=yes -o ConnectTimeout=%d", int(SSHConnectTimeout.Round(time.Second)/time.Second))
+}
+
+// Environ is the environment version control tools run in, for git and
+// for discovery's probes alike: environ with no terminal prompts for
+// credentials unless the user asked for them, as the go command sets them
+// (cmd/go/internal/modload.Init), and, unlike the go command, ssh in batch
+// mode, unless the user chose an ssh command.
+func Environ(environ []string) []string {
+	return withSSHBatchMode(osenv.NoPrompts(environ))
 }
 
 // withSSHBatchMode returns env with GIT_SSH_COMMAND set to batch mode,
@@ -65,7 +75,7 @@ func gitConfigSetsSSH(env []string) bool {
 		return v.(bool)
 	}
 	set := false
-	if git, err := findGit(env); err == nil {
+	if git, err := FindGit(env); err == nil {
 		cmd := exec.Command(git, "config", "--get", "core.sshCommand")
 		cmd.Env = env
 		out, err := cmd.Output()
@@ -80,7 +90,7 @@ func gitConfigSetsSSH(env []string) bool {
 // returns "" when stderr shows no ssh failure or the remote URL, after
 // git's insteadOf rules, is not an ssh URL.
 func sshHelp(ctx context.Context, git string, env []string, remote string, stderr []byte) string {
-	cause := sshFailure(stderr)
+	cause := SSHFailure(stderr)
 	if cause == "" {
 		return ""
 	}
@@ -89,10 +99,10 @@ func sshHelp(ctx context.Context, git string, env []string, remote string, stder
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	effective := remote
-	if out, err := gitGetURL(ctx, git, env, remote); err == nil {
+	if out, err := GetURL(ctx, git, env, remote); err == nil {
 		effective = out
 	}
-	host, ok := sshHost(effective)
+	host, ok := SSHHost(effective)
 	if !ok {
 		return ""
 	}
@@ -100,26 +110,27 @@ func sshHelp(ctx context.Context, git string, env []string, remote string, stder
 	if effective != remote {
 		via = fmt.Sprintf(" (a git insteadOf rule rewrites %s to %s)", web.Redact(remote), web.Redact(effective))
 	}
-	fix := sshFix(cause, host)
+	fix := SSHFix(cause, host)
 	return fmt.Sprintf("ssh to %s failed without prompting%s: %s.\nmodkit runs ssh in batch mode; set GIT_SSH_COMMAND to choose another ssh command.", host, via, fix)
 }
 
-// sshFix says what to do about an ssh failure of the given cause (see
-// sshFailure) with host, so that it authenticates without a prompt.
-func sshFix(cause, host string) string {
+// SSHFix says what to do about an ssh failure of the given cause (see
+// SSHFailure) with host, so that it authenticates without a prompt.
+func SSHFix(cause, host string) string {
 	switch cause {
 	case "host key":
 		return fmt.Sprintf("add the host's key to ~/.ssh/known_hosts (check its fingerprint: ssh-keyscan %s | ssh-keygen -lf -)", host)
 	case "auth":
 		return fmt.Sprintf("load a key the host accepts into ssh-agent (ssh-add), or use https with a token: a 'machine %s login <user> password <token>' line in ~/.netrc and no insteadOf rule to ssh", host)
 	case "timeout":
-		return fmt.Sprintf("check that %s accepts ssh connections from here (firewall, VPN, proxy); direct mode gave up after %v", host, sshConnectTimeout)
+		return fmt.Sprintf("check that %s accepts ssh connections from here (firewall, VPN, proxy); direct mode gave up after %v", host, SSHConnectTimeout)
 	}
 	return fmt.Sprintf("check that %s resolves and accepts ssh connections from here", host)
 }
 
-// sshFailure classifies ssh's complaints in a git command's stderr.
-func sshFailure(stderr []byte) string {
+// SSHFailure classifies ssh's complaints in a git command's stderr:
+// "host key", "auth", "timeout", another non-empty cause, or "" for none.
+func SSHFailure(stderr []byte) string {
 	s := string(stderr)
 	switch {
 	case strings.Contains(s, "Host key verification failed"), strings.Contains(s, "No ED25519 host key is known"),
@@ -137,9 +148,9 @@ func sshFailure(stderr []byte) string {
 	return ""
 }
 
-// gitGetURL returns remote after git's insteadOf rules, without contacting
-// it ('git ls-remote --get-url').
-func gitGetURL(ctx context.Context, git string, env []string, remote string) (string, error) {
+// GetURL returns remote after git's insteadOf rules, without contacting
+// it ('git ls-remote --get-url'), running git with env.
+func GetURL(ctx context.Context, git string, env []string, remote string) (string, error) {
 	cmd := exec.CommandContext(ctx, git, "ls-remote", "--get-url", remote)
 	cmd.Env = env
 	cmd.Dir = os.TempDir() // outside any repository, whose config would apply
@@ -150,9 +161,9 @@ func gitGetURL(ctx context.Context, git string, env []string, remote string) (st
 	return strings.TrimSpace(string(out)), nil
 }
 
-// sshHost returns the host of an ssh remote: ssh://[user@]host[:port]/path,
+// SSHHost returns the host of an ssh remote: ssh://[user@]host[:port]/path,
 // git+ssh:// and ssh+git://, or the scp-like [user@]host:path.
-func sshHost(remote string) (string, bool) {
+func SSHHost(remote string) (string, bool) {
 	if i := strings.Index(remote, "://"); i >= 0 {
 		switch remote[:i] {
 		case "ssh", "git+ssh", "ssh+git":

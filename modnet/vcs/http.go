@@ -1,4 +1,4 @@
-package modnet
+package vcs
 
 // This file fetches discovery pages as cmd/go/internal/web does: the
 // security modes, the https-then-http fallback for GOINSECURE, the refusal
@@ -128,7 +128,7 @@ func goGetFetch(ctx context.Context, u *url.URL, opts *DiscoverOptions, insecure
 	if insecure {
 		do = opts.insecureDo()
 	}
-	resp, err := goGetDo(ctx, do, &s, !insecure)
+	resp, err := web.Get(ctx, do, &s, !insecure)
 	fetched := &s
 	if err != nil {
 		if !insecure || u.Scheme == "https" {
@@ -136,7 +136,7 @@ func goGetFetch(ctx context.Context, u *url.URL, opts *DiscoverOptions, insecure
 		}
 		h := *u
 		h.Scheme = "http"
-		if resp, err = goGetDo(ctx, opts.secureDo(), &h, false); err != nil {
+		if resp, err = web.Get(ctx, opts.secureDo(), &h, false); err != nil {
 			return nil, err
 		}
 		fetched = &h
@@ -152,31 +152,11 @@ func goGetFetch(ctx context.Context, u *url.URL, opts *DiscoverOptions, insecure
 	return out, nil
 }
 
-// goGetDo sends one GET. When refuseDowngrade is set, a response that a
-// redirect brought from https to http is refused, whichever client
-// followed it.
-func goGetDo(ctx context.Context, do func(*http.Request) (*http.Response, error), u *url.URL, refuseDowngrade bool) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := do(req)
-	if err != nil {
-		return nil, err
-	}
-	if refuseDowngrade {
-		if err := web.CheckDowngrade(u, resp); err != nil {
-			return nil, &url.Error{Op: "Get", URL: web.RedactURL(resp.Request.URL), Err: err}
-		}
-	}
-	return resp, nil
-}
-
 func (o *DiscoverOptions) secureDo() func(*http.Request) (*http.Response, error) {
 	if o.Do != nil {
 		return o.Do
 	}
-	return goGetSecureClient.Do
+	return web.Client.Do
 }
 
 func (o *DiscoverOptions) insecureDo() func(*http.Request) (*http.Response, error) {
@@ -185,10 +165,6 @@ func (o *DiscoverOptions) insecureDo() func(*http.Request) (*http.Response, erro
 	}
 	return goGetInsecureClient.Do
 }
-
-// goGetSecureClient is http.DefaultClient refusing redirects from https to
-// http (cmd/go/internal/web.securityPreservingHTTPClient).
-var goGetSecureClient = &http.Client{CheckRedirect: web.CheckRedirect}
 
 // goGetInsecureClient is the go command's impatientInsecureHTTPClient: for
 // GOINSECURE paths, an https server may be missing or self-signed, so do

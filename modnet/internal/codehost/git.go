@@ -1,4 +1,4 @@
-package modnet
+package codehost
 
 import (
 	"bytes"
@@ -27,13 +27,13 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/modkit/modkit/internal/osenv"
+	"github.com/modkit/modkit/internal/web"
+	"github.com/modkit/modkit/modnet/internal/lockedfile"
 )
 
-// This file is the git side of direct mode: a bare mirror of a remote
-// repository in the module cache, fetched on demand with the system git,
-// answering questions about refs, commits and files
-// (cmd/go/internal/modfetch/codehost/git.go). Module semantics live in
-// directrepo.go.
+// This file is the Repo of git: a bare mirror of a remote repository in the
+// module cache, fetched on demand with the system git, answering questions
+// about refs, commits and files (cmd/go/internal/modfetch/codehost/git.go).
 
 // gitWorkDirType names the layout of the work directory; it is part of the
 // directory's hash, so modkit and the go command share directories.
@@ -49,29 +49,9 @@ const (
 // gitMinHashDigits is the shortest hex string taken as a commit hash prefix.
 const gitMinHashDigits = 7
 
-// gitRevInfo describes one commit (cmd/go/internal/modfetch/codehost.RevInfo).
-type gitRevInfo struct {
-	Origin  *Origin
-	Name    string    // full commit hash
-	Short   string    // 12-digit prefix, for pseudo-versions
-	Version string    // the tag asked for, or the hash
-	Time    time.Time // commit time
-	Tags    []string  // tags on the commit
-}
-
-// gitTag is one tag and the commit it names.
-type gitTag struct{ name, hash string }
-
-// gitTags is the answer to a tag listing: the tags with a prefix, and an
-// Origin whose TagSum summarises those that matter for versions.
-type gitTags struct {
-	origin *Origin
-	list   []gitTag
-}
-
-// A gitCodeHost is a remote git repository mirrored in a bare work
+// A gitRepo is a remote git repository mirrored in a bare work
 // directory. It is safe for concurrent use.
-type gitCodeHost struct {
+type gitRepo struct {
 	remoteURL string
 	dir       string   // bare repository, $GOMODCACHE/cache/vcs/<sha256>
 	lockPath  string   // dir + ".lock", shared with the go command
@@ -97,18 +77,9 @@ type gitCodeHost struct {
 
 type gitStatResult struct {
 	once sync.Once
-	info *gitRevInfo
+	info *RevInfo
 	err  error
 }
-
-// vcsNotExistError keeps an error's text but makes it match fs.ErrNotExist,
-// as the go command's notExistError does: not-found answers let the
-// GOPROXY walk move on.
-type vcsNotExistError struct{ err error }
-
-func (e *vcsNotExistError) Error() string        { return e.err.Error() }
-func (e *vcsNotExistError) Unwrap() error        { return e.err }
-func (e *vcsNotExistError) Is(target error) bool { return target == fs.ErrNotExist }
 
 // gitUnknownRevisionError is a revision the repository does not have.
 type gitUnknownRevisionError struct{ rev string }
@@ -117,7 +88,7 @@ func (e *gitUnknownRevisionError) Error() string        { return "unknown revisi
 func (e *gitUnknownRevisionError) Is(target error) bool { return target == fs.ErrNotExist }
 
 // errGitNoCommits reports a repository without commits.
-var errGitNoCommits error = &vcsNotExistError{errors.New("no commits")}
+var errGitNoCommits error = &NotExistError{errors.New("no commits")}
 
 // gitRunError is a failed git command, with its standard error
 // (cmd/go/internal/modfetch/codehost.RunError).
@@ -141,30 +112,32 @@ func (e *gitRunError) Error() string {
 
 func (e *gitRunError) Unwrap() error { return e.err }
 
-// newGitCodeHost opens (creating if needed) the work directory for remote
+// NewGitRepo opens (creating if needed) the work directory for remote
 // under vcsDir ($GOMODCACHE/cache/vcs), as codehost.WorkDir and newGitRepo
 // do: the directory is named for the SHA-256 of "git3:"+remote, never for
 // the URL, so that no checkout nests in another; a ".info" file beside it
-// holds that key and a ".lock" file serialises users.
-func newGitCodeHost(ctx context.Context, remote, vcsDir string, environ []string, doer func(*http.Request) (*http.Response, error)) (*gitCodeHost, error) {
+// holds that key and a ".lock" file serialises users. Git runs with
+// Environ(environ); doer, if not nil, sends the GET that tells a missing
+// repository (404, 410) from an unreachable one.
+func NewGitRepo(ctx context.Context, remote, vcsDir string, environ []string, doer func(*http.Request) (*http.Response, error)) (Repo, error) {
 	if !strings.Contains(remote, "://") {
 		if strings.Contains(remote, ":") {
 			return nil, fmt.Errorf("git remote (%s) must not be local directory (use URL syntax not host:path syntax)", remote)
 		}
 		return nil, fmt.Errorf("git remote (%s) must not be local directory", remote)
 	}
-	gitBin, err := findGit(environ)
+	gitBin, err := FindGit(environ)
 	if err != nil {
 		return nil, err
 	}
 	key := gitWorkDirType + ":" + remote
 	dir := filepath.Join(vcsDir, fmt.Sprintf("%x", sha256.Sum256([]byte(key))))
-	r := &gitCodeHost{
+	r := &gitRepo{
 		remoteURL: remote,
 		dir:       dir,
 		lockPath:  dir + ".lock",
 		git:       gitBin,
-		env:       append(vcsCommandEnv(environ), "GIT_DIR="+dir),
+		env:       append(Environ(environ), "GIT_DIR="+dir),
 		doer:      doer,
 		statCache: map[string]*gitStatResult{},
 	}
@@ -236,8 +209,8 @@ func newGitCodeHost(ctx context.Context, remote, vcsDir string, environ []string
 	return r, nil
 }
 
-// findGit locates git on the environment's PATH.
-func findGit(environ []string) (string, error) {
+// FindGit locates git on the PATH of environ, or else of the process.
+func FindGit(environ []string) (string, error) {
 	for i := len(environ) - 1; i >= 0; i-- {
 		if k, v, ok := strings.Cut(environ[i], "="); ok && k == "PATH" {
 			p, err := osenv.LookPath("git", v)
@@ -280,7 +253,7 @@ func vcsLock(ctx context.Context, path string) (unlock func(), err error) {
 	mi, _ := vcsDirMu.LoadOrStore(path, new(sync.Mutex))
 	mu := mi.(*sync.Mutex)
 	mu.Lock()
-	unlockFile, err := lockPath(ctx, path)
+	unlockFile, err := lockedfile.Lock(ctx, path)
 	if err != nil {
 		mu.Unlock()
 		return nil, err
@@ -296,14 +269,14 @@ func vcsLock(ctx context.Context, path string) (unlock func(), err error) {
 var gitCmdMu sync.Map // dir -> *sync.Mutex
 
 // run runs git in the work directory and returns its standard output.
-func (r *gitCodeHost) run(ctx context.Context, args ...string) ([]byte, error) {
+func (r *gitRepo) run(ctx context.Context, args ...string) ([]byte, error) {
 	var stdout bytes.Buffer
 	err := r.runTo(ctx, &stdout, args...)
 	return stdout.Bytes(), err
 }
 
 // runTo runs git with standard output going to w.
-func (r *gitCodeHost) runTo(ctx context.Context, w io.Writer, args ...string) error {
+func (r *gitRepo) runTo(ctx context.Context, w io.Writer, args ...string) error {
 	mi, _ := gitCmdMu.LoadOrStore(r.dir, new(sync.Mutex))
 	mu := mi.(*sync.Mutex)
 	mu.Lock()
@@ -330,7 +303,7 @@ func (r *gitCodeHost) runTo(ctx context.Context, w io.Writer, args ...string) er
 // loadRefs lists the remote's branches and tags once ('git ls-remote'),
 // with annotated tags resolved to their commits. remote is the URL before
 // the work directory exists, "origin" after.
-func (r *gitCodeHost) loadRefs(ctx context.Context, remote string) (map[string]string, error) {
+func (r *gitRepo) loadRefs(ctx context.Context, remote string) (map[string]string, error) {
 	r.refsOnce.Do(func() {
 		out, err := r.run(ctx, "ls-remote", "-q", "--end-of-options", remote)
 		if err != nil {
@@ -341,7 +314,7 @@ func (r *gitCodeHost) loadRefs(ctx context.Context, remote string) (map[string]s
 			// A repository URL that does not exist at all makes the module
 			// not exist; over http(s) the server's status says so.
 			if u, perr := url.Parse(r.remoteURL); perr == nil && (u.Scheme == "http" || u.Scheme == "https") && r.urlNotFound(ctx, u) {
-				err = &vcsNotExistError{err}
+				err = &NotExistError{err}
 			}
 			r.refsErr = err
 			return
@@ -368,12 +341,12 @@ func (r *gitCodeHost) loadRefs(ctx context.Context, remote string) (map[string]s
 }
 
 // urlNotFound GETs the repository URL and reports a 404 or 410.
-func (r *gitCodeHost) urlNotFound(ctx context.Context, u *url.URL) bool {
+func (r *gitRepo) urlNotFound(ctx context.Context, u *url.URL) bool {
 	do := r.doer
 	if do == nil {
-		do = goGetSecureClient.Do
+		do = web.Client.Do
 	}
-	resp, err := goGetDo(ctx, do, u, u.Scheme == "https")
+	resp, err := web.Get(ctx, do, u, u.Scheme == "https")
 	if err != nil {
 		return false
 	}
@@ -381,33 +354,33 @@ func (r *gitCodeHost) urlNotFound(ctx context.Context, u *url.URL) bool {
 	return resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone
 }
 
-func (r *gitCodeHost) originRefs(ctx context.Context) (map[string]string, error) {
+func (r *gitRepo) originRefs(ctx context.Context) (map[string]string, error) {
 	return r.loadRefs(ctx, "origin")
 }
 
-// tags lists the tags starting with prefix, sorted, with an Origin whose
+// Tags lists the tags starting with prefix, sorted, with an Origin whose
 // TagSum hashes the tags that can matter for module versions under the
 // prefix's directory (codehost.gitRepo.Tags).
-func (r *gitCodeHost) tags(ctx context.Context, prefix string) (*gitTags, error) {
+func (r *gitRepo) Tags(ctx context.Context, prefix string) (*Tags, error) {
 	refs, err := r.originRefs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	t := &gitTags{origin: &Origin{VCS: "git", URL: r.remoteURL, TagPrefix: prefix}, list: []gitTag{}}
+	t := &Tags{Origin: &Origin{VCS: "git", URL: r.remoteURL, TagPrefix: prefix}, List: []Tag{}}
 	for ref, hash := range refs {
 		if tag, ok := strings.CutPrefix(ref, "refs/tags/"); ok && strings.HasPrefix(tag, prefix) {
-			t.list = append(t.list, gitTag{tag, hash})
+			t.List = append(t.List, Tag{tag, hash})
 		}
 	}
-	sort.Slice(t.list, func(i, j int) bool { return t.list[i].name < t.list[j].name })
+	sort.Slice(t.List, func(i, j int) bool { return t.List[i].Name < t.List[j].Name })
 	dir := prefix[:strings.LastIndex(prefix, "/")+1]
 	h := sha256.New()
-	for _, tag := range t.list {
-		if gitOriginTag(strings.TrimPrefix(tag.name, dir)) {
-			fmt.Fprintf(h, "%q %s\n", tag.name, tag.hash)
+	for _, tag := range t.List {
+		if gitOriginTag(strings.TrimPrefix(tag.Name, dir)) {
+			fmt.Fprintf(h, "%q %s\n", tag.Name, tag.Hash)
 		}
 	}
-	t.origin.TagSum = "t1:" + base64.StdEncoding.EncodeToString(h.Sum(nil))
+	t.Origin.TagSum = "t1:" + base64.StdEncoding.EncodeToString(h.Sum(nil))
 	return t, nil
 }
 
@@ -433,12 +406,12 @@ func gitRepoSum(refs map[string]string) string {
 	return "r1:" + base64.StdEncoding.EncodeToString(h.Sum(nil))
 }
 
-func (r *gitCodeHost) unknownRevisionInfo(refs map[string]string) *gitRevInfo {
-	return &gitRevInfo{Origin: &Origin{VCS: "git", URL: r.remoteURL, RepoSum: gitRepoSum(refs)}}
+func (r *gitRepo) unknownRevisionInfo(refs map[string]string) *RevInfo {
+	return &RevInfo{Origin: &Origin{VCS: "git", URL: r.remoteURL, RepoSum: gitRepoSum(refs)}}
 }
 
-// latest describes the commit HEAD names on the remote.
-func (r *gitCodeHost) latest(ctx context.Context) (*gitRevInfo, error) {
+// Latest describes the commit HEAD names on the remote.
+func (r *gitRepo) Latest(ctx context.Context) (*RevInfo, error) {
 	refs, err := r.originRefs(ctx)
 	if err != nil {
 		return nil, err
@@ -446,7 +419,7 @@ func (r *gitCodeHost) latest(ctx context.Context) (*gitRevInfo, error) {
 	if refs["HEAD"] == "" {
 		return nil, errGitNoCommits
 	}
-	st, err := r.stat(ctx, refs["HEAD"])
+	st, err := r.Stat(ctx, refs["HEAD"])
 	if err != nil {
 		return nil, err
 	}
@@ -460,7 +433,7 @@ func (r *gitCodeHost) latest(ctx context.Context) (*gitRevInfo, error) {
 	return &info, nil
 }
 
-func (r *gitCodeHost) hexHashLen() int {
+func (r *gitRepo) hexHashLen() int {
 	if r.sha256Hashes {
 		return 64
 	}
@@ -477,18 +450,18 @@ func gitAllHex(rev string) bool {
 	return true
 }
 
-func (r *gitCodeHost) shortHash(hash string) string {
+func (r *gitRepo) shortHash(hash string) string {
 	if gitAllHex(hash) && len(hash) == r.hexHashLen() {
 		return hash[:12]
 	}
 	return hash
 }
 
-// stat describes a revision: a tag, branch, "HEAD" or (prefix of a) commit
+// Stat describes a revision: a tag, branch, "HEAD" or (prefix of a) commit
 // hash; "latest" is HEAD. Results are cached for the repository's life.
-func (r *gitCodeHost) stat(ctx context.Context, rev string) (*gitRevInfo, error) {
+func (r *gitRepo) Stat(ctx context.Context, rev string) (*RevInfo, error) {
 	if rev == "latest" {
-		return r.latest(ctx)
+		return r.Latest(ctx)
 	}
 	r.statMu.Lock()
 	res := r.statCache[rev]
@@ -505,7 +478,7 @@ func (r *gitCodeHost) stat(ctx context.Context, rev string) (*gitRevInfo, error)
 // rev against the remote's refs and fetch just that commit, and only as a
 // last resort all branches and tags. Commits reachable from no branch or
 // tag (such as rejected pull requests that hosts expose) are never fetched.
-func (r *gitCodeHost) statUncached(ctx context.Context, rev string) (info *gitRevInfo, err error) {
+func (r *gitRepo) statUncached(ctx context.Context, rev string) (info *RevInfo, err error) {
 	didStatLocal := false
 	if len(rev) >= gitMinHashDigits && len(rev) <= r.hexHashLen() && gitAllHex(rev) {
 		if info, err := r.statLocal(ctx, rev, rev); err == nil {
@@ -625,7 +598,7 @@ func (r *gitCodeHost) statUncached(ctx context.Context, rev string) (info *gitRe
 
 // fetchAllLocked fetches every branch and tag with full history, once; the
 // caller holds the file lock and fetchMu (codehost.fetchRefsLocked).
-func (r *gitCodeHost) fetchAllLocked(ctx context.Context) error {
+func (r *gitRepo) fetchAllLocked(ctx context.Context) error {
 	if r.fetchLevel >= gitFetchAll {
 		return nil
 	}
@@ -644,7 +617,7 @@ func (r *gitCodeHost) fetchAllLocked(ctx context.Context) error {
 }
 
 // fetchAll takes the locks and fetches all history.
-func (r *gitCodeHost) fetchAll(ctx context.Context) error {
+func (r *gitRepo) fetchAll(ctx context.Context) error {
 	unlock, err := vcsLock(ctx, r.lockPath)
 	if err != nil {
 		return err
@@ -657,10 +630,10 @@ func (r *gitCodeHost) fetchAll(ctx context.Context) error {
 
 // statLocal describes rev from the local mirror; version is what the
 // caller asked for, kept as Version if it is one of the commit's tags.
-func (r *gitCodeHost) statLocal(ctx context.Context, version, rev string) (*gitRevInfo, error) {
+func (r *gitRepo) statLocal(ctx context.Context, version, rev string) (*RevInfo, error) {
 	out, err := r.run(ctx, "-c", "log.showsignature=false", "log", "--no-decorate", "-n1", "--format=format:%H %ct %D", "--end-of-options", rev, "--")
 	if err != nil {
-		var info *gitRevInfo
+		var info *RevInfo
 		if refs, err := r.originRefs(ctx); err == nil {
 			info = r.unknownRevisionInfo(refs)
 		}
@@ -678,7 +651,7 @@ func (r *gitCodeHost) statLocal(ctx context.Context, version, rev string) (*gitR
 	if err != nil {
 		return nil, fmt.Errorf("invalid time from git log: %q", out)
 	}
-	info := &gitRevInfo{
+	info := &RevInfo{
 		Origin:  &Origin{VCS: "git", URL: r.remoteURL, Hash: hash},
 		Name:    hash,
 		Short:   r.shortHash(hash),
@@ -712,10 +685,10 @@ func (r *gitCodeHost) statLocal(ctx context.Context, version, rev string) (*gitR
 	return info, nil
 }
 
-// readFile returns a file at a revision; a missing file (or revision
+// ReadFile returns a file at a revision; a missing file (or revision
 // without it) is fs.ErrNotExist.
-func (r *gitCodeHost) readFile(ctx context.Context, rev, file string, maxSize int64) ([]byte, error) {
-	info, err := r.stat(ctx, rev)
+func (r *gitRepo) ReadFile(ctx context.Context, rev, file string, maxSize int64) ([]byte, error) {
+	info, err := r.Stat(ctx, rev)
 	if err != nil {
 		return nil, err
 	}
@@ -729,11 +702,11 @@ func (r *gitCodeHost) readFile(ctx context.Context, rev, file string, maxSize in
 	return out, nil
 }
 
-// recentTag returns the highest tag with prefix, allowed by allowed, on rev
+// RecentTag returns the highest tag with prefix, allowed by allowed, on rev
 // or an ancestor, fetching full history only if some such tag exists that
 // the local mirror cannot place (codehost.gitRepo.RecentTag).
-func (r *gitCodeHost) recentTag(ctx context.Context, rev, prefix string, allowed func(tag string) bool) (tag string, err error) {
-	info, err := r.stat(ctx, rev)
+func (r *gitRepo) RecentTag(ctx context.Context, rev, prefix string, allowed func(tag string) bool) (tag string, err error) {
+	info, err := r.Stat(ctx, rev)
 	if err != nil {
 		return "", err
 	}
@@ -762,11 +735,11 @@ func (r *gitCodeHost) recentTag(ctx context.Context, rev, prefix string, allowed
 	if describe() {
 		return tag, err
 	}
-	tags, err := r.tags(ctx, prefix+"v")
+	tags, err := r.Tags(ctx, prefix+"v")
 	if err != nil {
 		return "", err
 	}
-	if len(tags.list) == 0 {
+	if len(tags.List) == 0 {
 		return "", nil
 	}
 	// Some tag might be an ancestor that the shallow mirror cannot see.
@@ -778,19 +751,19 @@ func (r *gitCodeHost) recentTag(ctx context.Context, rev, prefix string, allowed
 	return tag, err
 }
 
-// descendsFrom reports whether tag is rev or an ancestor of it
+// DescendsFrom reports whether tag is rev or an ancestor of it
 // (codehost.gitRepo.DescendsFrom).
-func (r *gitCodeHost) descendsFrom(ctx context.Context, rev, tag string) (bool, error) {
+func (r *gitRepo) DescendsFrom(ctx context.Context, rev, tag string) (bool, error) {
 	if _, err := r.run(ctx, "merge-base", "--is-ancestor", "--", tag, rev); err == nil {
 		return true, nil
 	}
 	// A shallow mirror can give false negatives: check the tag exists,
 	// then fetch history and ask again.
-	tags, err := r.tags(ctx, tag)
+	tags, err := r.Tags(ctx, tag)
 	if err != nil {
 		return false, err
 	}
-	if len(tags.list) == 0 {
+	if len(tags.List) == 0 {
 		return false, nil
 	}
 	if _, err := r.statUncached(ctx, rev); err != nil {
@@ -810,13 +783,13 @@ func (r *gitCodeHost) descendsFrom(ctx context.Context, rev, tag string) (bool, 
 	return false, err
 }
 
-// archive writes 'git archive --format=zip' of a commit (limited to subdir
+// Archive writes 'git archive --format=zip' of a commit (limited to subdir
 // when not empty) to w, every entry under "prefix/", as the go command
 // makes it: export-subst and export-ignore attributes disabled so that the
 // content does not depend on git's version or the repository's size
 // (go.dev/issue/27153), and no line-ending conversion on the way out.
-func (r *gitCodeHost) archive(ctx context.Context, w io.Writer, rev, subdir string) error {
-	info, err := r.stat(ctx, rev)
+func (r *gitRepo) Archive(ctx context.Context, w io.Writer, rev, subdir string) error {
+	info, err := r.Stat(ctx, rev)
 	if err != nil {
 		return err
 	}

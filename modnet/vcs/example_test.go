@@ -1,17 +1,17 @@
-package modnet_test
+package vcs_test
 
 import (
 	"context"
 	"fmt"
 	"log"
 
-	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/modnet/vcs"
 )
 
 // ResolveImportPath answers where the code for an import path lives.
 // Paths on well-known hosts need no network access.
 func ExampleResolveImportPath() {
-	rr, err := modnet.ResolveImportPath(context.Background(), "github.com/user/repo/sub/pkg", modnet.DiscoverOptions{})
+	rr, err := vcs.ResolveImportPath(context.Background(), "github.com/user/repo/sub/pkg", vcs.DiscoverOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func ExampleResolveImportPath() {
 // A GOVCS policy decides which version control tools may run for which
 // repositories; the go command's defaults follow the user's rules.
 func ExampleParseGOVCS() {
-	p, err := modnet.ParseGOVCS("github.com:git,*.corp.example.com:git|svn")
+	p, err := vcs.ParseGOVCS("github.com:git,*.corp.example.com:git|svn")
 	if err != nil {
 		log.Fatal(err)
 	}

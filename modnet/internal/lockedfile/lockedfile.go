@@ -1,4 +1,4 @@
-package modnet
+package lockedfile
 
 import (
 	"context"
@@ -9,28 +9,21 @@ import (
 	"time"
 )
 
-// This file locks files exactly as cmd/go/internal/lockedfile does, so that
-// modkit and a go command working on the same module cache exclude each
-// other: the same files, the same primitive (flock(2) on Unix, LockFileEx on
-// Windows), exclusive for writers, shared for readers. The go command waits
-// for a lock in a blocking system call; modkit polls a non-blocking attempt
-// with backoff instead, so that a caller's context can end the wait.
-
 // lockPollMax bounds the backoff between attempts to take a busy lock.
 const lockPollMax = 50 * time.Millisecond
 
-// A lockedFile is an open file holding an advisory lock, as
+// A File is an open file holding an advisory lock, as
 // cmd/go/internal/lockedfile.File. Close releases the lock.
-type lockedFile struct {
+type File struct {
 	*os.File
 	closed bool
 }
 
-// openLocked opens name and locks it, as lockedfile.OpenFile: exclusively if
+// OpenFile opens name and locks it, as lockedfile.OpenFile: exclusively if
 // flag opens it for writing, shared otherwise. O_TRUNC is applied only once
 // the lock is held, so that a reader never sees a file truncated by a writer
 // that is still waiting.
-func openLocked(ctx context.Context, name string, flag int, perm fs.FileMode) (*lockedFile, error) {
+func OpenFile(ctx context.Context, name string, flag int, perm fs.FileMode) (*File, error) {
 	f, err := os.OpenFile(name, flag&^os.O_TRUNC, perm)
 	if err != nil {
 		return nil, err
@@ -50,12 +43,12 @@ func openLocked(ctx context.Context, name string, flag int, perm fs.FileMode) (*
 			}
 		}
 	}
-	return &lockedFile{File: f}, nil
+	return &File{File: f}, nil
 }
 
 // Close unlocks and closes the file. Unlocking comes first, while the
 // descriptor is still valid.
-func (f *lockedFile) Close() error {
+func (f *File) Close() error {
 	if f.closed {
 		return &fs.PathError{Op: "close", Path: f.Name(), Err: fs.ErrClosed}
 	}
@@ -100,19 +93,19 @@ func lockFile(ctx context.Context, f *os.File, exclusive bool) error {
 	}
 }
 
-// lockPath locks the well-known lock file path, creating it if needed, as
+// Lock locks the well-known lock file path, creating it if needed, as
 // lockedfile.MutexAt(path).Lock does. The caller must call unlock.
-func lockPath(ctx context.Context, path string) (unlock func(), err error) {
-	f, err := openLocked(ctx, path, os.O_RDWR|os.O_CREATE, 0o666)
+func Lock(ctx context.Context, path string) (unlock func(), err error) {
+	f, err := OpenFile(ctx, path, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return nil, err
 	}
 	return func() { f.Close() }, nil
 }
 
-// readLocked reads a whole file under a shared lock (lockedfile.Read).
-func readLocked(ctx context.Context, name string) ([]byte, error) {
-	f, err := openLocked(ctx, name, os.O_RDONLY, 0)
+// Read reads a whole file under a shared lock (lockedfile.Read).
+func Read(ctx context.Context, name string) ([]byte, error) {
+	f, err := OpenFile(ctx, name, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -120,12 +113,12 @@ func readLocked(ctx context.Context, name string) ([]byte, error) {
 	return io.ReadAll(f)
 }
 
-// writeLocked replaces a file's content under an exclusive lock
+// Write replaces a file's content under an exclusive lock
 // (lockedfile.Write). Like the go command, it is not atomic: a reader may
 // see an empty file between creation and the write, and callers that read
 // such files treat empty as missing.
-func writeLocked(ctx context.Context, name string, data []byte, perm fs.FileMode) error {
-	f, err := openLocked(ctx, name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+func Write(ctx context.Context, name string, data []byte, perm fs.FileMode) error {
+	f, err := OpenFile(ctx, name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return err
 	}

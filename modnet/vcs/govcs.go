@@ -1,4 +1,4 @@
-package modnet
+package vcs
 
 import (
 	"errors"
@@ -143,22 +143,4 @@ func (p *VCSPolicy) Check(vcs, root string, private bool) error {
 		what = "private"
 	}
 	return fmt.Errorf("GOVCS disallows using %s for %s %s; see 'go help vcs'", vcs, what, root)
-}
-
-// CheckVCS applies the environment's GOVCS policy to a repository root, with
-// GOPRIVATE deciding which roots are private, as the go command does before
-// it runs a version control tool. A malformed GOVCS fails every check, as in
-// the go command, with a [*SettingError] naming where the value came from.
-// It suits [DiscoverOptions].CheckVCS.
-//
-// The go command reads GOVCS from its process environment, into which it
-// copies GOENV-file settings at startup (cmd/go main.go); Env's layering
-// gives the same result.
-func (e *Env) CheckVCS(vcs, root string) error {
-	v := e.Lookup("GOVCS")
-	p, err := ParseGOVCS(v.Value)
-	if err != nil {
-		return &SettingError{Value: v, Err: err, Fix: "use comma-separated pattern:vcs|vcs entries, such as GOVCS=private:all,public:git|hg"}
-	}
-	return p.Check(vcs, root, module.MatchPrefixPatterns(e.Get("GOPRIVATE"), root))
 }

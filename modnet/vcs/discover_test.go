@@ -1,4 +1,4 @@
-package modnet
+package vcs
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -190,12 +191,12 @@ func TestResolveImportPathStatic(t *testing.T) {
 // scheme git itself probes with 'git ls-remote', through insteadOf rules
 // to the test's git server (or to a closed port).
 func TestResolveImportPathSuffixProbe(t *testing.T) {
-	s := newGitServer(t)
-	s.repo("plain").commit("2020-01-01T00:00:00Z", map[string]string{"a.go": "package a\n"})
+	s := testenv.NewGitServer(t)
+	s.Repo("plain").Commit("2020-01-01T00:00:00Z", map[string]string{"a.go": "package a\n"})
 	cfg := writeFile(t, filepath.Join(t.TempDir(), "gitconfig"),
-		"[url \""+s.srv.URL+"/\"]\n\tinsteadOf = https://vcs.modkit.test/\n\tinsteadOf = git://vcs.modkit.test/\n"+
+		"[url \""+s.URL+"/\"]\n\tinsteadOf = https://vcs.modkit.test/\n\tinsteadOf = git://vcs.modkit.test/\n"+
 			"[url \"http://127.0.0.1:1/\"]\n\tinsteadOf = https://down.modkit.test/\n\tinsteadOf = ssh://down.modkit.test/\n\tinsteadOf = git+ssh://down.modkit.test/\n")
-	environ := append(s.environ(), "GIT_CONFIG_GLOBAL="+cfg)
+	environ := append(append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.Home}, s.Env()...), "GIT_CONFIG_GLOBAL="+cfg)
 	for _, tt := range []struct {
 		path, want, err string
 		insecure        bool
@@ -233,7 +234,7 @@ func TestResolveImportPathDynamic(t *testing.T) {
 				http.NotFound(w, r)
 				return
 			}
-			goImportPage(tags...).ServeHTTP(w, r)
+			testenv.GoImport(tags...).ServeHTTP(w, r)
 		}))
 	}
 	page("meta.modkit.test", map[string][]string{
@@ -258,7 +259,7 @@ func TestResolveImportPathDynamic(t *testing.T) {
 		switch r.URL.Path {
 		case "/tags":
 			w.WriteHeader(http.StatusNotFound) // a go-import tag in a 404 page is fine
-			goImportPage("notfound.modkit.test/tags git https://r").ServeHTTP(w, r)
+			testenv.GoImport("notfound.modkit.test/tags git https://r").ServeHTTP(w, r)
 		case "/text":
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusNotFound)
@@ -267,7 +268,7 @@ func TestResolveImportPathDynamic(t *testing.T) {
 			w.WriteHeader(http.StatusGone)
 		}
 	}))
-	n.HandleHTTP("plain.modkit.test", goImportPage("plain.modkit.test/r git https://git.modkit.test/r"))
+	n.HandleHTTP("plain.modkit.test", testenv.GoImport("plain.modkit.test/r git https://git.modkit.test/r"))
 	n.HandleHTTPS("redirect.modkit.test", http.RedirectHandler("http://plain.modkit.test/r?go-get=1", http.StatusFound))
 
 	type result struct {
@@ -297,7 +298,8 @@ func TestResolveImportPathDynamic(t *testing.T) {
 		{"unknown vcs", "meta.modkit.test/cvs", nil, result{err: `unrecognized import path "meta.modkit.test/cvs": https://meta.modkit.test/cvs?go-get=1: unknown vcs "cvs"`}},
 		{"GOVCS", "meta.modkit.test/svn", nil, result{err: `unrecognized import path "meta.modkit.test/svn": GOVCS disallows using svn for public meta.modkit.test/svn; see 'go help vcs'`}},
 		{"GOVCS private", "meta.modkit.test/svn", func(o *DiscoverOptions) {
-			o.CheckVCS = testEnv(t, "GOPRIVATE", "meta.modkit.test").CheckVCS
+			// Private, as GOPRIVATE=meta.modkit.test makes it (modnet's Env.CheckVCS).
+			o.CheckVCS = func(vcs, root string) error { return (*VCSPolicy)(nil).Check(vcs, root, true) }
 		}, result{rr: RepoRoot{Root: "meta.modkit.test/svn", Repo: "https://svn.modkit.test/r", VCS: "svn", IsCustom: true}}},
 		{"tags in 404 page", "notfound.modkit.test/tags", nil, result{rr: RepoRoot{Root: "notfound.modkit.test/tags", Repo: "https://r", VCS: "git", IsCustom: true}}},
 		{"404 with explanation", "notfound.modkit.test/text", nil, result{err: "unrecognized import path \"notfound.modkit.test/text\": reading https://notfound.modkit.test/text?go-get=1: 404 Not Found\n\tserver response:\n\tno such repository\n\task the admins"}},
@@ -314,7 +316,7 @@ func TestResolveImportPathDynamic(t *testing.T) {
 		}, result{err: `unrecognized import path "plain.modkit.test/r": http/https fetch: Get "http://plain.modkit.test/r?go-get=1": connection refused`}},
 		{"redirect to http", "redirect.modkit.test/r", nil, result{err: `unrecognized import path "redirect.modkit.test/r": https fetch: Get "http://plain.modkit.test/r?go-get=1": redirected from secure URL https://redirect.modkit.test/r?go-get=1 to insecure URL http://plain.modkit.test/r?go-get=1`}},
 		{"redirect to http, any client", "redirect.modkit.test/r", func(o *DiscoverOptions) {
-			c := fakeClient(n)
+			c := n.Client()
 			c.CheckRedirect = nil // follows everything: the response is refused after the fact
 			o.Do = c.Do
 		}, result{err: `unrecognized import path "redirect.modkit.test/r": https fetch: Get "http://plain.modkit.test/r?go-get=1": redirected from secure URL https://redirect.modkit.test/r?go-get=1 to insecure URL http://plain.modkit.test/r?go-get=1`}},
@@ -378,4 +380,18 @@ func TestResolveImportPathLaunchpad(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), `unrecognized import path "launchpad.net/proj/series": https fetch:`) {
 		t.Errorf("default GOVCS: %v", err)
 	}
+}
+
+// fakeDiscoverOptions are DiscoverOptions that use the fake network.
+func fakeDiscoverOptions(n *testenv.Net) DiscoverOptions {
+	return DiscoverOptions{Do: n.Client().Do, InsecureDo: n.InsecureClient().Do}
+}
+
+// writeFile writes content to name and returns name.
+func writeFile(t testing.TB, name, content string) string {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(content), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }

@@ -1,4 +1,4 @@
-package modnet
+package coderepo
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -15,110 +14,25 @@ import (
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
 
-	"github.com/modkit/modkit/internal/web"
+	"github.com/modkit/modkit/modnet/internal/codehost"
 )
 
 // This file turns a repository into module versions for one module path:
 // which tags are versions, what a branch or hash resolves to, where the
 // module's go.mod lives (cmd/go/internal/modfetch/coderepo.go).
 
-// Size limits of files read from a repository (codehost.MaxGoMod,
-// MaxLICENSE, MaxZipFile).
-const (
-	vcsMaxGoMod   = 16 << 20
-	vcsMaxLICENSE = 16 << 20
-	vcsMaxZipFile = 500 << 20
-)
-
-// directProxyError says that the module's go-import tag names a module
-// proxy ("mod" VCS) instead of a repository: the go command then fetches the
-// module from that proxy with the proxy protocol, as a direct source
-// (cmd/go/internal/modfetch.lookupDirect). Callers should do the same with
-// URL.
-type directProxyError struct {
-	Root string // import path prefix the tag declares
-	URL  string // the proxy's base URL
+// Info is a module version's metadata as resolved from the repository:
+// modnet.Info, converted from it, with its Origin.
+type Info struct {
+	Version string    // canonical version
+	Time    time.Time // commit time
+	Origin  *codehost.Origin
 }
 
-func (e *directProxyError) Error() string {
-	return fmt.Sprintf("go-import tag for %s names module proxy %s", e.Root, web.Redact(e.URL))
-}
-
-// newDirectRepo looks up where modulePath's code lives and opens the
-// repository, as the go command's direct mode does
-// (cmd/go/internal/modfetch.lookupDirect): discovery with the route's
-// GOINSECURE decision (route nil: the Env's GOINSECURE) and the environment's GOVCS and GOPRIVATE, then a
-// bare git mirror under modCache/cache/vcs, the go command's layout and
-// lock files, so the two share mirrors (modCache empty: the Env's
-// GOMODCACHE).
-//
-// From dopts the caller supplies the HTTP clients: Do for discovery and
-// for checking whether a repository URL exists (a retrying,
-// credential-aware client), InsecureDo for the https attempt on GOINSECURE
-// paths. Insecure is taken from route; CheckVCS (nil: the Env's GOVCS and
-// GOPRIVATE), Environ (nil: the Env's process environment) and WorkDir
-// (empty: modCache) are filled in when zero. Git runs with that
-// environment: the user's git configuration, credential helpers and
-// insteadOf rules apply; GIT_TERMINAL_PROMPT=0 unless set, and ssh runs in
-// batch mode unless the user chose an ssh command (gitssh.go).
-//
-// A failed discovery matches fs.ErrNotExist, as in the go command. A
-// go-import tag naming a module proxy yields a *directProxyError. VCSs
-// other than git yield an error matching errors.ErrUnsupported.
-func newDirectRepo(ctx context.Context, env *Env, route *Route, modulePath string, dopts DiscoverOptions, modCache string) (repo, error) {
-	if modCache == "" {
-		modCache = env.Get("GOMODCACHE")
-	}
-	if modCache == "" {
-		return nil, errors.New("neither GOPATH nor GOMODCACHE are set")
-	}
-	if route != nil {
-		dopts.Insecure = route.Insecure
-	} else {
-		dopts.Insecure = module.MatchPrefixPatterns(env.Get("GOINSECURE"), modulePath)
-	}
-	if dopts.CheckVCS == nil {
-		dopts.CheckVCS = env.CheckVCS
-	}
-	if dopts.Environ == nil {
-		dopts.Environ = env.Environ()
-	}
-	if dopts.WorkDir == "" {
-		dopts.WorkDir = modCache
-	}
-	rr, err := ResolveImportPath(ctx, modulePath, dopts)
-	if err != nil {
-		// The go command cannot know where such a module lives: not found.
-		return nil, &vcsNotExistError{err}
-	}
-	switch rr.VCS {
-	case "mod":
-		return nil, &directProxyError{Root: rr.Root, URL: rr.Repo}
-	case "git":
-	default:
-		return nil, &vcsUnsupportedError{modulePath, rr.VCS, rr.Repo}
-	}
-	code, err := newGitCodeHost(ctx, rr.Repo, filepath.Join(modCache, "cache", "vcs"), dopts.Environ, dopts.Do)
-	if err != nil {
-		return nil, fmt.Errorf("lookup %s: %w", rr.Root, err)
-	}
-	return newVCSModuleRepo(code, rr.Root, rr.SubDir, modulePath)
-}
-
-// vcsUnsupportedError reports a repository in a version control system
-// other than git. It matches errors.ErrUnsupported.
-type vcsUnsupportedError struct{ modulePath, vcs, repo string }
-
-func (e *vcsUnsupportedError) Error() string {
-	return fmt.Sprintf("%s: %s repository %s: modkit fetches only git repositories directly; use the go command (GOPROXY=direct go mod download %s)", e.modulePath, e.vcs, e.repo, e.modulePath)
-}
-
-func (e *vcsUnsupportedError) Is(target error) bool { return target == errors.ErrUnsupported }
-
-// vcsModuleRepo is one module within a repository (cmd/go's codeRepo).
-type vcsModuleRepo struct {
+// A Repo is one module within a repository (cmd/go's codeRepo).
+type Repo struct {
 	modPath string
-	code    *gitCodeHost
+	code    codehost.Repo
 	// codeRoot is the import path of the repository root; codeDir the
 	// module's directory within it (relative, slash-separated). With a
 	// major-version suffix the module may also be in codeDir/vN.
@@ -129,12 +43,16 @@ type vcsModuleRepo struct {
 	// pseudoMajor is the major version pseudo-versions must have ("v2"),
 	// empty when v0 and v1 are both possible.
 	pseudoMajor string
-	// checkGoLine, if set, refuses to zip a version whose go.mod asks for
-	// a newer Go than the running one ([Client.GoVersion]).
-	checkGoLine func(what string, gomod []byte) error
+	// CheckGoLine, if set, refuses to zip a version whose go.mod asks for
+	// a newer Go than the running one (modnet's Client.GoVersion). what is
+	// path@version.
+	CheckGoLine func(what string, gomod []byte) error
 }
 
-func newVCSModuleRepo(code *gitCodeHost, codeRoot, subdir, modPath string) (*vcsModuleRepo, error) {
+// New returns the module modPath of the repository code, whose root holds
+// the code for import path codeRoot; subdir, if not empty, is the
+// directory a go-import tag names for codeRoot (coderepo.go: newCodeRepo).
+func New(code codehost.Repo, codeRoot, subdir, modPath string) (*Repo, error) {
 	if !vcsHasPathPrefix(modPath, codeRoot) {
 		return nil, fmt.Errorf("mismatched repo: found %s for %s", codeRoot, modPath)
 	}
@@ -159,7 +77,7 @@ func newVCSModuleRepo(code *gitCodeHost, codeRoot, subdir, modPath string) (*vcs
 	if subdir != "" {
 		codeDir = path.Join(codeDir, subdir)
 	}
-	return &vcsModuleRepo{
+	return &Repo{
 		modPath: modPath, code: code, codeRoot: codeRoot, codeDir: codeDir,
 		pathMajor: pathMajor, pathPrefix: pathPrefix, pseudoMajor: module.PathMajorPrefix(pathMajor),
 	}, nil
@@ -179,7 +97,7 @@ func vcsHasPathPrefix(s, prefix string) bool {
 	return false
 }
 
-func (r *vcsModuleRepo) tagPrefix() string {
+func (r *Repo) tagPrefix() string {
 	if r.codeDir == "" {
 		return ""
 	}
@@ -188,19 +106,19 @@ func (r *vcsModuleRepo) tagPrefix() string {
 
 // Versions lists tags that are canonical versions of this module
 // (coderepo.go: Versions, appendIncompatibleVersions).
-func (r *vcsModuleRepo) Versions(ctx context.Context) ([]string, error) {
+func (r *Repo) Versions(ctx context.Context) ([]string, error) {
 	// gopkg.in/x.v2-unstable has no tags of its own: v2 tags are x.v2's.
 	if strings.HasPrefix(r.modPath, "gopkg.in/") && strings.HasSuffix(r.modPath, "-unstable") {
 		return nil, nil
 	}
 	p := r.tagPrefix()
-	tags, err := r.code.tags(ctx, p)
+	tags, err := r.code.Tags(ctx, p)
 	if err != nil {
 		return nil, &module.ModuleError{Path: r.modPath, Err: err}
 	}
 	var list, incompatible []string
-	for _, t := range tags.list {
-		v := t.name[len(p):]
+	for _, t := range tags.List {
+		v := t.Name[len(p):]
 		// Non-canonical tags and pseudo-version-like tags are not
 		// versions; Stat maps such tags to pseudo-versions.
 		if v == "" || v != semver.Canonical(v) || module.IsPseudoVersion(v) {
@@ -221,7 +139,7 @@ func (r *vcsModuleRepo) Versions(ctx context.Context) ([]string, error) {
 	}
 
 	hasGoMod := func(v string) (bool, error) {
-		_, err := r.code.readFile(ctx, v, "go.mod", vcsMaxGoMod)
+		_, err := r.code.ReadFile(ctx, v, "go.mod", codehost.MaxGoMod)
 		if err == nil {
 			return true, nil
 		}
@@ -261,11 +179,11 @@ func (r *vcsModuleRepo) Versions(ctx context.Context) ([]string, error) {
 }
 
 // Stat resolves rev to a module version (coderepo.go: Stat).
-func (r *vcsModuleRepo) Stat(ctx context.Context, rev string) (*Info, error) {
+func (r *Repo) Stat(ctx context.Context, rev string) (*Info, error) {
 	if rev == "latest" {
 		return r.Latest(ctx)
 	}
-	info, err := r.code.stat(ctx, r.revToRev(rev))
+	info, err := r.code.Stat(ctx, r.revToRev(rev))
 	if err != nil {
 		return nil, &module.ModuleError{Path: r.modPath, Err: &module.InvalidVersionError{Version: rev, Err: err}}
 	}
@@ -273,8 +191,8 @@ func (r *vcsModuleRepo) Stat(ctx context.Context, rev string) (*Info, error) {
 }
 
 // Latest resolves the repository's HEAD (coderepo.go: Latest).
-func (r *vcsModuleRepo) Latest(ctx context.Context) (*Info, error) {
-	info, err := r.code.latest(ctx)
+func (r *Repo) Latest(ctx context.Context) (*Info, error) {
+	info, err := r.code.Latest(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +202,7 @@ func (r *vcsModuleRepo) Latest(ctx context.Context) (*Info, error) {
 // revToRev maps a module version to the git revision that holds it: the
 // commit of a pseudo-version, else the tag (in the module's directory,
 // without "+incompatible").
-func (r *vcsModuleRepo) revToRev(rev string) string {
+func (r *Repo) revToRev(rev string) string {
 	if !semver.IsValid(rev) {
 		return rev
 	}
@@ -303,7 +221,7 @@ func (r *vcsModuleRepo) revToRev(rev string) string {
 // suits the module path, else a pseudo-version based on the highest such
 // tag among its ancestors. statVers is what the caller asked for ("" for
 // Latest).
-func (r *vcsModuleRepo) convert(ctx context.Context, info *gitRevInfo, statVers string) (*Info, error) {
+func (r *Repo) convert(ctx context.Context, info *codehost.RevInfo, statVers string) (*Info, error) {
 	out, err := r.convertVersion(ctx, info, statVers)
 	if out == nil || info.Origin == nil {
 		return out, err
@@ -317,21 +235,21 @@ func (r *vcsModuleRepo) convert(ctx context.Context, info *gitRevInfo, statVers 
 		if r.pathMajor != "" {
 			prefix += r.pathMajor[1:] + "."
 		}
-		tags, terr := r.code.tags(ctx, prefix)
+		tags, terr := r.code.Tags(ctx, prefix)
 		if terr != nil {
 			out.Origin = nil
 			if err == nil {
 				err = terr
 			}
 		} else {
-			origin.TagPrefix = tags.origin.TagPrefix
-			origin.TagSum = tags.origin.TagSum
+			origin.TagPrefix = tags.Origin.TagPrefix
+			origin.TagSum = tags.Origin.TagSum
 		}
 	}
 	return out, err
 }
 
-func (r *vcsModuleRepo) convertVersion(ctx context.Context, info *gitRevInfo, statVers string) (*Info, error) {
+func (r *Repo) convertVersion(ctx context.Context, info *codehost.RevInfo, statVers string) (*Info, error) {
 	// +incompatible needs an untagged major version without go.mod at
 	// the root (coderepo.go's canUseIncompatible), memoised per major.
 	incompatibleOK := map[string]bool{}
@@ -341,7 +259,7 @@ func (r *vcsModuleRepo) convertVersion(ctx context.Context, info *gitRevInfo, st
 		}
 		ok, seen := incompatibleOK[""]
 		if !seen {
-			_, err := r.code.readFile(ctx, info.Name, "go.mod", vcsMaxGoMod)
+			_, err := r.code.ReadFile(ctx, info.Name, "go.mod", codehost.MaxGoMod)
 			ok = err != nil
 			incompatibleOK[""] = ok
 		}
@@ -354,7 +272,7 @@ func (r *vcsModuleRepo) convertVersion(ctx context.Context, info *gitRevInfo, st
 			major := semver.Major(v)
 			ok, seen = incompatibleOK[major]
 			if !seen {
-				_, err := r.code.readFile(ctx, info.Name, path.Join(major, "go.mod"), vcsMaxGoMod)
+				_, err := r.code.ReadFile(ctx, info.Name, path.Join(major, "go.mod"), codehost.MaxGoMod)
 				ok = err != nil
 				incompatibleOK[major] = ok
 			}
@@ -369,7 +287,7 @@ func (r *vcsModuleRepo) convertVersion(ctx context.Context, info *gitRevInfo, st
 		// The module's go.mod must be where the path says: the author, not
 		// the user, decides how a repository splits into modules.
 		if _, _, _, err := r.findDir(ctx, v); err != nil {
-			return nil, invalid(v, &vcsNotExistError{err})
+			return nil, invalid(v, &codehost.NotExistError{Err: err})
 		}
 		if v == strings.TrimSuffix(statVers, "+incompatible") {
 			v = statVers
@@ -470,7 +388,7 @@ func (r *vcsModuleRepo) convertVersion(ctx context.Context, info *gitRevInfo, st
 		return !isRetracted(v)
 	}
 	if pseudoBase == "" {
-		tag, err := r.code.recentTag(ctx, info.Name, tagPrefix, tagAllowed)
+		tag, err := r.code.RecentTag(ctx, info.Name, tagPrefix, tagAllowed)
 		if err != nil {
 			return nil, err
 		}
@@ -485,7 +403,7 @@ func (r *vcsModuleRepo) convertVersion(ctx context.Context, info *gitRevInfo, st
 // commit: hash, time, and a base that is a tag on an ancestor, so that no
 // one can name a commit with an arbitrarily high version
 // (coderepo.go: validatePseudoVersion).
-func (r *vcsModuleRepo) validatePseudoVersion(ctx context.Context, info *gitRevInfo, version string) (err error) {
+func (r *Repo) validatePseudoVersion(ctx context.Context, info *codehost.RevInfo, version string) (err error) {
 	defer func() {
 		if err == nil {
 			return
@@ -535,16 +453,16 @@ func (r *vcsModuleRepo) validatePseudoVersion(ctx context.Context, info *gitRevI
 			return fmt.Errorf("tag (%s) found on revision %s is already canonical, so should not be replaced with a pseudo-version derived from that tag", tag, rev)
 		}
 	}
-	tags, err := r.code.tags(ctx, tagPrefix+base)
+	tags, err := r.code.Tags(ctx, tagPrefix+base)
 	if err != nil {
 		return err
 	}
 	var lastTag string
 	found := false
-	for _, tag := range tags.list {
-		if semver.Compare(strings.TrimPrefix(tag.name, tagPrefix), base) == 0 {
-			lastTag = tag.name
-			found, err = r.code.descendsFrom(ctx, info.Name, tag.name)
+	for _, tag := range tags.List {
+		if semver.Compare(strings.TrimPrefix(tag.Name, tagPrefix), base) == 0 {
+			lastTag = tag.Name
+			found, err = r.code.DescendsFrom(ctx, info.Name, tag.Name)
 			if found {
 				break
 			}
@@ -565,7 +483,7 @@ func (r *vcsModuleRepo) validatePseudoVersion(ctx context.Context, info *gitRevI
 // retracted returns a predicate for versions retracted by the go.mod of
 // the highest release (or, lacking one, pre-release) version
 // (coderepo.go: retractedVersions).
-func (r *vcsModuleRepo) retracted(ctx context.Context) (func(string) bool, error) {
+func (r *Repo) retracted(ctx context.Context) (func(string) bool, error) {
 	versions, err := r.Versions(ctx)
 	if err != nil {
 		return nil, err
@@ -611,14 +529,14 @@ func (r *vcsModuleRepo) retracted(ctx context.Context) (func(string) bool, error
 // /vN path possibly codeDir/vN, whichever has a go.mod naming a path with
 // the right major version; a root without go.mod is a v0/v1 module
 // (coderepo.go: findDir). gomod is the go.mod found, nil if none.
-func (r *vcsModuleRepo) findDir(ctx context.Context, version string) (rev, dir string, gomod []byte, err error) {
+func (r *Repo) findDir(ctx context.Context, version string) (rev, dir string, gomod []byte, err error) {
 	if !semver.IsValid(version) {
 		return "", "", nil, &module.ModuleError{Path: r.modPath, Err: &module.InvalidVersionError{Version: version, Err: errors.New("syntax error")}}
 	}
 	rev = r.revToRev(version)
 
 	file1 := path.Join(r.codeDir, "go.mod")
-	gomod1, err1 := r.code.readFile(ctx, rev, file1, vcsMaxGoMod)
+	gomod1, err1 := r.code.ReadFile(ctx, rev, file1, codehost.MaxGoMod)
 	// os.IsNotExist, not errors.Is: a missing file is absent, but a
 	// missing revision is an error, as in the go command.
 	if err1 != nil && !os.IsNotExist(err1) {
@@ -635,7 +553,7 @@ func (r *vcsModuleRepo) findDir(ctx context.Context, version string) (rev, dir s
 		// or v2/go.mod exists and says v2. Not both.
 		dir2 := path.Join(r.codeDir, r.pathMajor[1:])
 		file2 = path.Join(dir2, "go.mod")
-		gomod2, err2 := r.code.readFile(ctx, rev, file2, vcsMaxGoMod)
+		gomod2, err2 := r.code.ReadFile(ctx, rev, file2, codehost.MaxGoMod)
 		if err2 != nil && !os.IsNotExist(err2) {
 			return "", "", nil, fmt.Errorf("reading %s/%s at revision %s: %w", r.codeRoot, file2, rev, err2)
 		}
@@ -707,7 +625,7 @@ func vcsIsMajor(mpath, pathMajor string) bool {
 }
 
 // GoMod returns the go.mod of a canonical version (coderepo.go: GoMod).
-func (r *vcsModuleRepo) GoMod(ctx context.Context, version string) ([]byte, error) {
+func (r *Repo) GoMod(ctx context.Context, version string) ([]byte, error) {
 	if version != module.CanonicalVersion(version) {
 		return nil, fmt.Errorf("version %s is not canonical", version)
 	}
@@ -724,7 +642,7 @@ func (r *vcsModuleRepo) GoMod(ctx context.Context, version string) ([]byte, erro
 	if gomod != nil {
 		return gomod, nil
 	}
-	data, err := r.code.readFile(ctx, rev, path.Join(dir, "go.mod"), vcsMaxGoMod)
+	data, err := r.code.ReadFile(ctx, rev, path.Join(dir, "go.mod"), codehost.MaxGoMod)
 	if os.IsNotExist(err) {
 		return vcsLegacyGoMod(r.modPath), nil
 	}
@@ -735,22 +653,4 @@ func (r *vcsModuleRepo) GoMod(ctx context.Context, version string) ([]byte, erro
 // (coderepo.go: LegacyGoMod): the module line alone.
 func vcsLegacyGoMod(modPath string) []byte {
 	return fmt.Appendf(nil, "module %s\n", modfile.AutoQuote(modPath))
-}
-
-// vcsCacheInfo returns info as the go command stores it in the module
-// cache's .info file (cmd/go/internal/modfetch.writeDiskStat): the file is
-// found by version, so the tag summary and repository summary that
-// validated a query do not matter, nor does the ref of a pseudo-version.
-func vcsCacheInfo(info *Info) *Info {
-	if info == nil || info.Origin == nil {
-		return info
-	}
-	c := *info
-	o := *info.Origin
-	o.TagPrefix, o.TagSum, o.RepoSum = "", "", ""
-	if module.IsPseudoVersion(c.Version) {
-		o.Ref = ""
-	}
-	c.Origin = &o
-	return &c
 }
