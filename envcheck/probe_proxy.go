@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -195,6 +196,16 @@ func hostOf(rawURL string) string {
 	return host
 }
 
+// errSumDBDirect ends the proxy walk at direct or off: the database's own
+// URL is used, as after proxies that do not have it.
+var errSumDBDirect = fmt.Errorf("direct or off: %w", fs.ErrNotExist)
+
+// A supportedFailure is a proxy's failed answer to /sumdb/<name>/supported
+// other than not-found.
+type supportedFailure struct{ fe *fetch }
+
+func (e *supportedFailure) Error() string { return e.fe.url + ": supported failed" }
+
 // probeSumDB finds the checksum database the way the go command does
 // (cmd/go/internal/modfetch.dbClient.initBase): each proxy is asked
 // <proxy>/sumdb/<name>/supported; 200 means use it, 404/410 (or any
@@ -222,30 +233,47 @@ func probeSumDB(ctx context.Context, r *runner) Result {
 	base, via := db.URL, "its own URL (GOSUMDB)"
 	if !db.Explicit {
 		via = "directly at " + db.URL
-	walk:
-		for i, s := range route.Sources {
+		list, err := r.env.ProxyList()
+		if err != nil {
+			return skip("GOPROXY does not parse (see goproxy.syntax)")
+		}
+		// The go command's walk (modnet.Walk), each answer noted: 200 ends
+		// it, 404/410 moves on, another failure moves on only after '|'
+		// and then still decides the outcome unless a later proxy answers.
+		err = modnet.Walk(ctx, list, func(s modnet.Source) error {
 			if s.Kind != modnet.KindProxy {
-				break
+				return errSumDBDirect
 			}
 			fe := r.get(ctx, strings.TrimSuffix(s.URL, "/")+"/sumdb/"+db.Name+"/supported")
 			switch {
 			case fe.err == nil && fe.resp.StatusCode == http.StatusOK:
 				base, via = strings.TrimSuffix(s.URL, "/")+"/sumdb/"+db.Name, "through "+s.Redacted()
-				break walk
+				return nil
 			case fe.err == nil && (fe.resp.StatusCode == http.StatusNotFound || fe.resp.StatusCode == http.StatusGone):
 				f.note("%s does not proxy the checksum database (%s)", s.Redacted(), fe.resp.Status)
-			case s.Fallback == modnet.FallbackAny && i+1 < len(route.Sources):
+				return fs.ErrNotExist
+			}
+			pf := &supportedFailure{fe: fe}
+			if s.Fallback == modnet.FallbackAny {
 				_, summary, _ := explain(r.stopped, fe.err, fe.resp)
 				f.note("%s: %s; '|' moves on", s.Redacted(), summary)
-			default:
-				class, summary, fix := explain(r.stopped, fe.err, fe.resp)
-				f.add(StatusError, fix, "checksum database unavailable: %s failed %s/sumdb/%s/supported: %s [%s]; the go command stops there",
-					s.Redacted(), s.Redacted(), db.Name, summary, class)
-				if fe.err != nil {
-					f.note("%v", fe.err)
-				}
-				return f.result("")
 			}
+			return pf
+		})
+		var pf *supportedFailure
+		var we *modnet.WalkError
+		if errors.As(err, &pf) && errors.As(err, &we) {
+			class, summary, fix := explain(r.stopped, pf.fe.err, pf.fe.resp)
+			stop := "the go command stops there"
+			if last := we.Tried[len(we.Tried)-1]; last.Source != we.Source {
+				stop = "the go command reports this failure: no later proxy offers the database"
+			}
+			f.add(StatusError, fix, "checksum database unavailable: %s failed %s/sumdb/%s/supported: %s [%s]; %s",
+				we.Source, we.Source, db.Name, summary, class, stop)
+			if pf.fe.err != nil {
+				f.note("%v", pf.fe.err)
+			}
+			return f.result("")
 		}
 	}
 

@@ -164,6 +164,13 @@ func TestProbeSumDB(t *testing.T) {
 					}
 				}
 			}},
+		{name: "pipe failure decides after a 404", vars: func(n *netFixture) map[string]string {
+			// The go command's walk: the 503 outranks the later 404, so the
+			// database is unavailable, not reached directly.
+			db := newSumDB(n.t, "sum.example.test")
+			return vars("GOPROXY", n.Serve("proxy.example.test", nil, status(503, ""))+"|"+n.Serve("second.example.test", nil, moduleProxy(nil)), "GOSUMDB", db.vkey)
+		}, status: StatusError, summary: "the go command reports this failure: no later proxy offers the database",
+			details: "second.example.test:"},
 		{name: "supported fails after comma", vars: func(n *netFixture) map[string]string {
 			db := newSumDB(n.t, "sum.example.test")
 			return vars("GOPROXY", n.Serve("proxy.example.test", nil, status(503, ""))+",direct", "GOSUMDB", db.vkey)

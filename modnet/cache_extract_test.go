@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/mod/module"
 	modzip "golang.org/x/mod/zip"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // treeModes lists every file and directory under dir with its mode and,
@@ -272,5 +274,36 @@ func benchmarkExtract(b *testing.B, run func(*Cache, *fixtureModule) error) {
 		b.StopTimer()
 		RemoveAll(c.Dir)
 		b.StartTimer()
+	}
+}
+
+// TestOnePassMatchesGoCommand: what DownloadExtract leaves for a module is
+// what 'go mod download' leaves: the same zip, .ziphash, files, contents
+// and modes, read-only directories included.
+func TestOnePassMatchesGoCommand(t *testing.T) {
+	testenv.GoBin(t)
+	m := realisticModule(t, "example.com/Upper/m", "v1.2.3", 60)
+	m.info = []byte(`{"Version":"v1.2.3","Time":"2024-01-02T03:04:05Z"}`)
+	p := newFixtureProxy(t, m)
+	goCache := newTestCache(t)
+	runGo(t, t.TempDir(), goCacheEnv(t, goCache.Dir, "GOPROXY", p.srv.URL, "GOFLAGS", ""), "mod", "download", m.mod.String())
+
+	c := newTestCache(t)
+	if _, _, err := c.DownloadExtract(context.Background(), m.mod, fetchBytes(m.zip), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	goDir, _ := goCache.ModuleDir(m.mod)
+	dir, _ := c.ModuleDir(m.mod)
+	if a, b := treeModes(t, goDir), treeModes(t, dir); strings.Join(a, "\n") != strings.Join(b, "\n") {
+		t.Errorf("module directory differs from the go command's:\n%s", lineDiff(a, b))
+	}
+	for _, suffix := range []string{"zip", "ziphash"} {
+		goFile, _ := goCache.Path(m.mod, suffix)
+		file, _ := c.Path(m.mod, suffix)
+		a, errA := os.ReadFile(goFile)
+		b, errB := os.ReadFile(file)
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf(".%s differs from the go command's (%v, %v)", suffix, errA, errB)
+		}
 	}
 }

@@ -131,12 +131,6 @@ type ModuleError struct {
 	Tried []SourceError
 }
 
-// A SourceError is one source's failure within a route walk.
-type SourceError struct {
-	Source string // redacted proxy URL, "direct" or "off"
-	Err    error
-}
-
 // Error formats the error as golang.org/x/mod/module.ModuleError does,
 // which is how the go command reports it: "path@version: err", or
 // "module path: err" for list-based queries such as latest.
@@ -301,56 +295,29 @@ func (c *Client) repoFor(ctx context.Context, src Source, r *Route) (repo, error
 	return &proxyRepo{c: c, src: src, path: r.Module}, nil
 }
 
-// walk calls f with the repository of each source of path's route in turn,
-// with cmd/go/internal/modfetch.TryProxies's rules, and returns nil or the
-// error the go command would report, wrapped in a *ModuleError.
+// walk calls f with the repository of each source of path's route in turn
+// ([Walk]), and returns nil or the error the go command would report,
+// wrapped in a *ModuleError.
 func (c *Client) walk(ctx context.Context, path, version string, f func(repo) error) error {
 	r, err := c.Route(path)
 	if err != nil {
 		return &ModuleError{Path: path, Version: version, Err: err}
 	}
-	const (
-		notExistRank = iota
-		proxyRank
-		directRank
-	)
-	var (
-		best     error
-		bestSrc  string
-		bestRank = notExistRank
-		tried    []SourceError
-	)
-	for _, src := range r.Sources {
-		err := ctx.Err()
-		if err == nil {
-			var rp repo
-			rp, err = c.repoFor(ctx, src, r)
-			if err == nil {
-				err = f(rp)
-			}
+	err = Walk(ctx, r.Sources, func(src Source) error {
+		rp, err := c.repoFor(ctx, src, r)
+		if err != nil {
+			return err
 		}
-		if err == nil {
-			return nil
-		}
-		name := src.Redacted()
-		tried = append(tried, SourceError{Source: name, Err: err})
-		notExist := errors.Is(err, fs.ErrNotExist)
-		switch {
-		case src.Kind == KindDirect:
-			best, bestSrc, bestRank = err, name, directRank
-		case bestRank <= proxyRank && !notExist:
-			best, bestSrc, bestRank = err, name, proxyRank
-		case bestRank == notExistRank:
-			best, bestSrc = err, name
-		}
-		if ctx.Err() != nil || (src.Fallback != FallbackAny && !notExist) || src.Kind != KindProxy {
-			break
-		}
+		return f(rp)
+	})
+	var we *WalkError
+	if !errors.As(err, &we) {
+		return err
 	}
 	if c.Logger != nil {
-		c.Logger.Debug("route walk failed", "module", path, "version", version, "tried", len(tried))
+		c.Logger.Debug("route walk failed", "module", path, "version", version, "tried", len(we.Tried))
 	}
-	return &ModuleError{Path: path, Version: version, Source: bestSrc, Err: best, Tried: tried}
+	return &ModuleError{Path: path, Version: version, Source: we.Source, Err: we.Err, Tried: we.Tried}
 }
 
 // A repo serves one module from one source, a proxy or the module's

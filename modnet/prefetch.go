@@ -276,8 +276,10 @@ func (e *PrefetchError) Unwrap() []error {
 // answers most requests are retried after at most twice the base delay;
 // a proxy failing broadly is backed off exponentially), HedgeMinDelay
 // 250ms (a GET whose headers are late compared with the host's observed
-// latency is hedged), StallTimeoutMin 2s (the stall timeout adapts to the
-// host's observed throughput, up to StallTimeout) and
+// latency is hedged, and so is a zip body arriving at less than a tenth of
+// the host's usual throughput, from its offset, after a second),
+// StallTimeoutMin 2s (the stall timeout adapts to the host's observed
+// throughput, up to StallTimeout) and
 // ResponseHeaderTimeout 30s, the backstop behind hedging.
 //
 // When the main module's go or toolchain line asks for a newer Go than

@@ -695,3 +695,67 @@ func TestPrefetchProgressTotals(t *testing.T) {
 		t.Errorf("final totals %+v, want %+v with go.mod files", got, want)
 	}
 }
+
+// TestPrefetchFaultClasses: each fault class of the benchmark's matrix on
+// its own, at its rate there, on a small graph: the prefetch completes
+// with the end state of a fault-free one. The cuts run against a server
+// without Range too, where a cut download starts over; the corruption
+// hits a file's first three downloads; the trickles are hedged.
+func TestPrefetchFaultClasses(t *testing.T) {
+	f := newPrefetchFixture(t, modnettest.GraphConfig{Seed: 4, Modules: 10, ZipBytes: 4 << 20})
+	clean := filepath.Join(t.TempDir(), "modcache")
+	if _, err := f.prefetch(t, f.client(t, clean), nil); err != nil {
+		t.Fatal(err)
+	}
+	want := cacheState(t, clean)
+	var biggest modnettest.Module
+	for _, m := range f.graph.Modules {
+		if len(m.Zip) > len(biggest.Zip) {
+			biggest = m
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		faults modnettest.Faults
+	}{
+		{"resets", modnettest.Faults{Mix: []modnettest.Chance{{Rate: 0.3, Fault: modnettest.Reset()}}}},
+		{"503", modnettest.Faults{Mix: []modnettest.Chance{{Rate: 0.3, Fault: modnettest.Status(503)}}}},
+		{"429", modnettest.Faults{Mix: []modnettest.Chance{{Rate: 0.3, Fault: modnettest.Status(429)}}}},
+		{"cuts", modnettest.Faults{Mix: []modnettest.Chance{{Rate: 0.3, Fault: modnettest.Cut(modnettest.Half)}}}},
+		{"cuts without Range", modnettest.Faults{NoRange: true, Mix: []modnettest.Chance{{Rate: 0.3, Fault: modnettest.Cut(modnettest.Half)}}}},
+		{"corrupt", modnettest.Faults{Mix: []modnettest.Chance{
+			{Rate: 0.3, Kind: modnettest.KindZip, First: 3, Fault: modnettest.Corrupt()},
+			{Rate: 0.3, Kind: modnettest.KindMod, First: 3, Fault: modnettest.Corrupt()},
+		}}},
+		{"trickles", modnettest.Faults{Rules: []modnettest.Rule{{Module: biggest.Path, Kind: modnettest.KindZip, First: 1, Fault: modnettest.Trickle(20_000)}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.faults.Seed = 3
+			f.srv.SetFaults(tc.faults)
+			defer f.srv.SetFaults(modnettest.Faults{})
+			f.srv.ResetRequests()
+			modcache := filepath.Join(t.TempDir(), "modcache")
+			start := time.Now()
+			res, err := f.prefetch(t, f.client(t, modcache), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			faulted := 0
+			for _, r := range f.srv.Requests() {
+				if r.Fault.Kind != "" {
+					faulted++
+				}
+			}
+			if faulted == 0 || res.Retries == 0 && tc.name != "corrupt" {
+				t.Errorf("%d faults injected, %d retries: the class did not bite", faulted, res.Retries)
+			}
+			if diffs := modnettest.DiffCaches(cacheState(t, modcache), want, "with faults", "without"); len(diffs) > 0 {
+				t.Errorf("cache differs from a fault-free prefetch's:\n%s", strings.Join(diffs, "\n"))
+			}
+			// A trickled zip alone would take tens of seconds.
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+}

@@ -1,9 +1,11 @@
 package modnet
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	pathpkg "path"
 	"path/filepath"
@@ -134,6 +136,70 @@ func (s Source) fileURL(modulePath, file string) (string, error) {
 func pathEscape(s string) string {
 	return strings.ReplaceAll(url.PathEscape(s), "%2F", "/")
 }
+
+// Walk calls try with each source in turn, as the go command walks a
+// GOPROXY list (cmd/go/internal/modfetch.TryProxies): it returns nil at the
+// first success; it moves on after a not-found failure (one matching
+// fs.ErrNotExist) or, from a '|' entry, after any failure; it stops after
+// direct and off, which end a list, and when ctx is done. Otherwise it
+// returns a *WalkError with the failure the go command reports — direct's,
+// else the last proxy failure other than not-found, else the last
+// not-found — and every source's own. Client downloads, the checksum
+// database's proxy search and the doctor's probes all walk with it.
+func Walk(ctx context.Context, sources []Source, try func(Source) error) error {
+	// The ranks of cmd/go's TryProxies: "direct" (and "noproxy", which
+	// modkit folds into the route) errors are best, followed by proxy
+	// errors other than not-found, followed by not-found.
+	const (
+		notExistRank = iota
+		proxyRank
+		directRank
+	)
+	we := &WalkError{}
+	rank := notExistRank
+	for _, src := range sources {
+		err := ctx.Err()
+		if err == nil {
+			if err = try(src); err == nil {
+				return nil
+			}
+		}
+		se := SourceError{Source: src.Redacted(), Err: err}
+		we.Tried = append(we.Tried, se)
+		notExist := errors.Is(err, fs.ErrNotExist)
+		switch {
+		case src.Kind == KindDirect:
+			we.SourceError, rank = se, directRank
+		case rank <= proxyRank && !notExist:
+			we.SourceError, rank = se, proxyRank
+		case rank == notExistRank:
+			we.SourceError = se
+		}
+		if ctx.Err() != nil || (src.Fallback != FallbackAny && !notExist) || src.Kind != KindProxy {
+			break
+		}
+	}
+	if we.Err == nil {
+		return errors.New("empty source list")
+	}
+	return we
+}
+
+// A SourceError is one source's failure within a [Walk].
+type SourceError struct {
+	Source string // redacted proxy URL, "direct" or "off"
+	Err    error
+}
+
+// A WalkError is a failed [Walk]: the failure the go command reports, and
+// every source's own.
+type WalkError struct {
+	SourceError               // the failure reported
+	Tried       []SourceError // every source tried, in order
+}
+
+func (e *WalkError) Error() string { return e.Err.Error() }
+func (e *WalkError) Unwrap() error { return e.Err }
 
 // A ChecksumDB describes whether and how the checksum database is consulted
 // for one module.

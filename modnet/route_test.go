@@ -1,9 +1,11 @@
 package modnet
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"strings"
 	"testing"
@@ -361,4 +363,59 @@ func FuzzRoutePatterns(f *testing.F) {
 			t.Fatalf("patterns %q path %q: sources %s", patterns, path, describe(r.Sources))
 		}
 	})
+}
+
+// TestWalk: the go command's fallback rules and error ranking
+// (cmd/go/internal/modfetch.TryProxies), source by source.
+func TestWalk(t *testing.T) {
+	notFound := fmt.Errorf("404: %w", fs.ErrNotExist)
+	p := func(name string, fb Fallback) Source {
+		return Source{Kind: KindProxy, URL: "https://" + name + ".test", Fallback: fb}
+	}
+	direct := Source{Kind: KindDirect}
+	for _, tt := range []struct {
+		name    string
+		sources []Source
+		answers map[string]error // by Redacted source; missing: success
+		tried   string
+		want    string // the reported source, "" for success
+	}{
+		{"first answers", []Source{p("a", FallbackNotFound), direct}, nil, "", ""},
+		{"not found moves on", []Source{p("a", FallbackNotFound), p("b", FallbackNotFound)},
+			map[string]error{"https://a.test": notFound, "https://b.test": notFound}, "https://a.test https://b.test", "https://b.test"},
+		{"comma stops on failure", []Source{p("a", FallbackNotFound), direct},
+			map[string]error{"https://a.test": errors.New("503")}, "https://a.test", "https://a.test"},
+		{"pipe moves on, the failure outranks not found", []Source{p("a", FallbackAny), p("b", FallbackNotFound)},
+			map[string]error{"https://a.test": errors.New("503"), "https://b.test": notFound}, "https://a.test https://b.test", "https://a.test"},
+		{"direct outranks a proxy", []Source{p("a", FallbackAny), direct},
+			map[string]error{"https://a.test": errors.New("503"), "direct": errors.New("git failed")}, "https://a.test direct", "direct"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Walk(context.Background(), tt.sources, func(s Source) error { return tt.answers[s.Redacted()] })
+			var we *WalkError
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Walk = %v, want success", err)
+				}
+				return
+			}
+			if !errors.As(err, &we) || we.Source != tt.want || !errors.Is(err, tt.answers[tt.want]) {
+				t.Fatalf("Walk = %#v, want the failure of %s", err, tt.want)
+			}
+			var tried []string
+			for _, se := range we.Tried {
+				tried = append(tried, se.Source)
+			}
+			if strings.Join(tried, " ") != tt.tried {
+				t.Errorf("tried %q, want %q", tried, tt.tried)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	calls := 0
+	err := Walk(ctx, []Source{p("a", FallbackAny), p("b", FallbackAny)}, func(Source) error { calls++; return nil })
+	if calls != 0 || !errors.Is(err, context.Canceled) {
+		t.Errorf("Walk with a done context: %d calls, %v", calls, err)
+	}
 }

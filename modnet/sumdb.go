@@ -388,12 +388,13 @@ func (o *sumdbOps) SecurityError(msg string) {
 	o.mu.Unlock()
 }
 
-// Sentinels of the proxy walk, both "not found" so that the walk goes on
-// (cmd/go/internal/modfetch: errUseProxy, errProxyOff).
-var (
-	errSumDBUseProxy = fmt.Errorf("path matches GONOPROXY: %w", fs.ErrNotExist)
-	errSumDBProxyOff = fmt.Errorf("reached direct or off in GOPROXY: %w", fs.ErrNotExist)
-)
+// errSumDBProxyOff ends the proxy walk at direct or off, as "not found"
+// so that the database's own URL is used (cmd/go/internal/modfetch:
+// errProxyOff). The go command's list also starts with a "noproxy" entry
+// when GONOPROXY is set; for the checksum database it answers errUseProxy,
+// another "not found", which changes neither the walk nor its outcome, so
+// Walk over the GOPROXY list alone decides the same.
+var errSumDBProxyOff = fmt.Errorf("reached direct or off in GOPROXY: %w", fs.ErrNotExist)
 
 // findBase decides where the database is reached
 // (cmd/go/internal/modfetch.dbClient.initBase): the URL in GOSUMDB if it
@@ -410,15 +411,16 @@ func (d *SumDB) findBase(ctx context.Context) (*url.URL, error) {
 	if err != nil {
 		return nil, err
 	}
+	srcs, err := d.env.ProxyList()
+	if err != nil {
+		return nil, fmt.Errorf("checksum database %s unavailable: %w", d.name, err)
+	}
 	var base *url.URL
-	err = d.tryProxies(func(p proxyEntry) error {
-		switch p.url {
-		case "noproxy":
-			return errSumDBUseProxy
-		case "direct", "off":
+	err = Walk(ctx, srcs, func(s Source) error {
+		if s.Kind != KindProxy {
 			return errSumDBProxyOff
 		}
-		proxyURL, err := url.Parse(p.url)
+		proxyURL, err := url.Parse(s.URL)
 		if err != nil {
 			return err
 		}
@@ -435,66 +437,6 @@ func (d *SumDB) findBase(ctx context.Context) (*url.URL, error) {
 		return direct, nil
 	}
 	return nil, fmt.Errorf("checksum database %s unavailable: %w", d.name, err)
-}
-
-// A proxyEntry is one entry of the go command's proxy list, including its
-// implicit "noproxy" entry (cmd/go/internal/modfetch.proxySpec).
-type proxyEntry struct {
-	url             string // a URL, or "noproxy", "direct", "off"
-	fallBackOnError bool
-}
-
-// tryProxies calls f for each proxy in turn with the rules and the error
-// ranking of cmd/go/internal/modfetch.TryProxies, whose list starts with an
-// implicit "noproxy" entry whenever GONOPROXY is set and GOPROXY is not
-// "direct". For the checksum database that entry always answers
-// "not found", so it never changes the outcome; it is kept to mirror the go
-// command exactly.
-func (d *SumDB) tryProxies(f func(proxyEntry) error) error {
-	srcs, err := d.env.ProxyList()
-	if err != nil {
-		return err
-	}
-	var list []proxyEntry
-	if d.env.Get("GONOPROXY") != "" && d.env.Get("GOPROXY") != "direct" {
-		list = append(list, proxyEntry{url: "noproxy"})
-	}
-	for _, s := range srcs {
-		switch s.Kind {
-		case KindProxy:
-			list = append(list, proxyEntry{url: s.URL, fallBackOnError: s.Fallback == FallbackAny})
-		default:
-			list = append(list, proxyEntry{url: string(s.Kind)})
-		}
-	}
-	// The most useful error wins: direct (and noproxy) errors, then proxy
-	// errors other than not-found, then not-found.
-	const (
-		notExistRank = iota
-		proxyRank
-		directRank
-	)
-	var bestErr error
-	bestRank := notExistRank
-	for _, p := range list {
-		err := f(p)
-		if err == nil {
-			return nil
-		}
-		notExist := errors.Is(err, fs.ErrNotExist)
-		switch {
-		case p.url == "direct" || (p.url == "noproxy" && err != errSumDBUseProxy):
-			bestErr, bestRank = err, directRank
-		case bestRank <= proxyRank && !notExist:
-			bestErr, bestRank = err, proxyRank
-		case bestRank == notExistRank:
-			bestErr = err
-		}
-		if !p.fallBackOnError && !notExist {
-			break
-		}
-	}
-	return bestErr
 }
 
 // read fetches u: file URLs from disk, others with the GetFunc.
