@@ -49,6 +49,7 @@ type modChecker struct {
 	diags []analysis.Diagnostic
 	notes []Note
 
+	loaders *graphLoaders
 	graph   *modGraph
 	effects map[*modfile.Replace]*replaceEffect
 	// undecided are the replaces of which the graph cannot tell whether
@@ -69,7 +70,8 @@ func runChecks(ctx context.Context, fset *token.FileSet, name string, m *modStat
 		effects: make(map[*modfile.Replace]*replaceEffect), conflicted: make(map[module.Version]bool)}
 	c.tf = addFile(fset, name, m.data)
 	src := cfg.goMods()
-	c.graph = loadGraph(ctx, m, loadersFor(src).get(src, on[Retracted]))
+	c.loaders = loadersFor(src)
+	c.graph = loadGraph(ctx, m, c.loaders.get(src, on[Retracted]))
 	c.run()
 	slices.SortStableFunc(c.diags, func(a, b analysis.Diagnostic) int {
 		if d := cmp.Compare(a.Pos, b.Pos); d != 0 {
@@ -370,7 +372,11 @@ func isRooted(p string) bool {
 func (c *modChecker) remote(r *modfile.Replace, e *replaceEffect) {
 	samePath := r.New.Path == r.Old.Path
 	does := c.appliesTo(r, e)
-	if !samePath && !(len(c.cfg.Allow) > 0 && module.MatchPrefixPatterns(strings.Join(c.cfg.Allow, ","), r.New.Path)) {
+	// A fork is a risk where it is built: for the selected version. Where
+	// the replace applies to no module, or to one whose code is not built,
+	// there is no advisory to miss (and where the graph cannot tell, the
+	// note about the replace says so).
+	if !samePath && e.built() && !(len(c.cfg.Allow) > 0 && module.MatchPrefixPatterns(strings.Join(c.cfg.Allow, ","), r.New.Path)) {
 		c.report(Fork, r, nil, nil,
 			"replace %s: builds a different module, %s %s, in place of %s; vulnerability scanners and go list -m all still name %s, so advisories against the replacement go unnoticed; upstream the change, or allow a trusted fork with -allow=%s",
 			does, r.New.Path, r.New.Version, r.Old.Path, r.Old.Path, r.New.Path)
@@ -388,7 +394,9 @@ func (c *modChecker) remote(r *modfile.Replace, e *replaceEffect) {
 	if r.Old.Version == "" {
 		c.wildcard(r, e, does)
 	}
-	if module.IsPseudoVersion(r.New.Version) {
+	// A pseudo-version is a risk wherever it is fetched, for its code or
+	// for its go.mod alone.
+	if module.IsPseudoVersion(r.New.Version) && (len(e.applied) > 0 || e.elsewhere) {
 		c.report(PseudoVersion, r, nil, nil,
 			"replace %s: builds %s %s, a pseudo-version, an untagged commit: if its branch is rebased or deleted the commit can vanish from the origin, and nothing tells readers what it holds; tag a release and replace with the tag",
 			does, r.New.Path, r.New.Version)

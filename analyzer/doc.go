@@ -12,8 +12,9 @@
 // go.temporal.io/sdk v1.44.0 required by go.temporal.io/server (../..):
 // downgrades it to v1.42.0"). Each diagnostic's category is its check's
 // ID, and its message, which starts with "[ID]", says what goes wrong and
-// what to do. Every check judges every replace on its own: one verdict
-// never keeps another check from running.
+// what to do. Every check judges every replace on its own, on what the
+// replace does in the module graph: one verdict never keeps another check
+// from running.
 //
 // On by default:
 //
@@ -39,18 +40,19 @@
 //     versions, or a replace of the main module itself: it never applies.
 //   - unused: a replace of a module that is not in the module graph at
 //     all: it has no effect.
-//   - fork: a replacement by another module path. Scanners, go.sum reviews
-//     and "go list -m all" name the old path, so advisories against the
-//     fork are missed. Trusted forks and mirrors are allowed with -allow
-//     (GOPRIVATE pattern syntax).
+//   - fork: a replacement by another module path, of the version the
+//     build selects. Scanners, go.sum reviews and "go list -m all" name
+//     the old path, so advisories against the fork are missed. Trusted
+//     forks and mirrors are allowed with -allow (GOPRIVATE pattern syntax).
 //   - wildcard: a version-less replace by a module version. It also
 //     captures every future version (go get m@latest keeps building the
 //     replacement) and hides retractions. Suggested fix, when the graph
 //     holds m at a single version: pin it ("m v1.5.0 => fork v1.0.0"),
 //     which builds identically today; for "m => m <selected version>",
 //     which does nothing but hold back upgrades, the fix removes it.
-//   - pseudo-version: a replacement by a pseudo-version, an untagged commit
-//     that can vanish when its branch is rebased or deleted.
+//   - pseudo-version: a replacement, of a version in the module graph, by a
+//     pseudo-version, an untagged commit that can vanish when its branch
+//     is rebased or deleted.
 //   - duplicate: the same module (and version) replaced twice — identical
 //     (suggested fix: remove the repeat, unless it is a local directory) or
 //     conflicting, which the go command refuses to load; a version-less and

@@ -45,6 +45,20 @@ type GoModSource interface {
 type graphLoaders struct {
 	once            sync.Once
 	offline, online *modnet.ModGraphLoader
+
+	// parsed holds the go.mod files of local replacement directories,
+	// parsed (parseOther), by content: the sibling modules of a repository
+	// replace each other, so each is parsed once, not once per module.
+	parsed sync.Map // string → *modfile.File
+}
+
+// parse returns the go.mod content data of name parsed by parseOther.
+func (gl *graphLoaders) parse(name string, data []byte) *modfile.File {
+	if f, ok := gl.parsed.Load(string(data)); ok {
+		return f.(*modfile.File)
+	}
+	f, _ := gl.parsed.LoadOrStore(string(data), parseOther(name, data))
+	return f.(*modfile.File)
 }
 
 func (gl *graphLoaders) get(src GoModSource, online bool) *modnet.ModGraphLoader {

@@ -59,10 +59,9 @@ type localTarget struct {
 	dir     string // absolute and clean
 	exists  bool
 	isDir   bool
-	hasMod  bool          // dir/go.mod exists
-	modPath string        // module path declared by dir/go.mod; "" if none
-	file    *modfile.File // dir/go.mod (see parseOther)
-	data    []byte        // content of dir/go.mod
+	hasMod  bool   // dir/go.mod exists
+	modPath string // module path declared by dir/go.mod; "" if none
+	data    []byte // content of dir/go.mod
 }
 
 // loadModule reads the module whose go.mod is at gomod.
@@ -126,7 +125,6 @@ func inspectTarget(modDir, p string) *localTarget {
 	if data, err := os.ReadFile(filepath.Join(t.dir, "go.mod")); err == nil {
 		t.hasMod, t.data = true, data
 		t.modPath = modfile.ModulePath(data)
-		t.file = parseOther(filepath.Join(t.dir, "go.mod"), data)
 	}
 	return t
 }

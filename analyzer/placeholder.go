@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"slices"
 
 	"golang.org/x/mod/modfile"
@@ -167,10 +168,11 @@ func (c *modChecker) rootTo(m module.Version) module.Version {
 func (c *modChecker) siblings() map[string]bool {
 	s := make(map[string]bool)
 	for _, t := range c.m.targets {
-		if t.file == nil {
+		f := c.targetFile(t)
+		if f == nil {
 			continue
 		}
-		for _, r := range t.file.Replace {
+		for _, r := range f.Replace {
 			if r.New.Version == "" {
 				s[r.Old.Path] = true
 			}
@@ -190,10 +192,11 @@ func (c *modChecker) siblings() map[string]bool {
 func (c *modChecker) siblingDir(path string) (dir, from string) {
 	for _, p := range sortedKeys(c.m.targets) {
 		t := c.m.targets[p]
-		if t.file == nil {
+		f := c.targetFile(t)
+		if f == nil {
 			continue
 		}
-		for _, r := range t.file.Replace {
+		for _, r := range f.Replace {
 			if r.Old.Path != path || r.New.Version != "" {
 				continue
 			}
@@ -201,4 +204,13 @@ func (c *modChecker) siblingDir(path string) (dir, from string) {
 		}
 	}
 	return "", ""
+}
+
+// targetFile returns the parsed go.mod of a local replacement directory,
+// or nil if it has none.
+func (c *modChecker) targetFile(t *localTarget) *modfile.File {
+	if !t.hasMod {
+		return nil
+	}
+	return c.loaders.parse(filepath.Join(t.dir, "go.mod"), t.data)
 }

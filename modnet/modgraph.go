@@ -43,6 +43,14 @@ type MainModule struct {
 	// Exclude holds the excluded module versions. Requirements on them are
 	// dropped everywhere in the graph.
 	Exclude map[module.Version]bool
+
+	// Workspace, when set, makes this the main module of a go.work
+	// workspace's graph (see [ReadWorkspace]): these are the workspace's
+	// main modules, whose requirements are the roots, each loaded with its
+	// own pruning, and no version of whose paths is ever selected. Path is
+	// then empty, Require the union of their requirements, and Replace and
+	// Exclude the workspace's, with every directory absolute.
+	Workspace []*MainModule
 }
 
 // ReadMainModule reads the go.mod file at name strictly, as the go command
@@ -153,18 +161,26 @@ type GoModSource interface {
 // read concurrently, each once per load; one that cannot be had or used
 // is recorded as a failure and the walk goes on around it.
 //
-// Workspaces are not supported: the main module is one go.mod.
+// A workspace's graph is loaded from the [MainModule] [ReadWorkspace]
+// returns.
 //
 // A ModGraphLoader is safe for concurrent use and keeps the parsed go.mod
 // file of every module version Source gave it, so that loading the graphs
-// of many modules that share dependencies reads each go.mod once.
+// of many modules that share dependencies reads each go.mod once; the
+// go.mod files of directories are read on every load and parsed once per
+// content.
 type ModGraphLoader struct {
 	// Source provides the go.mod files of module versions. It is
 	// required.
 	Source GoModSource
 
-	raw sync.Map // module.Version → *rawGoMod: parsed go.mod files of versions
+	raw  sync.Map // module.Version → *rawGoMod: parsed go.mod files of versions
+	dirs sync.Map // dirGoMod → *rawGoMod: parsed go.mod files of directories
 }
+
+// dirGoMod is a directory's go.mod as read: read again for every load,
+// since it may change, but parsed once per content.
+type dirGoMod struct{ name, data string }
 
 // rawGoMod is what the graph needs of a module version's go.mod, before
 // the main module's exclusions apply (modload.rawGoModSummary).
@@ -232,10 +248,13 @@ type graphLoad struct {
 
 // loadKey is a module loaded with a pruning mode: the go command loads a
 // module once as the child of a pruned module and once more, further down,
-// as part of an unpruned subgraph (modload.readModGraph's dedupKey).
+// as part of an unpruned subgraph (modload.readModGraph's dedupKey); in a
+// workspace, once more as a dependency of the main modules whose
+// requirements must be loaded too.
 type loadKey struct {
-	mod      module.Version
-	unpruned bool
+	mod       module.Version
+	unpruned  bool
+	workspace bool
 }
 
 // Load loads the module graph of main and returns when every go.mod it
@@ -250,12 +269,101 @@ func (l *ModGraphLoader) Load(ctx context.Context, main *MainModule) *ModGraph {
 		failures: make(map[module.Version]error),
 	}
 	ld := &graphLoad{l: l, g: g}
+	if len(main.Workspace) > 0 {
+		ld.loadWorkspace(ctx)
+		return g
+	}
 	g.require(module.Version{Path: main.Path}, main.Require)
 	for _, r := range main.Require {
 		ld.enqueue(ctx, r, !main.Pruned)
 	}
 	ld.walk.Wait()
 	return g
+}
+
+// loadWorkspace loads a workspace's graph (modload.readModGraph with
+// workspace pruning): each main module's requirements, with its pruning;
+// then, until nothing changes, the requirements of the version selected
+// for each dependency of a main module, or of such a version, that is
+// higher than the one required, since those requirements were not in any
+// main module's go.mod.
+func (ld *graphLoad) loadWorkspace(ctx context.Context) {
+	g := ld.g
+	for _, wm := range g.main.Workspace {
+		g.require(module.Version{Path: wm.Path}, wm.Require)
+		for _, r := range wm.Require {
+			ld.enqueue(ctx, r, !wm.Pruned)
+		}
+	}
+	ld.walk.Wait()
+	hasDeps := map[string]bool{}
+	seen := map[module.Version]bool{}
+	for _, wm := range g.main.Workspace {
+		hasDeps[wm.Path] = true
+		seen[module.Version{Path: wm.Path}] = true // loaded above
+	}
+	for {
+		need := map[module.Version]bool{}
+		for p := range hasDeps {
+			m := module.Version{Path: p, Version: g.Selected(p)}
+			if !seen[m] {
+				need[m] = true
+				continue
+			}
+			reqs, _ := g.RequiredBy(m)
+			for _, r := range reqs {
+				if isToolchain(r.Path) || g.isMain(r.Path) {
+					continue
+				}
+				if s := (module.Version{Path: r.Path, Version: g.Selected(r.Path)}); semver.Compare(s.Version, r.Version) > 0 && !seen[s] {
+					need[s] = true
+				}
+			}
+		}
+		if len(need) == 0 {
+			return
+		}
+		for m := range need {
+			ld.enqueueWorkspace(ctx, m)
+			seen[m] = true
+			hasDeps[m.Path] = true
+		}
+		ld.walk.Wait()
+	}
+}
+
+// enqueueWorkspace loads m's requirements and their go.mod files, as the
+// go command loads a main module's (workspace pruning).
+func (ld *graphLoad) enqueueWorkspace(ctx context.Context, m module.Version) {
+	if isToolchain(m.Path) || m.Version == "none" || m.Version == "" {
+		return
+	}
+	if _, dup := ld.loading.LoadOrStore(loadKey{mod: m, workspace: true}, struct{}{}); dup {
+		return
+	}
+	ld.walk.Go(func() {
+		s := ld.summary(ctx, m)
+		if s.err != nil {
+			return
+		}
+		for _, r := range s.require {
+			ld.enqueue(ctx, r, !s.pruned)
+		}
+	})
+}
+
+// isMain reports whether path is a main module's: the main module, or one
+// of a workspace's.
+func (g *ModGraph) isMain(path string) bool {
+	if path == g.main.Path {
+		return true
+	}
+	for _, wm := range g.main.Workspace {
+		if wm.Path == path {
+			return true
+		}
+	}
+	return false
 }
 
 // Expand returns the graph the go command builds with when g's roots, the
@@ -323,7 +431,7 @@ func (g *ModGraph) require(m module.Version, reqs []module.Version) {
 		if vs := g.versions[r.Path]; !slices.Contains(vs, r.Version) {
 			g.versions[r.Path] = append(vs, r.Version)
 		}
-		if r.Path == g.main.Path {
+		if g.isMain(r.Path) {
 			continue
 		}
 		if v, ok := g.selected[r.Path]; !ok || semver.Compare(v, r.Version) < 0 {
@@ -346,7 +454,7 @@ func (ld *graphLoad) enqueue(ctx context.Context, m module.Version, unpruned boo
 	if isToolchain(m.Path) || m.Version == "none" {
 		return
 	}
-	if _, dup := ld.loading.LoadOrStore(loadKey{m, unpruned}, struct{}{}); dup {
+	if _, dup := ld.loading.LoadOrStore(loadKey{mod: m, unpruned: unpruned}, struct{}{}); dup {
 		return
 	}
 	ld.walk.Go(func() {
@@ -394,7 +502,12 @@ func (ld *graphLoad) readSummary(ctx context.Context, m module.Version) *summary
 		if err != nil {
 			return ld.failed(m, fmt.Errorf("replaced by directory %s: %w", actual.Path, err))
 		}
-		raw = parseRawGoMod(name, data)
+		key := dirGoMod{name, string(data)}
+		r, ok := ld.l.dirs.Load(key)
+		if !ok {
+			r, _ = ld.l.dirs.LoadOrStore(key, parseRawGoMod(name, data))
+		}
+		raw = r.(*rawGoMod)
 	} else {
 		var err error
 		if raw, err = ld.l.rawGoMod(ctx, actual); err != nil {

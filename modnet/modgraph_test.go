@@ -78,22 +78,12 @@ func TestModGraphMatchesGoModGraph(t *testing.T) {
 			if err != nil {
 				t.Fatalf("go mod graph: %v\n%s", err, out)
 			}
-			var wantEdges []string
-			for line := range strings.Lines(out) {
-				if f := strings.Fields(line); len(f) == 2 && !strings.HasPrefix(f[1], "go@") && !strings.HasPrefix(f[1], "toolchain@") {
-					wantEdges = append(wantEdges, f[0]+" "+f[1])
-				}
-			}
+			wantEdges := modGraphEdges(out)
 			out, err = goRun(t, dir, modcache, append(goEnv, "list -m all")...)
 			if err != nil {
 				t.Fatalf("go list -m all: %v\n%s", err, out)
 			}
-			var wantList []string // "path version [=> replacement]"; the main module has no version
-			for line := range strings.Lines(out) {
-				if f := strings.Fields(line); len(f) >= 2 {
-					wantList = append(wantList, f[0]+"@"+f[1])
-				}
-			}
+			wantList := listedModules(out)
 
 			if got := readFile(t, filepath.Join(dir, "go.mod")); got != mainGoMod {
 				t.Fatalf("the go command rewrote go.mod, so the comparison is not of this graph:\n%s", got)
@@ -122,6 +112,31 @@ func TestModGraphMatchesGoModGraph(t *testing.T) {
 			}
 		})
 	}
+}
+
+// modGraphEdges returns the module edges 'go mod graph' printed, less
+// those to the go and toolchain lines.
+func modGraphEdges(out string) []string {
+	var edges []string
+	for line := range strings.Lines(out) {
+		if f := strings.Fields(line); len(f) == 2 && !strings.HasPrefix(f[1], "go@") && !strings.HasPrefix(f[1], "toolchain@") {
+			edges = append(edges, f[0]+" "+f[1])
+		}
+	}
+	return edges
+}
+
+// listedModules returns the path@version of every module 'go list -m all'
+// printed ("path version [=> replacement]") but the main module, which has
+// no version.
+func listedModules(out string) []string {
+	var list []string
+	for line := range strings.Lines(out) {
+		if f := strings.Fields(line); len(f) >= 2 {
+			list = append(list, f[0]+"@"+f[1])
+		}
+	}
+	return list
 }
 
 // graphEdges lists g's edges as 'go mod graph' prints them.
@@ -278,12 +293,8 @@ func TestModGraphExpand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list -m all: %v\n%s", err, out)
 	}
-	var wantList, gotList []string
-	for line := range strings.Lines(out) {
-		if f := strings.Fields(line); len(f) >= 2 {
-			wantList = append(wantList, f[0]+"@"+f[1])
-		}
-	}
+	wantList := listedModules(out)
+	var gotList []string
 	for _, m := range x.BuildList() {
 		gotList = append(gotList, m.String())
 	}
@@ -294,12 +305,7 @@ func TestModGraphExpand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go mod graph: %v\n%s", err, out)
 	}
-	var wantEdges []string
-	for line := range strings.Lines(out) {
-		if f := strings.Fields(line); len(f) == 2 && !strings.HasPrefix(f[1], "go@") && !strings.HasPrefix(f[1], "toolchain@") {
-			wantEdges = append(wantEdges, f[0]+" "+f[1])
-		}
-	}
+	wantEdges := modGraphEdges(out)
 	gotEdges := graphEdges(x)
 	slices.Sort(gotEdges)
 	slices.Sort(wantEdges)

@@ -32,6 +32,17 @@ type PrefetchRequest struct {
 	// needs. Its go.sum (GoSumFile) holds the expected hashes.
 	ModFile string
 
+	// WorkFile is a go.work file, instead of ModFile: Prefetch downloads
+	// what 'go mod download' does in the workspace, the build list of the
+	// workspace's graph (every use'd module's requirements, go.work's
+	// replacements; see [ReadWorkspace]), verified against go.work.sum and
+	// the go.sum of every use'd module.
+	WorkFile string
+
+	// NoGoSum leaves go.sum (go.work.sum) untouched. By default Prefetch
+	// adds the lines 'go mod download all' adds (see [Client.Prefetch]).
+	NoGoSum bool
+
 	// GoSumFile is the go.sum to verify against. Empty means the one the
 	// go command pairs with ModFile (ModFile without ".mod", plus ".sum",
 	// as for its -modfile flag: go.mod's is go.sum); without ModFile, the
@@ -156,6 +167,12 @@ type PrefetchResult struct {
 	// ToolchainPATH is the executable the go command runs for Toolchain
 	// when it is in PATH; nothing is fetched for it then.
 	ToolchainPATH string
+	// Work is the go.work file of a workspace prefetch.
+	Work string
+	// GoSumFile is the go.sum (go.work.sum) whose lines were checked, and
+	// GoSumAdded the lines added to it, sorted.
+	GoSumFile  string
+	GoSumAdded []string
 }
 
 // A PrefetchModule is the outcome for one module version.
@@ -263,9 +280,17 @@ func (e *PrefetchError) Unwrap() []error {
 // stored only after its zip has verified, so a module that fails leaves
 // no partial entry, except the go.mod files the graph walk needed, which
 // the go command stores as well. Whatever is already in the cache and
-// verifies is not downloaded again. Prefetch never writes go.sum, where
-// 'go mod download all' adds the lines it had to look up in the checksum
-// database, and it reads no go.work file: workspaces are not supported.
+// verifies is not downloaded again.
+//
+// As 'go mod download all' does, Prefetch then adds to go.sum the hashes
+// it verified that go.sum lacks and the go command keeps
+// (modload.keepSums): the go.mod hash of every module whose requirements
+// are in the graph, and the zip and go.mod hashes of every module of the
+// build list (of its replacement, for a replaced module). Lines already
+// there stay, and the file is written sorted, as the go command writes
+// it; it is not touched when nothing is missing. In a workspace the lines
+// go to go.work.sum, except those a use'd module's go.sum has.
+// PrefetchRequest.NoGoSum leaves the file alone.
 //
 // Requests go through a retry.Client derived from c.HTTP and tuned so
 // that a stalled or slow answer cannot hold the whole prefetch hostage:
@@ -329,6 +354,9 @@ type prefetcher struct {
 
 	toolchain     *ToolchainSelection // for the main module; nil without one
 	toolchainPATH string              // where the go command finds it in PATH
+
+	sumFile  string                  // where go.sum lines go; "" for none
+	workSums map[module.Version]bool // in a workspace, modules the use'd modules' go.sum files list
 }
 
 // pmod is the state of one module version.
@@ -380,23 +408,9 @@ func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 	p.hosts = newHostSlots(p.req.Jobs, p.req.PerHost)
 	p.extract = newSlots(p.req.Extractors)
 
-	gosum := parent.GoSum
-	sumFile := p.req.GoSumFile
-	if p.req.ModFile != "" {
-		var err error
-		if p.main, err = ReadMainModule(p.req.ModFile); err != nil {
-			return nil, err
-		}
-		if sumFile == "" {
-			// As cmd/go/internal/modload.loadModFile pairs them.
-			sumFile = strings.TrimSuffix(p.req.ModFile, ".mod") + ".sum"
-		}
-	}
-	if sumFile != "" {
-		var err error
-		if gosum, err = ReadGoSum(sumFile); err != nil {
-			return nil, err
-		}
+	gosum, err := p.readMain(parent.GoSum)
+	if err != nil {
+		return nil, err
 	}
 	for _, m := range p.req.Modules {
 		if err := checkVersion(m.Path, m.Version); err != nil {
@@ -528,7 +542,12 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 		}
 	}
 	p.work.Wait()
-	return p.result(time.Since(start))
+	res, err := p.result(time.Since(start))
+	res.Work = p.req.WorkFile
+	if serr := p.updateGoSum(ctx, res); serr != nil && err == nil {
+		err = serr
+	}
+	return res, err
 }
 
 // result collects every module's outcome.

@@ -657,16 +657,18 @@ func (r *memoRepo) Latest(ctx context.Context) (*Info, error) {
 // QueryOptions returns the main module's view of path for a query, as
 // 'go mod download path@query' has it inside the module
 // (modload.listModules): the current version is the one go.mod requires
-// directly; for "upgrade" and "patch", when go.mod does not require path
-// or its graph is unpruned, the one its module graph selects (loaded with
-// loader, which may be nil otherwise); "none" when there is none. go.mod's
-// exclude directives exclude.
+// directly; for "upgrade" and "patch", when go.mod does not require path,
+// its graph is unpruned or it is a workspace's, the one its module graph
+// selects (loaded with loader, which may be nil otherwise); "none" when
+// there is none. go.mod's (the workspace's) exclude directives exclude.
 func (mm *MainModule) QueryOptions(ctx context.Context, loader *ModGraphLoader, path, query string) QueryOptions {
 	opts := QueryOptions{Current: "none", Exclude: func(v string) bool { return mm.Exclude[module.Version{Path: path, Version: v}] }}
 	root := ""
-	for _, r := range mm.Require {
-		if r.Path == path && semver.Compare(r.Version, root) > 0 {
-			root = r.Version
+	if len(mm.Workspace) == 0 { // a workspace's roots are its main modules
+		for _, r := range mm.Require {
+			if r.Path == path && semver.Compare(r.Version, root) > 0 {
+				root = r.Version
+			}
 		}
 	}
 	if root != "" && mm.Pruned {

@@ -33,6 +33,7 @@ type queryScenario struct {
 	mods     []modnettest.Module
 	versions []string // sorted
 	mainMod  string   // the main module's go.mod
+	otherMod string   // with a go.work: the go.mod of its other module
 	query    string
 	goflags  string
 	goproxy  string // letters: A serves, N answers 404, F answers 500
@@ -126,12 +127,16 @@ func randomQueryScenario(rng *rand.Rand) queryScenario {
 			sc.mainMod += "\nexclude " + queryModule + " " + v + "\n"
 		}
 	}
+	if rng.IntN(4) == 0 {
+		// A workspace: the main module and one that requires the module.
+		sc.otherMod = "module example.com/other\n\ngo 1.21\n\nrequire " + queryModule + " " + sc.versions[rng.IntN(len(sc.versions))] + "\n"
+	}
 	queries := []string{"latest", "upgrade", "patch", "v1", "v1.1", "<v1.2.0", ">=v1.0.1", sc.versions[rng.IntN(len(sc.versions))]}
 	sc.query = queries[rng.IntN(len(queries))]
 	sc.goflags = []string{"-modcacherw", "-modcacherw -mod=mod"}[rng.IntN(2)]
 	sc.goproxy = []string{"A", "A", "A", "N,A", "F|A"}[rng.IntN(5)]
-	sc.describe = fmt.Sprintf("GOPROXY=%s GOFLAGS=%q versions=%v retract=%v deprecated=%v legacy=%v\ngo.mod:\n%squery %s",
-		sc.goproxy, sc.goflags, sc.versions, retracts, deprecated, legacy, sc.mainMod, sc.query)
+	sc.describe = fmt.Sprintf("GOPROXY=%s GOFLAGS=%q versions=%v retract=%v deprecated=%v legacy=%v\ngo.mod:\n%sworkspace's other go.mod:\n%squery %s",
+		sc.goproxy, sc.goflags, sc.versions, retracts, deprecated, legacy, sc.mainMod, sc.otherMod, sc.query)
 	return sc
 }
 
@@ -172,7 +177,7 @@ func runQueryScenario(t *testing.T, sc queryScenario) {
 	// The go command, in the main module.
 	goCache := filepath.Join(t.TempDir(), "go")
 	g := testenv.NewGo(t, "GOPROXY="+goproxy, "GOSUMDB=off", "GOFLAGS="+sc.goflags, "GOMODCACHE="+goCache)
-	writeFile(t, filepath.Join(g.Dir, "go.mod"), sc.mainMod)
+	g.Dir = sc.writeMain(t)
 	out, _, _ := g.Run("mod", "download", "-json", arg)
 	var goRes struct{ Version, Error string }
 	json.Unmarshal([]byte(out), &goRes)
@@ -183,9 +188,11 @@ func runQueryScenario(t *testing.T, sc queryScenario) {
 
 	// modkit, with the main module's view: its current version and its
 	// exclusions.
-	dir := t.TempDir()
-	modFile := writeFile(t, filepath.Join(dir, "go.mod"), sc.mainMod)
-	mm, err := ReadMainModule(modFile)
+	dir := sc.writeMain(t)
+	mm, err := ReadMainModule(filepath.Join(dir, "go.mod"))
+	if sc.otherMod != "" {
+		mm, err = ReadWorkspace(filepath.Join(dir, "..", "go.work"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,6 +234,19 @@ func runQueryScenario(t *testing.T, sc queryScenario) {
 	if d := modnettest.DiffCaches(goFiles, mkFiles, "go", "modkit"); len(d) > 0 {
 		t.Errorf("%s\nmodule caches differ:\n%s", sc.describe, strings.Join(d, "\n"))
 	}
+}
+
+// writeMain writes the main module, in a workspace if the scenario has
+// one, and returns its directory.
+func (sc *queryScenario) writeMain(t *testing.T) string {
+	root := t.TempDir()
+	dir := filepath.Join(root, "main")
+	writeFile(t, filepath.Join(dir, "go.mod"), sc.mainMod)
+	if sc.otherMod != "" {
+		writeFile(t, filepath.Join(root, "other", "go.mod"), sc.otherMod)
+		writeFile(t, filepath.Join(root, "go.work"), "go 1.21\n\nuse (\n\t./main\n\t./other\n)\n")
+	}
+	return dir
 }
 
 func firstLineOf(s string) string {

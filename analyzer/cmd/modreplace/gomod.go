@@ -68,6 +68,9 @@ func runGoMod(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	fset := token.NewFileSet()
+	// Notes say what the checks could not decide; they are not findings,
+	// so they go to standard error and leave the exit status alone.
+	cfg.OnNote = func(n analyzer.Note) { fmt.Fprintf(stderr, "%s: note: %s\n", fset.Position(n.Pos), n.Message) }
 	tree := make(jsonTree)
 	exit := 0
 	for _, file := range files {

@@ -29,7 +29,7 @@ replace example.com/a v1.1.0 => example.com/afork v1.1.0
 `
 
 // gomodFindings are gomodFixture's findings, in order.
-const gomodFindings = "go.mod:10:1: [fork]\ngo.mod:10:1: [wildcard]\ngo.mod:12:1: [noop]\ngo.mod:14:1: [inert]\ngo.mod:14:1: [fork]\ngo.mod:14:1: [duplicate]"
+const gomodFindings = "go.mod:10:1: [fork]\ngo.mod:10:1: [wildcard]\ngo.mod:12:1: [noop]\ngo.mod:14:1: [inert]\ngo.mod:14:1: [duplicate]"
 
 func runGoModIn(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
@@ -118,7 +118,7 @@ func TestGoModJSON(t *testing.T) {
 	if err := json.Unmarshal(tree["go.mod"]["modreplace"], &diags); err != nil {
 		t.Fatalf("%v\n%s", err, stdout)
 	}
-	if len(diags) != 6 || diags[0].Category != "fork" || diags[0].Posn != "go.mod:10:1" {
+	if len(diags) != 5 || diags[0].Category != "fork" || diags[0].Posn != "go.mod:10:1" {
 		t.Fatalf("diagnostics %+v", diags)
 	}
 	noop := diags[2]
@@ -174,7 +174,7 @@ func TestGoModFix(t *testing.T) {
 	}
 	stdout, _, code = runGoModIn(t, dir)
 	lines := regexp.MustCompile(`(?m)^go\.mod:\d+:\d+: \[[a-z-]+\]`).FindAllString(stdout, -1)
-	if got := strings.Join(lines, "\n"); code != 3 || got != "go.mod:10:1: [fork]\ngo.mod:12:1: [inert]\ngo.mod:12:1: [fork]" {
+	if got := strings.Join(lines, "\n"); code != 3 || got != "go.mod:10:1: [fork]\ngo.mod:12:1: [inert]" {
 		t.Errorf("after -fix: exit %d\n%s", code, stdout)
 	}
 }
@@ -270,12 +270,30 @@ func TestGoModRetracted(t *testing.T) {
 	t.Setenv("GOFLAGS", "-modcacherw")
 	t.Setenv("GOMODCACHE", filepath.Join(t.TempDir(), "mod"))
 	t.Setenv("GOPATH", t.TempDir()) // the checksum database's tree head lives in GOPATH
-	dir := writeModule(t, map[string]string{"go.mod": "module example.com/r\n\ngo 1.22\n\nrequire example.com/a v1.0.0\n\nreplace example.com/a v1.0.0 => example.com/a v1.0.1\n"})
-	stdout, stderr, code := runGoModIn(t, dir, "-enable=retracted")
+	dir := writeModule(t, map[string]string{
+		"go.mod":    "module example.com/r\n\ngo 1.22\n\nrequire example.com/a v1.0.0\n\nreplace example.com/a v1.0.0 => example.com/a v1.0.1\n\nreplace example.com/b => ./b\n",
+		"b/go.mod":  "module example.com/b\n",
+		".git/HEAD": "ref: refs/heads/main\n",
+	})
+	os.RemoveAll(modCacheBeside(dir)) // the module cache is the empty one above
+
+	// Offline, the graph lacks the go.mod of example.com/a v1.0.1 (which
+	// example.com/a v1.0.0 is replaced by): modreplace cannot tell whether
+	// the replace of example.com/b applies, and says so.
+	stdout, stderr, code := runGoModIn(t, dir)
+	wantNote := "go.mod:9:1: note: [unused] cannot tell whether the replace of example.com/b applies: 1 go.mod file of the module graph is not in the module cache (example.com/a@v1.0.1); run 'go list -m all' in "
+	if code != 0 || stdout != "" || !strings.HasPrefix(stderr, wantNote) || !strings.HasSuffix(stderr, "or enable the retracted check (-enable=retracted), which lets modreplace fetch them through GOPROXY\n") {
+		t.Errorf("offline: exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 0, no findings, and a note starting %q", code, stdout, stderr, wantNote)
+	}
+
+	// The retracted check lets it fetch the go.mod: the graph is complete,
+	// and the replace of example.com/b is unused.
+	stdout, stderr, code = runGoModIn(t, dir, "-enable=retracted")
 	want := "go.mod:7:1: [retracted] replacement example.com/a v1.0.1 is retracted by its authors (loses data): it has a known problem; replace with a version that is not retracted\n" +
-		"go.mod:7:1: [retracted] replacement module example.com/a is deprecated: use example.com/a/v2; move to what the deprecation recommends\n"
-	if code != 3 || stdout != want {
-		t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant:\n%s", code, stdout, stderr, want)
+		"go.mod:7:1: [retracted] replacement module example.com/a is deprecated: use example.com/a/v2; move to what the deprecation recommends\n" +
+		"go.mod:9:1: [unused] example.com/b is not in this module's graph (no module of the 2 in it requires example.com/b): the replace has no effect, and go mod tidy leaves it in place; remove it, or add the requirement it was meant for\n"
+	if code != 3 || stdout != want || stderr != "" {
+		t.Errorf("online: exit %d, stdout:\n%s\nstderr:\n%s\nwant:\n%s", code, stdout, stderr, want)
 	}
 }
 

@@ -20,6 +20,11 @@
 // "file:line:col: [check] message" lines and accepts -json, -fix, -diff,
 // -enable, -disable and -allow, with the same exit status.
 //
+// What a check cannot decide (whether a replace is unused when the module
+// cache lacks go.mod files of the module graph) is a note on standard
+// error, "file:line:col: note: [check] message", in every form; notes
+// never change the exit status.
+//
 // Under go vet, "-V=full" (which go vet asks once per run to key its result
 // cache) answers with a digest of the executable and of every go.mod input
 // of the modules in the current directory ([analyzer.Fingerprint]), so

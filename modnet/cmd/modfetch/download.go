@@ -54,11 +54,14 @@ func runDownload(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	client := &modnet.Client{Env: env, NoRetry: *noRetry}
-	if sum, err := enclosingGoSum(); err != nil {
+	// Inside a module or a workspace, as 'go mod download path@query'
+	// there: downloads are verified against its go.sum files, and queries
+	// see its versions and exclusions.
+	mm, sum, err := enclosingMain(env)
+	if err != nil {
 		return err
-	} else if sum != nil {
-		client.GoSum = sum
 	}
+	client.GoSum = sum
 	if *trace {
 		var mu sync.Mutex
 		client.OnFetch = func(ev modnet.FetchEvent) {
@@ -89,14 +92,6 @@ func runDownload(args []string, stdout, stderr io.Writer) error {
 	}
 	defer client.Close()
 
-	// Inside a module, queries see the main module's versions and
-	// exclusions, as 'go mod download path@query' does there.
-	var mm *modnet.MainModule
-	if gomod, err := enclosingModFile(); err == nil {
-		if mm, err = modnet.ReadMainModule(gomod); err != nil {
-			return err
-		}
-	}
 	results, errs := downloadAll(ctx, client, mm, fs.Args())
 	// As 'go mod download' with arguments does: a module too new for the
 	// running Go makes the go command switch toolchains, when GOTOOLCHAIN
@@ -155,17 +150,36 @@ func canonicalOrEmpty(v string) string {
 	return ""
 }
 
-// enclosingGoSum reads the go.sum beside the go.mod of the module containing
-// the current directory, as 'go mod download' does; nil outside a module.
-func enclosingGoSum() (*modnet.GoSum, error) {
-	gomod, err := enclosingModFile()
+// enclosingMain returns the main module the go command works with in the
+// current directory, and the checksums it trusts: the workspace's
+// (go.work.sum and every use'd module's go.sum) where GOWORK or a go.work
+// above puts the directory in one, else the enclosing module's; nil and
+// nil outside a module.
+func enclosingMain(env *modnet.Env) (*modnet.MainModule, *modnet.GoSum, error) {
+	wd, err := os.Getwd()
 	if err != nil {
-		if errors.Is(err, errNoModule) {
-			return nil, nil
-		}
-		return nil, err
+		return nil, nil, err
 	}
-	return modnet.ReadModuleGoSum(filepath.Dir(gomod))
+	if work := findGoWork(env, wd); work != "" {
+		mm, err := modnet.ReadWorkspace(work)
+		if err != nil {
+			return nil, nil, err
+		}
+		sum, err := modnet.ReadWorkspaceGoSum(mm, work)
+		return mm, sum, err
+	}
+	gomod, err := enclosingModFile()
+	if errors.Is(err, errNoModule) {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	mm, err := modnet.ReadMainModule(gomod)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum, err := modnet.ReadModuleGoSum(filepath.Dir(gomod))
+	return mm, sum, err
 }
 
 // errSilent is a failure already reported on the output: exit 1 without

@@ -266,7 +266,7 @@ func (p *loopbackProxy) readAheadModule(dir string) {
 		return
 	}
 	var gomods, sums []string
-	if work := workspaceFileIn(dir, p.env.Get("GOWORK"), p.env.Get("GOROOT")); work != "" {
+	if work := findGoWork(p.env, dir); work != "" {
 		sums = append(sums, strings.TrimSuffix(work, ".work")+".work.sum")
 		if data, err := os.ReadFile(work); err == nil {
 			if wf, err := modfile.ParseWork(work, data, nil); err == nil {
@@ -279,7 +279,7 @@ func (p *loopbackProxy) readAheadModule(dir string) {
 				}
 			}
 		}
-	} else if gomod := findUp(dir, "go.mod", ""); gomod != "" {
+	} else if gomod := modnet.FindGoMod(dir); gomod != "" {
 		gomods = append(gomods, gomod)
 	}
 	for _, gomod := range gomods {

@@ -4,7 +4,7 @@
 //
 //	modfetch route [-json] MODULE...
 //	modfetch download [-json] [-x] [-noretry] MODULE@VERSION...
-//	modfetch prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false]
+//	modfetch prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false] [-gosum=false]
 //	modfetch exec [-v] [-readahead=false] [--] COMMAND [ARG...]
 //	modfetch serve [-listen ADDR] [-cache DIR] [-allow-remote] [-foreground] [-format sh|env] [-v] [-readahead=false]
 //
@@ -24,9 +24,9 @@
 // retrying, resuming and hedging, through failures that make the go
 // command give up. -j bounds the transfers in flight, overall and to one
 // host (default 64 overall, 32 per host); -modfile names the go.mod
-// (default: that of the module containing the current directory; where
-// a go.work puts that module in a workspace, a note says that only its
-// graph is prefetched); -extract=false fills only the download cache
+// (default: that of the module containing the current directory; in a
+// go.work workspace, the workspace: everything 'go mod download' fetches
+// there, every use'd module's graph with go.work's replacements); -extract=false fills only the download cache
 // (.info, .mod, .zip and .ziphash of each module, every zip verified),
 // from which the go command extracts modules on first use, offline: what a
 // CI cache should hold.
@@ -39,6 +39,10 @@
 // "summary" object. It exits 0 only when every module is in the cache and
 // verified.
 //
+// Like 'go mod download all', prefetch adds to go.sum (go.work.sum in a
+// workspace) the lines it lacks for what it verified: the go.mod hash of
+// every module in the graph and the zip hash of every module of the build
+// list; -gosum=false leaves the file untouched.
 // When go.mod's go or toolchain line makes the go command switch to a newer
 // toolchain (GOTOOLCHAIN auto, the default), prefetch fetches that
 // toolchain too, unless it is in PATH; -toolchain=false leaves it out.
@@ -92,7 +96,7 @@ type command struct {
 var commands = []command{
 	{"route", "route [-json] MODULE...", runRoute},
 	{"download", "download [-json] [-x] [-noretry] MODULE@VERSION...", runDownload},
-	{"prefetch", "prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false]", runPrefetch},
+	{"prefetch", "prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false] [-gosum=false]", runPrefetch},
 	{"exec", "exec [-v] [-readahead=false] [--] COMMAND [ARG...]", runExec},
 	{"serve", "serve [-listen ADDR] [-cache DIR] [-allow-remote] [-foreground] [-format sh|env] [-v] [-readahead=false]", runServe},
 }

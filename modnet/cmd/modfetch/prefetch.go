@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +40,10 @@ type eventJSON struct {
 	// module, fetched unless ToolchainPATH has it.
 	Toolchain     string `json:",omitempty"`
 	ToolchainPATH string `json:",omitempty"`
+	// Work is the go.work file of a workspace; GoSumAdded the lines added
+	// to go.sum (go.work.sum).
+	Work       string   `json:",omitempty"`
+	GoSumAdded []string `json:",omitempty"`
 }
 
 func runPrefetch(args []string, stdout, stderr io.Writer) error {
@@ -50,6 +53,7 @@ func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	modFile := fs.String("modfile", "", "the main module's go.mod (default: that of the module containing the current directory)")
 	extract := fs.Bool("extract", true, "extract modules; -extract=false fills only the download cache (.info, .mod, .zip, .ziphash), which the go command extracts from on first use")
 	toolchain := fs.Bool("toolchain", true, "also fetch the Go toolchain that go.mod's go or toolchain line makes the go command switch to")
+	gosum := fs.Bool("gosum", true, "add the go.sum (go.work.sum) lines 'go mod download all' adds; -gosum=false leaves the file untouched")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -60,12 +64,18 @@ func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var workFile string
 	if *modFile == "" {
-		if *modFile, err = enclosingModFile(); err != nil {
+		// In a workspace, what 'go mod download' fetches there: the
+		// workspace's build list (GOWORK=off for the module's alone).
+		wd, err := os.Getwd()
+		if err != nil {
 			return err
 		}
-		if work := workspaceFile(env.Get("GOWORK"), env.Get("GOROOT")); work != "" {
-			fmt.Fprintf(stderr, "modfetch prefetch: note: the go command works in the workspace %s here; this prefetches the graph of %s only (workspaces are not supported; GOWORK=off silences this note)\n", work, *modFile)
+		if workFile = findGoWork(env, wd); workFile == "" {
+			if *modFile, err = enclosingModFile(); err != nil {
+				return err
+			}
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -73,7 +83,8 @@ func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	client := &modnet.Client{Env: env}
 	defer client.Close()
 
-	req := &modnet.PrefetchRequest{ModFile: *modFile, Jobs: *jobs, PerHost: *jobs, NoExtract: !*extract, NoToolchain: !*toolchain}
+	req := &modnet.PrefetchRequest{ModFile: *modFile, WorkFile: workFile, Jobs: *jobs, PerHost: *jobs,
+		NoExtract: !*extract, NoToolchain: !*toolchain, NoGoSum: !*gosum}
 	var prog *progress
 	switch {
 	case *asJSON:
@@ -122,7 +133,7 @@ func eventLine(ev modnet.PrefetchEvent) eventJSON {
 
 func summarize(res *modnet.PrefetchResult) eventJSON {
 	sum := eventJSON{Kind: "summary", Main: res.Main, Bytes: res.Bytes, Retries: res.Retries, Elapsed: res.Elapsed.Seconds(),
-		Toolchain: res.Toolchain, ToolchainPATH: res.ToolchainPATH}
+		Toolchain: res.Toolchain, ToolchainPATH: res.ToolchainPATH, Work: res.Work, GoSumAdded: res.GoSumAdded}
 	for _, m := range res.Modules {
 		switch {
 		case m.Err != nil:
@@ -148,6 +159,9 @@ func printSummary(w io.Writer, sum eventJSON, res *modnet.PrefetchResult) {
 		fmt.Fprintf(w, "; %d FAILED", sum.Failed)
 	}
 	fmt.Fprintln(w)
+	if n := len(sum.GoSumAdded); n > 0 {
+		fmt.Fprintf(w, "modfetch prefetch: added %d lines to %s\n", n, res.GoSumFile)
+	}
 	switch {
 	case sum.ToolchainPATH != "":
 		fmt.Fprintf(w, "modfetch prefetch: go.mod switches the go command to %s, which it runs from PATH (%s)\n", sum.Toolchain, sum.ToolchainPATH)
@@ -162,61 +176,29 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 var errNoModule = errors.New("go.mod file not found in current directory or any parent directory; use -modfile")
 
 // enclosingModFile returns the go.mod of the module containing the current
-// directory, as the go command finds it.
+// directory, as the go command finds it (modnet.FindGoMod).
 func enclosingModFile() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
-	if f := findUp(dir, "go.mod", ""); f != "" {
+	if f := modnet.FindGoMod(dir); f != "" {
 		return f, nil
 	}
 	return "", errNoModule
 }
 
-// workspaceFile returns the go.work file the go command would use in the
-// current directory (cmd/go/internal/modload.FindGoWork): GOWORK's file,
-// none for GOWORK=off, else the nearest go.work above, not looked for
-// beyond GOROOT.
-func workspaceFile(gowork, goroot string) string {
-	dir, err := os.Getwd()
+// findGoWork returns the go.work file the go command would use in dir
+// (modnet.Env.FindGoWork), or "" for none or a GOWORK it would refuse.
+func findGoWork(env *modnet.Env, dir string) string {
+	work, err := env.FindGoWork(dir)
 	if err != nil {
 		return ""
 	}
-	return workspaceFileIn(dir, gowork, goroot)
-}
-
-// workspaceFileIn is workspaceFile in dir.
-func workspaceFileIn(dir, gowork, goroot string) string {
-	switch gowork {
-	case "off":
+	if _, err := os.Stat(work); err != nil {
 		return ""
-	case "", "auto":
-	default:
-		return gowork
 	}
-	if goroot != "" {
-		goroot = filepath.Clean(goroot)
-	}
-	return findUp(dir, "go.work", goroot)
-}
-
-// findUp returns the file called name in dir or in the nearest directory
-// above it that has one, or "" if none does. The walk does not go up into
-// stop (walking up from inside GOROOT, the go command looks for go.work
-// neither in GOROOT nor above it).
-func findUp(dir, name, stop string) string {
-	for {
-		f := filepath.Join(dir, name)
-		if fi, err := os.Stat(f); err == nil && !fi.IsDir() {
-			return f
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir || (stop != "" && parent == stop) {
-			return ""
-		}
-		dir = parent
-	}
+	return work
 }
 
 // isTerminal reports whether w is a terminal, where a progress line that

@@ -54,23 +54,43 @@ func TestPrefetchCommand(t *testing.T) {
 	}
 }
 
-// In a workspace the go command downloads more than the module's graph:
-// prefetch says so, and still prefetches the module.
-func TestPrefetchWorkspaceNote(t *testing.T) {
-	_, _, dir := prefetchSetup(t)
+// In a workspace prefetch fetches the workspace's build list, as
+// 'go mod download' does there: here a second module adds a requirement
+// the first one's graph lacks. GOWORK=off prefetches the module alone.
+func TestPrefetchWorkspace(t *testing.T) {
+	g, srv, dir := prefetchSetup(t)
+	extra := modnettest.Module{Path: "127.0.0.1/cli/extra", Version: "v1.0.0", Files: map[string]string{"e.go": "package e\n"}}
+	if err := srv.Add(extra); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(filepath.Dir(dir), "other")
+	if err := os.MkdirAll(other, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "go.mod"), []byte("module example.com/other\n\ngo 1.21\n\nrequire "+extra.Path+" "+extra.Version+"\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
 	work := filepath.Join(filepath.Dir(dir), "go.work")
-	if err := os.WriteFile(work, []byte("go 1.25\n\nuse ./"+filepath.Base(dir)+"\n"), 0o666); err != nil {
+	if err := os.WriteFile(work, []byte("go 1.25\n\nuse (\n\t./"+filepath.Base(dir)+"\n\t./other\n)\n"), 0o666); err != nil {
 		t.Fatal(err)
 	}
 	t.Chdir(dir)
-	code, _, stderr := runCmd("prefetch")
-	note := "modfetch prefetch: note: the go command works in the workspace " + work + " here; this prefetches the graph of " + filepath.Join(dir, "go.mod") + " only"
-	if code != 0 || !strings.HasPrefix(stderr, note) {
-		t.Errorf("exit %d, stderr %q; want it to start %q", code, stderr, note)
+	code, stdout, stderr := runCmd("prefetch", "-json")
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var sum eventJSON
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); code != 0 || err != nil || sum.Work != work || sum.Modules != len(g.BuildList)+1 {
+		t.Errorf("exit %d, summary %+v (%v), want %d modules from %s\n%s", code, sum, err, len(g.BuildList)+1, work, stderr)
+	}
+	if len(sum.GoSumAdded) == 0 || !strings.HasPrefix(sum.GoSumAdded[0], extra.Path+" ") {
+		t.Errorf("go.work.sum lines added: %q", sum.GoSumAdded)
 	}
 	t.Setenv("GOWORK", "off")
-	if code, _, stderr := runCmd("prefetch"); code != 0 || strings.Contains(stderr, "note:") {
-		t.Errorf("GOWORK=off: exit %d, stderr %q; want no note", code, stderr)
+	t.Setenv("GOMODCACHE", filepath.Join(t.TempDir(), "mod"))
+	code, stdout, _ = runCmd("prefetch", "-json")
+	lines = strings.Split(strings.TrimSpace(stdout), "\n")
+	sum = eventJSON{}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); code != 0 || err != nil || sum.Work != "" || sum.Modules != len(g.BuildList) {
+		t.Errorf("GOWORK=off: exit %d, summary %+v", code, sum)
 	}
 }
 
@@ -142,7 +162,7 @@ func TestPrefetchUsage(t *testing.T) {
 		{"prefetch", "-nosuchflag"},
 	} {
 		code, _, stderr := runCmd(args...)
-		if code != 2 || !strings.Contains(stderr, "usage: modfetch prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false]") {
+		if code != 2 || !strings.Contains(stderr, "usage: modfetch prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false] [-gosum=false]") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and the usage", args, code, stderr)
 		}
 	}
