@@ -225,12 +225,19 @@ func tempDir(ctx context.Context, parent, prefix string) (string, error) {
 // inflated content through a reader that also writes it to disk, so the
 // hash is of exactly the bytes extracted.
 func extractHashed(mod module.Version, zipfile, dst string) (string, error) {
+	return hashExtract(zipfile, mod.Path+"@"+mod.Version+"/", dst)
+}
+
+// hashExtract is extractHashed for the files under prefix; with dst ""
+// it only hashes, as dirhash.HashZip does, reading every file through one
+// buffer (io.Copy in Hash1 would allocate one per file: tens of thousands
+// in a graph, and a garbage collection every few hundred).
+func hashExtract(zipfile, prefix, dst string) (string, error) {
 	z, err := zip.OpenReader(zipfile)
 	if err != nil {
 		return "", err
 	}
 	defer z.Close()
-	prefix := mod.Path + "@" + mod.Version + "/"
 	names := make([]string, len(z.File))
 	files := make(map[string]*zip.File, len(z.File))
 	for i, zf := range z.File {
@@ -246,9 +253,10 @@ func extractHashed(mod module.Version, zipfile, dst string) (string, error) {
 		if err != nil {
 			return nil, err
 		}
+		tee := &teeFile{zf: zf, r: r, lr: io.LimitedReader{R: r, N: int64(zf.UncompressedSize64) + 1}, buf: buf, failed: &failed}
 		rel := strings.TrimPrefix(name, prefix)
-		if rel == "" || strings.HasSuffix(rel, "/") {
-			return r, nil // a directory entry: hashed, not extracted, as in Unzip
+		if dst == "" || rel == "" || strings.HasSuffix(rel, "/") {
+			return tee, nil // hashed, not extracted: a directory entry is not, as in Unzip
 		}
 		target := filepath.Join(dst, filepath.FromSlash(rel))
 		if parent := filepath.Dir(target); !made[parent] {
@@ -263,7 +271,8 @@ func extractHashed(mod module.Version, zipfile, dst string) (string, error) {
 			r.Close()
 			return nil, err
 		}
-		return &teeFile{zf: zf, r: r, lr: io.LimitedReader{R: r, N: int64(zf.UncompressedSize64) + 1}, w: w, buf: buf, failed: &failed}, nil
+		tee.w = w
+		return tee, nil
 	})
 	if failed != nil {
 		return "", failed
@@ -271,20 +280,20 @@ func extractHashed(mod module.Version, zipfile, dst string) (string, error) {
 	return hash, err
 }
 
-// teeFile is what Hash1 reads one extracted file through: the inflated
-// content, which it also writes to the file being extracted.
+// teeFile is what Hash1 reads one file of the zip through: the inflated
+// content, which it also writes to the file being extracted, if any.
 type teeFile struct {
 	zf     *zip.File
 	r      io.ReadCloser
 	lr     io.LimitedReader
-	w      *os.File
+	w      *os.File // nil: hash only
 	buf    []byte
 	failed *error
 }
 
 func (t *teeFile) Read(p []byte) (int, error) {
 	n, err := t.lr.Read(p)
-	if n > 0 {
+	if n > 0 && t.w != nil {
 		if _, werr := t.w.Write(p[:n]); werr != nil {
 			*t.failed = werr
 			return n, werr
@@ -322,6 +331,9 @@ func (t *teeFile) WriteTo(w io.Writer) (int64, error) {
 
 func (t *teeFile) Close() error {
 	rerr := t.r.Close()
+	if t.w == nil {
+		return rerr
+	}
 	if err := t.w.Close(); err != nil && *t.failed == nil {
 		*t.failed = err
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"golang.org/x/mod/module"
+	"golang.org/x/mod/sumdb/dirhash"
 	modzip "golang.org/x/mod/zip"
 
 	"github.com/modkit/modkit/internal/testenv"
@@ -304,6 +305,27 @@ func TestOnePassMatchesGoCommand(t *testing.T) {
 		b, errB := os.ReadFile(file)
 		if errA != nil || errB != nil || !bytes.Equal(a, b) {
 			t.Errorf(".%s differs from the go command's (%v, %v)", suffix, errA, errB)
+		}
+	}
+}
+
+// TestHashZipIsDirhash: HashZip is dirhash.HashZip, on module zips and on
+// zips that are not (directory entries, files outside any prefix).
+func TestHashZipIsDirhash(t *testing.T) {
+	dir := t.TempDir()
+	for i, data := range [][]byte{
+		realisticModule(t, "example.com/m", "v1.0.0", 40).zip,
+		rawZip(t, "a/", "", "a/b.txt", "b", "c.txt", strings.Repeat("c", 100000)),
+		rawZip(t),
+	} {
+		name := filepath.Join(dir, fmt.Sprintf("%d.zip", i))
+		if err := os.WriteFile(name, data, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		got, err := HashZip(name)
+		want, werr := dirhash.HashZip(name, dirhash.Hash1)
+		if err != nil || werr != nil || got != want {
+			t.Errorf("zip %d: HashZip = %s, %v; dirhash.HashZip = %s, %v", i, got, err, want, werr)
 		}
 	}
 }

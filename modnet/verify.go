@@ -145,8 +145,11 @@ func (s *GoSum) zipVersions() int {
 // HashZip returns the h1: hash of a module zip file, as recorded in go.sum
 // and .ziphash files. [Cache.ZipHash] reads the hash recorded for a zip in
 // the cache.
+//
+// It is dirhash.HashZip's hash (dirhash.Hash1 over the zip's files),
+// reading the files through one buffer rather than one per file.
 func HashZip(zipfile string) (string, error) {
-	return dirhash.HashZip(zipfile, dirhash.Hash1)
+	return hashExtract(zipfile, "", "")
 }
 
 // HashGoMod returns the h1: hash of a go.mod file's content, as recorded in

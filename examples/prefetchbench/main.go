@@ -307,8 +307,11 @@ func (b *bench) serveOnly(cfg modnettest.GraphConfig, lat time.Duration) {
 		lat = 0
 	}
 	srv.SetFaults(modnettest.Faults{Latency: lat})
-	fmt.Printf("cd %s && env %s %s prefetch\n", mainDir,
-		strings.Join(b.environ(workDir(b.dir, "modcache"), "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB()), " "), b.modfetch)
+	var env []string
+	for _, kv := range b.environ(workDir(b.dir, "modcache"), "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB()) {
+		env = append(env, shellQuote(kv))
+	}
+	fmt.Printf("cd %s && env %s %s prefetch\n", shellQuote(mainDir), strings.Join(env, " "), shellQuote(b.modfetch))
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt)
 	<-sig
@@ -492,6 +495,15 @@ func (b *bench) rssRuns(cfg modnettest.GraphConfig) bool {
 	fmt.Printf("peak RSS of modfetch: %s with %.0f MiB of zips, %s with %.0f MiB (%.2f×: %s)\n",
 		mib(base), float64(baseZips)/(1<<20), mib(bigRSS), float64(bigZips)/(1<<20), ratio, verdict)
 	return ok
+}
+
+// shellQuote quotes s for a POSIX shell if it needs it (GOSUMDB values
+// hold spaces).
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`;&|<>()*?[]#~!{}") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func median[T cmp.Ordered](xs []T) T {
