@@ -402,8 +402,9 @@ type ToolchainDownload struct {
 // toolchains. The go command sets the executable bits itself on first use.
 //
 // Like every download of the Client it is retried and resumed unless
-// NoRetry is set. Errors are worded as the go command's: "download
-// go1.22.1 for linux/amd64: toolchain not available".
+// retries are disabled (NoRetry, HTTP.Disabled). Errors are worded as the
+// go command's: "download go1.22.1 for linux/amd64: toolchain not
+// available".
 func (c *Client) DownloadToolchain(ctx context.Context, name string) (*ToolchainDownload, error) {
 	if err := c.init(); err != nil {
 		return nil, err
