@@ -9,10 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/examples/internal/benchrun"
 	"github.com/modkit/modkit/examples/internal/realgraph"
 	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet"
@@ -30,7 +30,7 @@ func main() {
 	root := flag.String("root", "", "where the real graph's tree is kept (default: the user cache directory)")
 	flag.Parse()
 
-	lats, err := parseLatencies(*latencies)
+	lats, err := benchrun.ParseLatencies(*latencies)
 	if err != nil {
 		fatalf("-latency: %v", err)
 	}
@@ -56,22 +56,6 @@ func main() {
 	if !ok {
 		os.Exit(1)
 	}
-}
-
-func parseLatencies(s string) ([]time.Duration, error) {
-	var lats []time.Duration
-	for _, f := range strings.Split(s, ",") {
-		if f == "0" {
-			lats = append(lats, 0)
-			continue
-		}
-		d, err := time.ParseDuration(f)
-		if err != nil {
-			return nil, err
-		}
-		lats = append(lats, d)
-	}
-	return lats, nil
 }
 
 func fatalf(format string, args ...any) {
@@ -124,7 +108,7 @@ func (b *bench) timeAll(lats []time.Duration, commands []string, runs int) bool 
 			if len(plain) == 0 {
 				continue
 			}
-			ratio := median(under).Seconds() / median(plain).Seconds()
+			ratio := benchrun.Median(under).Seconds() / benchrun.Median(plain).Seconds()
 			verdict := ""
 			if t, has := targets[lat][c]; has {
 				verdict = fmt.Sprintf("target ≤ %.2f: met", t)
@@ -134,7 +118,7 @@ func (b *bench) timeAll(lats []time.Duration, commands []string, runs int) bool 
 				}
 			}
 			fmt.Printf("  %-8s latency %-5v plain %s  exec %s  median %.2fs vs %.2fs, ratio %.2f (%s)\n",
-				c, lat, secs(plain), secs(under), median(plain).Seconds(), median(under).Seconds(), ratio, verdict)
+				c, lat, secs(plain), secs(under), benchrun.Median(plain).Seconds(), benchrun.Median(under).Seconds(), ratio, verdict)
 		}
 	}
 	return ok
@@ -186,7 +170,7 @@ func (b *bench) faultRuns(runs int) bool {
 	b.remove(want)
 	if len(walls) > 0 {
 		fmt.Printf("  faults at %v: exec tidy succeeded %d of %d runs, median %.2fs (fault-free plain %.2fs); plain tidy failed %d of %d\n",
-			lat, len(walls), runs, median(walls).Seconds(), want.wall.Seconds(), plainFailed, runs)
+			lat, len(walls), runs, benchrun.Median(walls).Seconds(), want.wall.Seconds(), plainFailed, runs)
 	}
 	return ok
 }
@@ -305,14 +289,14 @@ func (b *bench) run(srv *modnettest.Server, underExec bool, args []string, limit
 		defer cancel()
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	killGroup(cmd)
+	benchrun.KillGroup(cmd)
 	cmd.Dir = r.mainDir
 	cmd.Env = testenv.Environ(filepath.Join(b.dir, "home"), "TMPDIR="+b.dir,
 		"GOPATH="+filepath.Join(b.dir, "gopath"), "GOCACHE="+filepath.Join(b.dir, "gocache"),
 		"GOMODCACHE="+r.modcache, "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	settle()
+	benchrun.Settle()
 	start := time.Now()
 	r.err = cmd.Run()
 	r.wall = time.Since(start)
@@ -350,12 +334,6 @@ func (b *bench) remove(rs ...result) {
 		modnet.RemoveAll(r.modcache)
 		os.RemoveAll(r.mainDir)
 	}
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 func secs(ds []time.Duration) string {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/examples/internal/benchrun"
 	"github.com/modkit/modkit/examples/internal/realgraph"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
@@ -38,7 +38,7 @@ func main() {
 	serve := flag.Duration("serve", 0, "only serve the graph at this latency (0s is none: say 1ns), print the environment to use, and wait")
 	flag.Parse()
 
-	lats, err := parseLatencies(*latencies)
+	lats, err := benchrun.ParseLatencies(*latencies)
 	if err != nil {
 		fatalf("-latency: %v", err)
 	}
@@ -72,22 +72,6 @@ func main() {
 		b.close()
 		os.Exit(1)
 	}
-}
-
-func parseLatencies(s string) ([]time.Duration, error) {
-	var lats []time.Duration
-	for _, f := range strings.Split(s, ",") {
-		if f == "0" {
-			lats = append(lats, 0)
-			continue
-		}
-		d, err := time.ParseDuration(f)
-		if err != nil {
-			return nil, err
-		}
-		lats = append(lats, d)
-	}
-	return lats, nil
 }
 
 func fatalf(format string, args ...any) {
@@ -179,11 +163,11 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 				b.remove(r.modcache)
 			}
 		}
-		gm := median(times["go"])
-		fastWall[lat] = median(times["modfetch"])
+		gm := benchrun.Median(times["go"])
+		fastWall[lat] = benchrun.Median(times["modfetch"])
 		fmt.Printf("latency %-5v go mod download all %7.3fs (runs %s)\n", lat, gm.Seconds(), secs(times["go"]))
 		for _, tool := range tools[1:] {
-			m := median(times[tool])
+			m := benchrun.Median(times[tool])
 			ratio := float64(m) / float64(gm)
 			verdict := "no target"
 			if t, has := b.target(tool, lat); has {
@@ -195,7 +179,7 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 			fmt.Printf("    %-28s %7.3fs  ratio %.2f (%s) (runs %s)\n", toolName(tool), m.Seconds(), ratio, verdict, secs(times[tool]))
 		}
 		if len(floors) > 0 {
-			f := median(floors)
+			f := benchrun.Median(floors)
 			ratio := float64(fastWall[lat]) / float64(f)
 			verdict := "no target"
 			if b.real != nil && b.tmpfs && lat == 0 {
@@ -208,7 +192,7 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 		}
 	}
 	for _, tool := range tools {
-		fmt.Printf("peak RSS of %s: %s (median)\n", toolName(tool), mib(median(rssOf[tool])))
+		fmt.Printf("peak RSS of %s: %s (median)\n", toolName(tool), mib(benchrun.Median(rssOf[tool])))
 	}
 
 	if faults {
@@ -377,7 +361,7 @@ func (b *bench) faultRuns(srv *modnettest.Server, mainDir string, lat time.Durat
 	// The target's mix: 10% resets, 5% 503, 5% 429, 5% cuts, 1% stalls
 	// of 60s. Its throttling answers name no Retry-After: the waits are
 	// modkit's own, and the target applies to them.
-	pm := median(plainWalls)
+	pm := benchrun.Median(plainWalls)
 	pratio := float64(pm) / float64(fast)
 	verdict := "met"
 	if pratio > 2 || (b.goFaults && goFailed != runs) || len(walls) != runs || len(plainWalls) != runs {
@@ -392,7 +376,7 @@ func (b *bench) faultRuns(srv *modnettest.Server, mainDir string, lat time.Durat
 	// StandardMix adds Retry-After: 1 to the 429s and 503s. modkit honours
 	// it, so there the server sets a floor: the file that draws the most
 	// throttled answers in a row waits a second for each.
-	m := median(walls)
+	m := benchrun.Median(walls)
 	fmt.Printf("    with Retry-After: 1 on the 429s and 503s (StandardMix): modfetch succeeded %d of %d, median %.3fs = %.2f× (runs %s); the floor is the server's: one second per throttled answer in a row\n",
 		len(walls), runs, m.Seconds(), float64(m)/float64(fast), secs(walls))
 	return ok
@@ -421,7 +405,7 @@ func (b *bench) rssRuns(cfg modnettest.GraphConfig) bool {
 			}
 			rss = append(rss, r.maxRSS)
 		}
-		return median(rss), g.zipBytes, true
+		return benchrun.Median(rss), g.zipBytes, true
 	}
 	base, baseZips, ok1 := peak(cfg, "rss")
 	big := cfg
@@ -448,16 +432,6 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func median[T cmp.Ordered](xs []T) T {
-	if len(xs) == 0 {
-		var zero T
-		return zero
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 func secs(ds []time.Duration) string {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/examples/internal/benchrun"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
 
@@ -133,9 +134,9 @@ func (b *bench) scaleRuns(cfg modnettest.GraphConfig, sizes string, lat time.Dur
 			}
 		}
 		g.srv.Close()
-		gm, mm := median(times["go"]), median(times["modfetch"])
+		gm, mm := benchrun.Median(times["go"]), benchrun.Median(times["modfetch"])
 		fmt.Printf("    %5d module versions, %6.0f MiB of zips: go mod download all %7.3fs %s; modfetch prefetch %7.3fs %s; ratio %.2f\n",
-			n, float64(g.zipBytes)/(1<<20), gm.Seconds(), mib(median(rss["go"])), mm.Seconds(), mib(median(rss["modfetch"])), float64(mm)/float64(gm))
+			n, float64(g.zipBytes)/(1<<20), gm.Seconds(), mib(benchrun.Median(rss["go"])), mm.Seconds(), mib(benchrun.Median(rss["modfetch"])), float64(mm)/float64(gm))
 	}
 	return ok
 }

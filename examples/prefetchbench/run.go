@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/examples/internal/benchrun"
 	"github.com/modkit/modkit/examples/internal/realgraph"
 	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet"
@@ -152,12 +153,12 @@ func (b *bench) run(tool, mainDir, proxy, sumdb string, limit time.Duration) res
 		defer cancel()
 	}
 	cmd := exec.CommandContext(ctx, b.self, args...)
-	killGroup(cmd)
+	benchrun.KillGroup(cmd)
 	cmd.Dir = mainDir
 	cmd.Env = b.environ(modcache, "GOPROXY="+proxy, "GOSUMDB="+sumdb)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	settle()
+	benchrun.Settle()
 	start := time.Now()
 	err := cmd.Run()
 	r := result{modcache: modcache, err: err}
@@ -218,7 +219,7 @@ func parseMeasure(out string) (string, time.Duration, int64) {
 // leaves that end state. The copy is removed.
 func (b *bench) copyFloor(modcache string) (time.Duration, error) {
 	dst := modcache + ".cp"
-	settle()
+	benchrun.Settle()
 	start := time.Now()
 	out, err := exec.Command("cp", "-r", modcache, dst).CombinedOutput()
 	d := time.Since(start)
