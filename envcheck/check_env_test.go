@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 func TestCheckGOROOTDefaults(t *testing.T) {
@@ -107,7 +109,7 @@ func FuzzEditDistance(f *testing.F) {
 }
 
 func TestCheckGOFLAGS(t *testing.T) {
-	real := realGOROOT()
+	real := testenv.GOROOT()
 	cases := []staticCase{
 		{name: "empty", status: StatusOK, summary: "GOFLAGS is empty", fix: "-"},
 		{name: "fine", vars: map[string]string{"GOFLAGS": "-mod=mod -modcacherw"}, status: StatusOK, summary: "GOFLAGS has 2 flags"},

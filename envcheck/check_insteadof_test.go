@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // insteadOfFixture is a module requiring two private modules whose
@@ -110,7 +112,7 @@ func TestProbeInsteadOf(t *testing.T) {
 
 			// The go command, given the same, fails where the check says
 			// it does, on ssh's complaint, and gets past the good rule.
-			if testing.Short() || realGOROOT() == "" {
+			if testing.Short() || testenv.GOROOT() == "" {
 				return
 			}
 			for mod, want := range map[string]string{"git.corp.test/ssh": tc.sshFailure, "git.corp.test/good": "unknown revision v1.0.0"} {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet"
 )
 
@@ -53,7 +54,7 @@ var vendorCases = []struct {
 // vendor directory, listing the same modules with the same words, and no
 // error when it builds (from vendor/ or, as it explains, without it).
 func TestVendorMatchesGoCommand(t *testing.T) {
-	if realGOROOT() == "" {
+	if testenv.GOROOT() == "" {
 		t.Skip("no go command")
 	}
 	if testing.Short() {
@@ -71,7 +72,7 @@ func TestVendorMatchesGoCommand(t *testing.T) {
 			out, err := cmd.CombinedOutput()
 			goSays := strings.TrimSpace(string(out))
 
-			env, lerr := modnet.LoadEnvFrom(map[string]string{"GOENV": "off", "GOROOT": realGOROOT(), "GOTOOLCHAIN": "local",
+			env, lerr := modnet.LoadEnvFrom(map[string]string{"GOENV": "off", "GOROOT": testenv.GOROOT(), "GOTOOLCHAIN": "local",
 				"GOFLAGS": tc.goflags, "HOME": t.TempDir(), "PATH": "/nonexistent"})
 			if lerr != nil {
 				t.Fatal(lerr)

@@ -29,7 +29,7 @@ func TestGOTOOLCHAINAgainstGo(t *testing.T) {
 		if err != nil {
 			goErr = strings.TrimPrefix(strings.TrimSpace(string(out)), "go: ")
 		}
-		env, dir := probeEnv(t, vars("GOROOT", realGOROOT(), "GOTOOLCHAIN", v))
+		env, dir := probeEnv(t, vars("GOROOT", testenv.GOROOT(), "GOTOOLCHAIN", v))
 		res := runOne(t, "go.version", Options{Env: env, Offline: true, ModFile: dir})
 		switch {
 		case goErr == "" && res.Status == StatusError:
@@ -71,7 +71,7 @@ func TestGoLineAgainstGo(t *testing.T) {
 	out, _ := cmd.CombinedOutput()
 	want := strings.TrimPrefix(strings.TrimSpace(string(out)), "go: ")
 
-	env, _ := probeEnv(t, vars("GOROOT", realGOROOT(), "GOTOOLCHAIN", "local"))
+	env, _ := probeEnv(t, vars("GOROOT", testenv.GOROOT(), "GOTOOLCHAIN", "local"))
 	res := runOne(t, "go.version", Options{Env: env, Offline: true, ModFile: cmd.Dir})
 	if res.Status != StatusError || res.Summary != want {
 		t.Errorf("go.version = %s %q\nthe go command: %q", res.Status, res.Summary, want)

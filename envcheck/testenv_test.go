@@ -3,10 +3,8 @@ package envcheck
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/modkit/modkit/modnet"
@@ -178,13 +176,3 @@ func writeScript(t testing.TB, name, body string) func(t *testing.T, dir string)
 		}
 	}
 }
-
-// realGOROOT is the installed toolchain's GOROOT, for the checks that ask
-// the go command itself.
-var realGOROOT = sync.OnceValue(func() string {
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-})

@@ -36,7 +36,8 @@ import (
 // transient failure (reset, refused, 429/503, a body cut short, a stall) is
 // retried, with backoff and a retry budget, before the walk moves on; a zip
 // cut short resumes where it stopped, and a corrupt transfer is downloaded
-// once more. Set NoRetry to behave exactly like the go command.
+// once more. Set NoRetry (or HTTP.Disabled) to behave exactly like the go
+// command.
 //
 // The zero Client loads the process environment on first use. A Client is
 // safe for concurrent use; its fields must not change after first use.
@@ -57,14 +58,15 @@ type Client struct {
 	// database alone.
 	GoSum *GoSum
 
-	// HTTP sends the requests. nil means a retry.Client with its defaults
-	// (or with Disabled set, when NoRetry is). Its CheckRedirect is replaced
-	// by one that also keeps credentials from leaving their host.
+	// HTTP sends the requests. nil means a retry.Client with its defaults.
+	// Its CheckRedirect is replaced by one that also keeps credentials from
+	// leaving their host. With its Disabled set, the Client behaves exactly
+	// like the go command: one attempt per request, no resume, no hedging,
+	// and no re-download of a corrupt transfer either.
 	HTTP *retry.Client
 
-	// NoRetry makes the Client behave exactly like the go command: one
-	// attempt per request, no resume, no hedging, no re-download of a
-	// corrupt transfer.
+	// NoRetry is a shorthand for HTTP.Disabled, with the same meaning: it
+	// switches off every retry, resume, hedge and re-download modkit adds.
 	NoRetry bool
 
 	// OnFetch, if set, is called after each request to a source finishes,
@@ -303,12 +305,13 @@ func (c *Client) walk(ctx context.Context, path, version string, f func(repo) er
 	if err != nil {
 		return &ModuleError{Path: path, Version: version, Err: err}
 	}
+	memo := &sourceMemo{} // a proxy listed twice is asked once
 	err = Walk(ctx, r.Sources, func(src Source) error {
 		rp, err := c.repoFor(ctx, src, r)
 		if err != nil {
 			return err
 		}
-		return f(rp)
+		return f(memo.wrap(rp, ""))
 	})
 	var we *WalkError
 	if !errors.As(err, &we) {

@@ -231,15 +231,15 @@ func makeZip(t testing.TB, files []zipEntry) []byte {
 // TestChecksumMismatchPersists checks that a mismatch that persists is
 // reported as the security error it is (a *ChecksumError), after as many
 // downloads of the zip as the retry client makes attempts (a copy
-// corrupted in transit would have healed), or exactly one with NoRetry, as
-// in the go command; the first mismatch is logged as a warning; nothing
-// reaches the cache.
+// corrupted in transit would have healed), or exactly one with NoRetry or
+// HTTP.Disabled, which mean the same, as in the go command; the first
+// mismatch is logged as a warning; nothing reaches the cache.
 func TestChecksumMismatchPersists(t *testing.T) {
 	for _, tc := range []struct {
-		noRetry bool
-		zips    int
-	}{{false, 3}, {true, 1}} {
-		t.Run(fmt.Sprintf("NoRetry=%v", tc.noRetry), func(t *testing.T) {
+		noRetry, disabled bool
+		zips              int
+	}{{false, false, 3}, {true, false, 1}, {false, true, 1}} {
+		t.Run(fmt.Sprintf("NoRetry=%v,Disabled=%v", tc.noRetry, tc.disabled), func(t *testing.T) {
 			lib := libModule("127.0.0.1/sec/m", "v1.0.0")
 			srv := modnettest.NewServer(lib)
 			defer srv.Close()
@@ -247,6 +247,7 @@ func TestChecksumMismatchPersists(t *testing.T) {
 			env, cache := clientEnv(t, "GOPROXY", srv.URL, "GOSUMDB", srv.SumDB().GOSUMDB())
 			h := fastRetry()
 			h.MaxAttempts = 3
+			h.Disabled = tc.disabled
 			var logged strings.Builder
 			c := &Client{Env: env, HTTP: h, NoRetry: tc.noRetry, Logger: slog.New(slog.NewTextHandler(&logged, nil))}
 			defer c.Close()

@@ -1,53 +1,24 @@
-// Package modnet resolves, downloads, verifies and caches Go modules the way
-// the go command does.
-//
-// # Where a module comes from
-//
-// An [Env] is the module-download environment, loaded like the go command
-// loads it (process environment, the GOENV file, $GOROOT/go.env, built-in
-// defaults), with the layer every value came from. [Env.Route] answers where
-// the go command would fetch a module from: the ordered GOPROXY sources with
-// their fallback rules (',' falls through only on not-found, '|' on any
-// error; "direct" and "off" end the list), the GONOPROXY/GOPRIVATE rule that
-// sends private paths direct, the checksum database decision (GOSUMDB,
-// GONOSUMDB) and whether GOINSECURE applies. A malformed setting is a
-// [*SettingError] naming the entry, where it came from and the fix.
-//
-// # Downloading
-//
-// A [Client] performs the proxy protocol operations ([Client.List],
-// [Client.Query], [Client.Info], [Client.GoMod], [Client.Zip]) and
-// [Client.Download] across a module's Route, with the go command's fallback
-// and error ranking. Everything it downloads is verified against go.sum
-// lines ([GoSum]) or the checksum database ([SumDB]) before it is stored
-// in the module cache ([Cache]), in the go command's layout and under its
-// lock files, so a go command can build from it offline and both can work
-// on one cache at once. A hash mismatch is a [*ChecksumError]. Failures are
-// [*ModuleError]s wrapping the [retry.Error] of the failed request.
-// [Client.Prefetch] downloads a whole module graph, which it loads with a
-// [ModGraphLoader]: the go command's graph walk (pruning, the main
-// module's replace and exclude directives, minimal version selection)
-// over any [GoModSource], a Client or the module cache alone. [Fetcher] adapts a
-// Client to the Fetcher interface of goproxy-style module proxy servers.
-//
-// Credentials come from GOAUTH and .netrc as in the go command since Go
-// 1.24: only over https, never to another host after a redirect, never in
-// errors or logs.
-//
-// Direct mode runs in-process: package [vcs] finds a repository by go-get
-// discovery and GOVCS ([Env.CheckVCS]) decides whether it may be used; git
-// repositories become versions, pseudo-versions and module zips exactly as
-// the go command makes them.
+// Package modnet is where Go modules come from and how they arrive, decided
+// as the go command decides it: the module environment ([Env], each value
+// with the layer it came from), a module's route through GOPROXY with its
+// fallback rules and checksum database decision ([Env.Route], [Walk]), the
+// proxy protocol and direct mode across that route ([Client]), verification
+// against go.sum and the checksum database ([GoSum], [SumDB]), the module
+// cache in the go command's layout and locks ([Cache]), whole module graphs
+// ([Client.Prefetch], [ModGraphLoader]) and toolchain switching. It is not a
+// go command: it builds nothing and never edits go.mod or go.sum. Finding a
+// repository for an import path is package [vcs]; serving the GOPROXY
+// protocol is package modproxy; a proxy for tests is package modnettest.
 //
 // # Deliberate differences
 //
 // Every request goes through [retry.Client]: a transient failure is retried
 // before the route moves on, a zip cut short is resumed, a corrupt transfer
-// is downloaded once more, and a late answer is hedged. [Client.NoRetry]
-// switches all of this off. Zips are checked against all of the module zip
-// rules before they are stored, where the go command finds violations only
-// when extracting.
-//
+// is downloaded once more, and a late answer is hedged; [Client.NoRetry],
+// or Disabled on [Client.HTTP], which means the same, switches all of this
+// off. Zips are checked against all of the module zip rules before they are
+// stored, where the go command finds violations only when extracting.
+// Credentials never appear in errors, logs or JSON, user names included.
 // Where modnet matches a go command behaviour, the code cites the cmd/go
 // source it follows.
 package modnet

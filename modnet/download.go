@@ -140,15 +140,13 @@ func (c *Client) fetchGoMod(ctx context.Context, mod module.Version, chk *sumChe
 // first failure is logged as a warning and given to mismatch (if not nil)
 // whatever happens next. Unverified bytes are never stored: try stores
 // only what verified. An answer of the checksum database that could not be
-// authenticated is not healed, nor is anything with NoRetry.
+// authenticated is not healed, nor is anything with retries disabled (the
+// attempt limit is then 1).
 //
 // The go command does not do this: it reports the first mismatch as a
 // security error.
 func (c *Client) heal(ctx context.Context, mod module.Version, what string, mismatch func(error), try func() (arrived bool, err error)) error {
 	attempts := c.http.Attempts()
-	if c.NoRetry {
-		attempts = 1
-	}
 	reported := false
 	for n := 1; ; n++ {
 		arrived, err := try()

@@ -313,7 +313,7 @@ func (p *proxyRepo) Zip(ctx context.Context, dst io.Writer, version string) erro
 	if tmp, ok := dst.(*ZipTemp); ok {
 		lim := &limitedFile{ZipTemp: tmp, max: maxZipFile}
 		opts := &retry.DownloadOptions{Verify: func(int64) error { return tmp.Check() }, OnSize: tmp.sized}
-		if p.c.NoRetry {
+		if p.c.http.Disabled {
 			opts = nil
 		}
 		_, err = p.c.http.Download(req, lim, opts)

@@ -183,3 +183,13 @@ type ModDownload struct {
 	Path, Version, Error                 string
 	Info, GoMod, Zip, Dir, Sum, GoModSum string
 }
+
+// GOROOT is the installed go command's GOROOT, or "" without a go command:
+// for tests that give modkit the environment the go command runs in.
+var GOROOT = sync.OnceValue(func() string {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+})

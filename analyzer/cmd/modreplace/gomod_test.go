@@ -258,18 +258,8 @@ func TestGoModRetracted(t *testing.T) {
 	a := func(v, gomod string) modnettest.Module {
 		return modnettest.Module{Path: "example.com/a", Version: v, GoMod: gomod, Files: map[string]string{"a.go": "package a\n"}}
 	}
-	proxy := modnettest.NewServer(a("v1.0.0", ""), a("v1.0.1", ""),
+	useProxy(t, a("v1.0.0", ""), a("v1.0.1", ""),
 		a("v1.1.0", "// Deprecated: use example.com/a/v2\nmodule example.com/a\n\nretract v1.0.1 // loses data\n"))
-	defer proxy.Close()
-	t.Setenv("GOPROXY", proxy.URL)
-	t.Setenv("GOSUMDB", proxy.SumDB().GOSUMDB())
-	t.Setenv("GONOPROXY", "")
-	t.Setenv("GONOSUMDB", "")
-	t.Setenv("GOPRIVATE", "")
-	t.Setenv("GOENV", "off")
-	t.Setenv("GOFLAGS", "-modcacherw")
-	t.Setenv("GOMODCACHE", filepath.Join(t.TempDir(), "mod"))
-	t.Setenv("GOPATH", t.TempDir()) // the checksum database's tree head lives in GOPATH
 	dir := writeModule(t, map[string]string{
 		"go.mod":    "module example.com/r\n\ngo 1.22\n\nrequire example.com/a v1.0.0\n\nreplace example.com/a v1.0.0 => example.com/a v1.0.1\n\nreplace example.com/b => ./b\n",
 		"b/go.mod":  "module example.com/b\n",
@@ -294,6 +284,52 @@ func TestGoModRetracted(t *testing.T) {
 		"go.mod:9:1: [unused] example.com/b is not in this module's graph (no module of the 2 in it requires example.com/b): the replace has no effect, and go mod tidy leaves it in place; remove it, or add the requirement it was meant for\n"
 	if code != 3 || stdout != want || stderr != "" {
 		t.Errorf("online: exit %d, stdout:\n%s\nstderr:\n%s\nwant:\n%s", code, stdout, stderr, want)
+	}
+}
+
+// useProxy serves mods on a loopback proxy with its checksum database and
+// points the process environment at it, with an empty module cache.
+func useProxy(t *testing.T, mods ...modnettest.Module) {
+	proxy := modnettest.NewServer(mods...)
+	t.Cleanup(proxy.Close)
+	t.Setenv("GOPROXY", proxy.URL)
+	t.Setenv("GOSUMDB", proxy.SumDB().GOSUMDB())
+	t.Setenv("GONOPROXY", "")
+	t.Setenv("GONOSUMDB", "")
+	t.Setenv("GOPRIVATE", "")
+	t.Setenv("GOENV", "off")
+	t.Setenv("GOFLAGS", "-modcacherw")
+	t.Setenv("GOMODCACHE", filepath.Join(t.TempDir(), "mod"))
+	t.Setenv("GOPATH", t.TempDir()) // the checksum database's tree head lives in GOPATH
+}
+
+// TestGoModUnpublishedSibling checks the placeholder check on a sibling
+// required at a version that exists only as a directory: the local
+// replacement ./lib requires example.com/sib v1.5.0, which lib's go.mod
+// replaces by ../sib and this module does not replace. Offline,
+// modreplace cannot tell whether v1.5.0 was published; with the network
+// (-enable=retracted) it asks GOPROXY, which does not have it.
+func TestGoModUnpublishedSibling(t *testing.T) {
+	useProxy(t, modnettest.Module{Path: "example.com/sib", Version: "v1.4.0"})
+	dir := writeModule(t, map[string]string{
+		"go.mod":     "module example.com/app\n\ngo 1.22\n\nrequire example.com/lib v0.0.0-00010101000000-000000000000\n\nreplace example.com/lib => ./lib\n",
+		"lib/go.mod": "module example.com/lib\n\ngo 1.22\n\nrequire example.com/sib v1.5.0\n\nreplace example.com/sib => ../sib\n",
+		"sib/go.mod": "module example.com/sib\n\ngo 1.22\n",
+		".git/HEAD":  "ref: refs/heads/main\n",
+	})
+	os.RemoveAll(modCacheBeside(dir))
+
+	stdout, stderr, code := runGoModIn(t, dir)
+	wantNote := "go.mod:7:1: note: [placeholder] cannot tell whether example.com/sib v1.5.0 required by example.com/lib (./lib), which no replace of this module covers, exists (1 such requirement): its go.mod is not in the module cache"
+	if code != 0 || stdout != "" || !strings.HasPrefix(stderr, wantNote) {
+		t.Errorf("offline: exit %d, stdout:\n%s\nstderr:\n%s\nwant exit 0, no findings, and a note starting %q", code, stdout, stderr, wantNote)
+	}
+
+	stdout, stderr, code = runGoModIn(t, dir, "-enable=retracted")
+	want := "go.mod:7:1: [placeholder] example.com/sib v1.5.0, required by example.com/lib (./lib), was never published ("
+	wantFix := "add \"replace example.com/sib => ./sib\", as example.com/lib's go.mod does\n"
+	if code != 3 || !strings.HasPrefix(stdout, want) || !strings.HasSuffix(stdout, wantFix) || strings.Count(stdout, "\n") != 1 || stderr != "" {
+		t.Errorf("online: exit %d, stdout:\n%s\nstderr:\n%s\nwant one finding starting %q and ending %q", code, stdout, stderr, want, wantFix)
 	}
 }
 

@@ -144,6 +144,12 @@ func startProxy(opts proxyOptions) (_ *loopbackProxy, err error) {
 	if opts.readAhead {
 		cache := env.Get("GOMODCACHE")
 		p.srv.ReadAhead = &modproxy.ReadAhead{
+			// One user's go command, not a proxy's many clients: as many
+			// transfers in flight as modfetch prefetch keeps, since at a
+			// round trip of tens of milliseconds it is their number that
+			// decides how soon hundreds of files are there.
+			Jobs:    64,
+			PerHost: 32,
 			Have:    func(m module.Version, ext string) bool { return inModCache(cache, m, ext) },
 			OnFetch: p.stats.aheadFetched,
 		}

@@ -3,12 +3,12 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
 
@@ -17,13 +17,9 @@ import (
 // go command's GOROOT (whose version decides) and GOTOOLCHAIN=auto.
 func toolchainSetup(t *testing.T) (*modnettest.Server, modnettest.Module) {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
-	out, err := exec.Command(goBin, "env", "GOROOT").Output()
-	if err != nil {
-		t.Skipf("go env GOROOT: %v", err)
+	goroot := testenv.GOROOT()
+	if goroot == "" {
+		t.Skip("no go command")
 	}
 	mod := modnettest.Module{Path: "127.0.0.1/cli/new", Version: "v1.0.0",
 		Files: map[string]string{"go.mod": "module 127.0.0.1/cli/new\n\ngo 1.99\n", "n.go": "package n\n"}}
@@ -34,7 +30,7 @@ func toolchainSetup(t *testing.T) (*modnettest.Server, modnettest.Module) {
 	srv := modnettest.NewServer(mod, tc)
 	t.Cleanup(srv.Close)
 	setDownloadEnv(t, srv.URL)
-	t.Setenv("GOROOT", strings.TrimSpace(string(out)))
+	t.Setenv("GOROOT", goroot)
 	t.Setenv("GOTOOLCHAIN", "auto")
 	t.Setenv("GOSUMDB", srv.SumDB().GOSUMDB())
 	return srv, mod
