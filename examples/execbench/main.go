@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/modkit/modkit/examples/internal/realgraph"
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
@@ -251,12 +252,7 @@ func newBench(parent string, tree *realgraph.Tree) (*bench, error) {
 		return nil, err
 	}
 	b := &bench{dir: dir, gobin: gobin, tree: tree, modfetch: filepath.Join(dir, "modfetch")}
-	home := filepath.Join(dir, "home")
-	if err := os.MkdirAll(filepath.Join(home, ".config", "go", "telemetry"), 0o777); err != nil {
-		return nil, err
-	}
-	// Telemetry off, or the go command leaves a process writing to HOME.
-	if err := os.WriteFile(filepath.Join(home, ".config", "go", "telemetry", "mode"), []byte("off"), 0o666); err != nil {
+	if err := testenv.PrepareHome(filepath.Join(dir, "home")); err != nil {
 		return nil, err
 	}
 	build := exec.Command(gobin, "build", "-o", b.modfetch, "github.com/modkit/modkit/modnet/cmd/modfetch")
@@ -340,12 +336,9 @@ func (b *bench) run(srv *modnettest.Server, underExec bool, args []string, limit
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	killGroup(cmd)
 	cmd.Dir = r.mainDir
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Join(b.dir, "home"), "TMPDIR=" + b.dir,
-		"GOENV=off", "GOTOOLCHAIN=local", "GOFLAGS=-modcacherw", "GO111MODULE=on",
-		"GOPATH=" + filepath.Join(b.dir, "gopath"), "GOCACHE=" + filepath.Join(b.dir, "gocache"),
-		"GOMODCACHE=" + r.modcache, "GOPROXY=" + srv.URL, "GOSUMDB=" + srv.SumDB().GOSUMDB(),
-	}
+	cmd.Env = testenv.Environ(filepath.Join(b.dir, "home"), "TMPDIR="+b.dir,
+		"GOPATH="+filepath.Join(b.dir, "gopath"), "GOCACHE="+filepath.Join(b.dir, "gocache"),
+		"GOMODCACHE="+r.modcache, "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	settle()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/modkit/modkit/examples/internal/realgraph"
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
@@ -51,12 +52,7 @@ func newBench(keep bool, workdir string) (*bench, error) {
 	}
 	b := &bench{dir: dir, gobin: gobin, self: self, keep: keep, modfetch: filepath.Join(dir, "modfetch"),
 		gocache: strings.TrimSpace(string(out)), tmpfs: isTmpfs(dir)}
-	home := workDir(dir, "home")
-	if err := os.MkdirAll(workDir(home, ".config", "go", "telemetry"), 0o777); err != nil {
-		return nil, err
-	}
-	// Telemetry off, or the go command leaves a process writing to HOME.
-	if err := os.WriteFile(workDir(home, ".config", "go", "telemetry", "mode"), []byte("off"), 0o666); err != nil {
+	if err := testenv.PrepareHome(workDir(dir, "home")); err != nil {
 		return nil, err
 	}
 	build := exec.Command(gobin, "build", "-o", b.modfetch, "github.com/modkit/modkit/modnet/cmd/modfetch")
@@ -117,18 +113,15 @@ func (b *bench) serve(cfg modnettest.GraphConfig, name string) (*served, error) 
 		desc: fmt.Sprintf("a generated graph of %d module versions, build list %d modules", len(g.Modules), len(g.BuildList))}, nil
 }
 
-// environ is the hermetic environment both commands run in.
+// environ is the hermetic environment both commands run in
+// (testenv.Environ).
 func (b *bench) environ(modcache string, kv ...string) []string {
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + workDir(b.dir, "home"),
-		"GOENV=off", "GOTOOLCHAIN=local", "GOFLAGS=-modcacherw", "GO111MODULE=on",
+	return testenv.Environ(workDir(b.dir, "home"), append([]string{
 		"GOPATH=" + workDir(b.dir, "gopath"),
 		"GOCACHE=" + b.gocache,
 		"GOMODCACHE=" + modcache,
 		"GONOSUMDB=", "GOPRIVATE=", "GONOPROXY=", "GOINSECURE=",
-	}
-	return append(env, kv...)
+	}, kv...)...)
 }
 
 // result is one timed run.
