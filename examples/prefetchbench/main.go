@@ -32,6 +32,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the work directory")
 	work := flag.String("workdir", os.TempDir(), "where the module caches go: a tmpfs (/dev/shm) measures what the program costs, a disk what a user sees")
 	noExtract := flag.Bool("noextract", true, "also time modfetch prefetch -extract=false")
+	matrix := flag.String("matrix", "", "run only the fault classes whose name contains this")
 	scale := flag.String("scale", "", "instead, show how cost grows: comma-separated numbers of module versions (such as 100,300,1000) of generated graphs with real file counts")
 	graph := flag.String("graph", "gen", "the graph to measure: gen (generated, see -modules and -zipmb) or real (examples/internal/realgraph, fetched once)")
 	realDir := flag.String("realdir", "", "where the real graph is kept between runs (default $XDG_CACHE_HOME/modkit-realgraph)")
@@ -46,7 +47,7 @@ func main() {
 	if err != nil {
 		fatalf("%v", err)
 	}
-	b.goFaults, b.noExtract = *goFaults, *noExtract
+	b.goFaults, b.noExtract, b.matrixFilter = *goFaults, *noExtract, *matrix
 	defer b.close()
 	switch *graph {
 	case "gen":

@@ -61,6 +61,9 @@ func (b *bench) matrixRuns(srv *modnettest.Server, mainDir string, lat, fast tim
 	fmt.Printf("fault matrix at %v (target: every case completes, go mod verify passes, ≤ 2× the fault-free %.3fs):\n", lat, fast.Seconds())
 	ok := true
 	for i, fc := range faultMatrix {
+		if !strings.Contains(fc.name, b.matrixFilter) {
+			continue
+		}
 		f := fc.faults(uint64(i + 1))
 		f.Latency = lat
 		srv.SetFaults(f)
@@ -79,6 +82,9 @@ func (b *bench) matrixRuns(srv *modnettest.Server, mainDir string, lat, fast tim
 			ok = false
 		}
 		fmt.Printf("    %-40s %7.3fs = %.2f× (%s)%s\n", fc.name, r.wall.Seconds(), float64(r.wall)/float64(fast), verdict, retriesOf(r.output))
+		if r.err != nil {
+			fmt.Println(tail(r.output))
+		}
 		b.remove(r.modcache)
 	}
 	return ok

@@ -20,17 +20,18 @@ import (
 
 // bench holds the work directory, the modfetch binary and the go command.
 type bench struct {
-	dir       string
-	modfetch  string
-	gobin     string
-	self      string // this program, to measure commands through
-	keep      bool
-	goFaults  bool            // run the go command under faults too
-	noExtract bool            // time modfetch prefetch -extract=false too
-	tmpfs     bool            // the work directory is a tmpfs
-	gocache   string          // the build cache of the offline checks: the host's, shared and safe
-	real      *realgraph.Tree // the real graph, if it is the one measured
-	n         int             // runs so far, to name module caches
+	dir          string
+	modfetch     string
+	gobin        string
+	self         string // this program, to measure commands through
+	keep         bool
+	goFaults     bool            // run the go command under faults too
+	noExtract    bool            // time modfetch prefetch -extract=false too
+	matrixFilter string          // run only the fault classes whose name contains it
+	tmpfs        bool            // the work directory is a tmpfs
+	gocache      string          // the build cache of the offline checks: the host's, shared and safe
+	real         *realgraph.Tree // the real graph, if it is the one measured
+	n            int             // runs so far, to name module caches
 }
 
 func newBench(keep bool, workdir string) (*bench, error) {
