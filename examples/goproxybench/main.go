@@ -59,6 +59,7 @@ import (
 	"github.com/goproxy/goproxy"
 
 	"github.com/modkit/modkit/examples/internal/realgraph"
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet"
 	"github.com/modkit/modkit/modnet/modnettest"
 	"github.com/modkit/modkit/retry"
@@ -232,8 +233,14 @@ func (b *bench) run(ctx context.Context, cond, variant string, seed uint64, chec
 		ctx, cancel = context.WithTimeout(ctx, limit)
 		defer cancel()
 	}
-	goEnv := append(os.Environ(), "GOPROXY="+srv.URL, "GOSUMDB=off", "GOMODCACHE="+filepath.Join(dir, "modcache"),
-		"GOFLAGS=-modcacherw", "GOENV=off", "GOTOOLCHAIN=local", "GOWORK=off", "GOTELEMETRY=off")
+	// The go command's hermetic setup of modkit's tests and benchmarks
+	// (testenv.Environ): a home of its own with telemetry off, no GOENV
+	// file, no toolchain switching, -modcacherw.
+	home := filepath.Join(dir, "home")
+	if err := testenv.PrepareHome(home); err != nil {
+		return 0, err
+	}
+	goEnv := testenv.Environ(home, "GOPROXY="+srv.URL, "GOSUMDB=off", "GOMODCACHE="+filepath.Join(dir, "modcache"), "GOWORK=off")
 	start := time.Now()
 	if err := goCmd(ctx, b.mainDir, goEnv, "mod", "download", "all"); err != nil {
 		if first, _, _ := strings.Cut(errs.String(), "\n"); first != "" {
