@@ -1,5 +1,7 @@
 // Package analyzer defines an Analyzer that reports risky replace
-// directives in go.mod.
+// directives in go.mod. It reads go.mod and go.work files and asks the
+// network only for the checks that need it, when enabled; it changes
+// nothing unless its suggested fixes are applied.
 //
 // # Analyzer modreplace
 //

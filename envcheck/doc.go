@@ -3,7 +3,9 @@
 // process environment, the GOENV file, $GOROOT/go.env, the go.mod in the
 // current directory) and over the network paths module downloads take,
 // and reports, for each problem, what is wrong, where the bad value came
-// from and the exact fix.
+// from and the exact fix. It changes no setting and downloads no module:
+// the fixes are for the user to apply, and the only file it writes is a
+// temporary probe of the module cache's writability, removed at once.
 //
 // [Run] runs the checks concurrently, each with its own timeout and
 // isolated from the others (a panic becomes that check's error), within an

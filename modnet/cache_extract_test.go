@@ -1,6 +1,7 @@
 package modnet
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"errors"
@@ -326,6 +327,42 @@ func TestHashZipIsDirhash(t *testing.T) {
 		want, werr := dirhash.HashZip(name, dirhash.Hash1)
 		if err != nil || werr != nil || got != want {
 			t.Errorf("zip %d: HashZip = %s, %v; dirhash.HashZip = %s, %v", i, got, err, want, werr)
+		}
+	}
+}
+
+// TestDownloadExtractCorruptDeflate: a zip whose compressed data is
+// garbled (as by a byte flipped in transit) fails as ErrCorruptZip, the
+// transfer failure that is worth another download, and leaves nothing.
+func TestDownloadExtractCorruptDeflate(t *testing.T) {
+	m := realisticModule(t, "example.com/m", "v1.0.0", 30)
+	z, err := zip.NewReader(bytes.NewReader(m.zip), int64(len(m.zip)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Garble the data of the largest file: a run of bytes in its middle.
+	var big *zip.File
+	for _, f := range z.File {
+		if big == nil || f.CompressedSize64 > big.CompressedSize64 {
+			big = f
+		}
+	}
+	off, err := big.DataOffset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Clone(m.zip)
+	for i := range 16 {
+		bad[off+int64(big.CompressedSize64)/2+int64(i)] ^= 0x5a
+	}
+	c := newTestCache(t)
+	_, _, err = c.DownloadExtract(context.Background(), m.mod, fetchBytes(bad), nil, nil)
+	if !errors.Is(err, ErrCorruptZip) {
+		t.Fatalf("err = %v, want one matching ErrCorruptZip", err)
+	}
+	for _, f := range listTree(t, c.Dir) {
+		if !strings.HasSuffix(f, "/") && !strings.HasSuffix(f, ".lock") {
+			t.Errorf("left behind: %s", f)
 		}
 	}
 }

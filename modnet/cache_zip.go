@@ -3,6 +3,7 @@ package modnet
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -266,9 +267,11 @@ func hashZip(ctx context.Context, mod module.Version, zipfile, ziphashfile strin
 }
 
 // corruptZipError marks the errors of reading a zip that is not a readable
-// archive as [ErrCorruptZip].
+// archive as [ErrCorruptZip]: a malformed archive, a file whose CRC does not
+// match, one that ends early or does not inflate.
 func corruptZipError(err error) error {
-	if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) {
+	var ce flate.CorruptInputError
+	if errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ce) {
 		return fmt.Errorf("%w: %w", ErrCorruptZip, err)
 	}
 	return err

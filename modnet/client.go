@@ -305,12 +305,13 @@ func (c *Client) walk(ctx context.Context, path, version string, f func(repo) er
 	if err != nil {
 		return &ModuleError{Path: path, Version: version, Err: err}
 	}
+	memo := &sourceMemo{} // a proxy listed twice is asked once
 	err = Walk(ctx, r.Sources, func(src Source) error {
 		rp, err := c.repoFor(ctx, src, r)
 		if err != nil {
 			return err
 		}
-		return f(rp)
+		return f(memo.wrap(rp, ""))
 	})
 	var we *WalkError
 	if !errors.As(err, &we) {

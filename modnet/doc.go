@@ -6,7 +6,8 @@
 // against go.sum and the checksum database ([GoSum], [SumDB]), the module
 // cache in the go command's layout and locks ([Cache]), whole module graphs
 // ([Client.Prefetch], [ModGraphLoader]) and toolchain switching. It is not a
-// go command: it builds nothing and never edits go.mod or go.sum. Finding a
+// go command: it builds nothing and never edits go.mod (Prefetch adds to
+// go.sum what 'go mod download all' would add, and no more). Finding a
 // repository for an import path is package [vcs]; serving the GOPROXY
 // protocol is package modproxy; a proxy for tests is package modnettest.
 //

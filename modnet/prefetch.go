@@ -201,7 +201,8 @@ type PrefetchModule struct {
 	// error, never retried), the retry.Class identifier of a failed
 	// request ("not-found", "throttled", "timeout", "reset", ...),
 	// "corrupt" for a zip that is not a readable archive, "invalid" for a
-	// go.mod that cannot be used, "canceled", or "other".
+	// go.mod that cannot be used, "toonew" for one that asks for a newer
+	// Go than the one that runs ([*TooNewError]), "canceled", or "other".
 	Class string
 }
 
@@ -311,7 +312,12 @@ func (e *PrefetchError) Unwrap() []error {
 // the local toolchain and GOTOOLCHAIN allows switching, the go command
 // first switches to that toolchain, downloading it as a module; Prefetch
 // fetches that toolchain too, with the same retries, and lists it among
-// the modules (see [PrefetchRequest.NoToolchain]).
+// the modules (see [PrefetchRequest.NoToolchain]). A module of the graph
+// whose go.mod asks for go 1.21 or later, newer than the Go that runs,
+// fails with a [*TooNewError] in the go command's words (class "toonew"),
+// unless GOTOOLCHAIN allows switching: then, as the go command switches to
+// the release [Client.NewerToolchain] picks and runs again, Prefetch
+// fetches that toolchain and fails nothing.
 //
 // A failure of one module does not stop the others. The result lists
 // every module version with its outcome; the error is a *PrefetchError if
@@ -517,6 +523,7 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 		}
 		p.fetchGoModsAhead(ctx, p.c.GoSum)
 		p.loadGraph(ctx)
+		p.checkGoVersions(ctx)
 		for _, m := range p.buildList() {
 			if actual := p.replacement(m); actual.Version != "" {
 				p.fetchFull(ctx, actual)
@@ -561,6 +568,11 @@ func (p *prefetcher) result(elapsed time.Duration) (*PrefetchResult, error) {
 	for _, pm := range p.mods {
 		if !pm.needed {
 			continue // a go.mod fetched ahead that the graph did not need
+		}
+		if pm.modErr != nil && pm.res.Err == nil {
+			// Downloaded, but its go.mod fails the graph, as the go
+			// command's does.
+			pm.res.Err, pm.res.Class = pm.modErr, failureClass(pm.modErr)
 		}
 		r.Modules = append(r.Modules, pm.res)
 		r.Bytes += pm.res.Bytes
@@ -752,6 +764,8 @@ func failureClass(err error) string {
 	switch {
 	case errors.As(err, &ce):
 		return "checksum"
+	case errors.Is(err, ErrTooNew):
+		return "toonew"
 	case errors.As(err, &re):
 		return re.Class.String()
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

@@ -702,7 +702,9 @@ func TestPrefetchProgressTotals(t *testing.T) {
 // without Range too, where a cut download starts over; the corruption
 // hits a file's first three downloads; the trickles are hedged.
 func TestPrefetchFaultClasses(t *testing.T) {
-	f := newPrefetchFixture(t, modnettest.GraphConfig{Seed: 4, Modules: 10, ZipBytes: 4 << 20})
+	// Real files: compressible, so that a flipped byte breaks inflation,
+	// not only a CRC.
+	f := newPrefetchFixture(t, modnettest.GraphConfig{Seed: 4, Modules: 6, ZipBytes: 1 << 20, RealFiles: true})
 	clean := filepath.Join(t.TempDir(), "modcache")
 	if _, err := f.prefetch(t, f.client(t, clean), nil); err != nil {
 		t.Fatal(err)
@@ -749,7 +751,17 @@ func TestPrefetchFaultClasses(t *testing.T) {
 			if faulted == 0 || res.Retries == 0 && tc.name != "corrupt" {
 				t.Errorf("%d faults injected, %d retries: the class did not bite", faulted, res.Retries)
 			}
-			if diffs := modnettest.DiffCaches(cacheState(t, modcache), want, "with faults", "without"); len(diffs) > 0 {
+			diffs := modnettest.DiffCaches(cacheState(t, modcache), want, "with faults", "without")
+			if tc.name == "corrupt" {
+				// A byte flipped in a zip's headers outside what the h1:
+				// hash covers (names and contents), such as a file's
+				// modification time, verifies, for modkit as for the go
+				// command; the contents and hashes must still agree.
+				diffs = slices.DeleteFunc(diffs, func(d string) bool {
+					return strings.HasPrefix(d, "content differs: ") && strings.HasSuffix(d, ".zip")
+				})
+			}
+			if len(diffs) > 0 {
 				t.Errorf("cache differs from a fault-free prefetch's:\n%s", strings.Join(diffs, "\n"))
 			}
 			// A trickled zip alone would take tens of seconds.

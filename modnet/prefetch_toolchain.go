@@ -2,7 +2,12 @@ package modnet
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 
 	"golang.org/x/mod/module"
 )
@@ -73,4 +78,178 @@ func (p *prefetcher) fetchToolchain(ctx context.Context) {
 		p.mu.Unlock()
 		p.report(pm)
 	})
+}
+
+// checkGoVersions applies the go command's "requires newer go" rule to
+// the loaded graph (modload.goModSummary): a module whose go.mod asks for
+// go 1.21 or later, newer than the Go that runs, fails with a
+// [*TooNewError]. When GOTOOLCHAIN allows switching, the go command
+// instead switches to the toolchain [Client.NewerToolchain] picks for the
+// highest such version and loads the graph again with it, where nothing
+// is too new: Prefetch then fetches that toolchain (unless NoToolchain)
+// and fails nothing.
+func (p *prefetcher) checkGoVersions(ctx context.Context) {
+	if p.graph == nil {
+		return
+	}
+	p.graph.mu.Lock()
+	loaded := make([]module.Version, 0, len(p.graph.reqs))
+	for m := range p.graph.reqs {
+		if m.Version != "" && !p.graph.isMain(m.Path) {
+			loaded = append(loaded, m)
+		}
+	}
+	p.graph.mu.Unlock()
+	slices.SortFunc(loaded, compareVersions)
+	var tooNew []error
+	var failing []module.Version
+	for _, m := range loaded {
+		data := p.graphGoMod(m)
+		// A module of the build list fails its download first, where the
+		// go command names it without "module" (modfetch.Download), and
+		// exits before the graph's error; a go.mod-only one fails the graph.
+		what := "module " + m.String()
+		if p.graph.Selected(m.Path) == m.Version {
+			what = p.replacementOrSelf(m).String()
+		}
+		if goVers := goModLine(data, "go"); compareGo(goVers, "1.21") >= 0 {
+			if err := p.c.checkGoLine(what, data); err != nil {
+				tooNew, failing = append(tooNew, err), append(failing, m)
+			}
+		}
+	}
+	if len(tooNew) == 0 {
+		return
+	}
+	sw, err := p.c.chooseSwitch(ctx, tooNew)
+	if err == nil && sw != nil {
+		sel := &ToolchainSelection{Local: p.c.running().sel.Local, GOTOOLCHAIN: p.c.env.Lookup("GOTOOLCHAIN"), Name: sw.Name,
+			Reason: sw.TooNew.What + " requires go >= " + sw.TooNew.GoVersion}
+		if gt := sel.GOTOOLCHAIN.Value; gt == "path" || strings.HasSuffix(gt, "+path") {
+			sel.Mode = "path"
+		}
+		p.toolchain = sel
+		if !p.req.NoToolchain {
+			p.fetchToolchain(ctx)
+		}
+		return
+	}
+	for i, m := range failing {
+		if err != nil {
+			// The switch the go command tries fails too; it reports both.
+			tooNew[i] = errors.Join(tooNew[i], err)
+		}
+		err := tooNew[i]
+		if !strings.HasPrefix(err.Error(), m.String()) {
+			err = p.graphPathError(m, err)
+		}
+		p.graphFailure(p.replacementOrSelf(m), err)
+	}
+}
+
+// graphPathError words a failure of m's go.mod as the go command reports
+// module graph errors (mvs.BuildListError): the shortest chain of
+// requirements from the main module to m, then m's error.
+func (p *prefetcher) graphPathError(m module.Version, err error) error {
+	return &graphError{chain: p.graph.pathTo(m), err: err}
+}
+
+// A graphError is a module graph failure with the requirements that lead
+// to it.
+type graphError struct {
+	chain []module.Version // from a requirement of the main module to the failing module
+	err   error
+}
+
+func (e *graphError) Error() string {
+	var b strings.Builder
+	for _, m := range e.chain[:max(len(e.chain)-1, 0)] {
+		b.WriteString(m.String() + " requires\n\t")
+	}
+	if len(e.chain) > 0 {
+		b.WriteString(e.chain[len(e.chain)-1].String() + ": ")
+	}
+	b.WriteString(e.err.Error())
+	return b.String()
+}
+
+func (e *graphError) Unwrap() error { return e.err }
+
+// pathTo returns the shortest chain of requirements from the main module
+// to m, the main module left out, found breadth first in requirement
+// order, as mvs.Graph.FindPath finds it.
+func (g *ModGraph) pathTo(m module.Version) []module.Version {
+	type step struct {
+		m    module.Version
+		prev *step
+	}
+	var queue []*step
+	seen := map[module.Version]bool{}
+	for _, r := range g.mainRequirements() {
+		if !seen[r] {
+			seen[r] = true
+			queue = append(queue, &step{m: r})
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		if s.m == m {
+			var chain []module.Version
+			for ; s != nil; s = s.prev {
+				chain = append([]module.Version{s.m}, chain...)
+			}
+			return chain
+		}
+		reqs, _ := g.RequiredBy(s.m)
+		for _, r := range reqs {
+			if !seen[r] && !isToolchain(r.Path) {
+				seen[r] = true
+				queue = append(queue, &step{m: r, prev: s})
+			}
+		}
+	}
+	return []module.Version{m}
+}
+
+// mainRequirements are the requirements of the main module, or of every
+// main module of a workspace, in order.
+func (g *ModGraph) mainRequirements() []module.Version {
+	if len(g.main.Workspace) == 0 {
+		reqs, _ := g.RequiredBy(module.Version{Path: g.main.Path})
+		return reqs
+	}
+	var all []module.Version
+	for _, wm := range g.main.Workspace {
+		reqs, _ := g.RequiredBy(module.Version{Path: wm.Path})
+		all = append(all, reqs...)
+	}
+	return all
+}
+
+// graphGoMod returns the go.mod the graph read for m: its replacement's,
+// from the directory for a directory replacement.
+func (p *prefetcher) graphGoMod(m module.Version) []byte {
+	actual := p.replacement(m)
+	if actual.Version == "" {
+		dir := actual.Path
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(p.main.Dir, dir)
+		}
+		data, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
+		return data
+	}
+	if r, ok := p.gomods.peek(actual); ok {
+		return r.data
+	}
+	return nil
+}
+
+// replacementOrSelf is m's replacement when it is a module version, else
+// m: the module version whose outcome a failure of m's go.mod is.
+func (p *prefetcher) replacementOrSelf(m module.Version) module.Version {
+	if r := p.replacement(m); r.Version != "" {
+		return r
+	}
+	return m
 }

@@ -595,65 +595,6 @@ func (c *Client) remember(ctx context.Context, path string, info *Info) {
 	c.cache.WriteInfo(ctx, mod, info)
 }
 
-// A sourceMemo remembers, for the length of one query, each source's
-// version list and @latest answer, so that the queries a query makes (for
-// retractions) do not ask a source twice: the go command's cachingRepo,
-// which lives for one command, does the same. As there, lists are
-// remembered per prefix: a query for "v1.2" lists the versions again
-// after one for "latest" (modfetch.cachingRepo.Versions).
-type sourceMemo struct {
-	mu sync.Mutex
-	m  map[string]*memoSource // source URL and list prefix → answers
-}
-
-type memoSource struct {
-	versionsOnce sync.Once
-	versions     []string
-	versionsErr  error
-	latestOnce   sync.Once
-	latest       *Info
-	latestErr    error
-}
-
-// wrap returns r, remembering its list for prefix and its @latest when it
-// is a proxy.
-func (m *sourceMemo) wrap(r repo, prefix string) repo {
-	pr, ok := r.(*proxyRepo)
-	if !ok {
-		return r
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil {
-		m.m = make(map[string]*memoSource)
-	}
-	entry := func(key string) *memoSource {
-		e := m.m[key]
-		if e == nil {
-			e = &memoSource{}
-			m.m[key] = e
-		}
-		return e
-	}
-	return &memoRepo{repo: r, list: entry(pr.src.URL + "\x00list\x00" + prefix), latest: entry(pr.src.URL + "\x00latest")}
-}
-
-// memoRepo is a source whose list and @latest are asked once.
-type memoRepo struct {
-	repo
-	list, latest *memoSource
-}
-
-func (r *memoRepo) Versions(ctx context.Context) ([]string, error) {
-	r.list.versionsOnce.Do(func() { r.list.versions, r.list.versionsErr = r.repo.Versions(ctx) })
-	return r.list.versions, r.list.versionsErr
-}
-
-func (r *memoRepo) Latest(ctx context.Context) (*Info, error) {
-	r.latest.latestOnce.Do(func() { r.latest.latest, r.latest.latestErr = r.repo.Latest(ctx) })
-	return r.latest.latest, r.latest.latestErr
-}
-
 // QueryOptions returns the main module's view of path for a query, as
 // 'go mod download path@query' has it inside the module
 // (modload.listModules): the current version is the one go.mod requires

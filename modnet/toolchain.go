@@ -701,6 +701,18 @@ type ToolchainSwitch struct {
 // nil, nil when no switch is called for, and the go command's error
 // ("switching to go >= 1.23: ...") when the switch cannot happen.
 func (c *Client) SwitchToolchain(ctx context.Context, errs ...error) (*ToolchainSwitch, error) {
+	sw, err := c.chooseSwitch(ctx, errs)
+	if sw == nil || err != nil {
+		return nil, err
+	}
+	if sw.Download, err = c.DownloadToolchain(ctx, sw.Name); err != nil {
+		return nil, err
+	}
+	return sw, nil
+}
+
+// chooseSwitch is SwitchToolchain without the download.
+func (c *Client) chooseSwitch(ctx context.Context, errs []error) (*ToolchainSwitch, error) {
 	if err := c.init(); err != nil {
 		return nil, err
 	}
@@ -718,11 +730,7 @@ func (c *Client) SwitchToolchain(ctx context.Context, errs ...error) (*Toolchain
 	if err != nil {
 		return nil, err
 	}
-	d, err := c.DownloadToolchain(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	return &ToolchainSwitch{TooNew: tooNew, Name: name, Download: d}, nil
+	return &ToolchainSwitch{TooNew: tooNew, Name: name}, nil
 }
 
 // maxTooNew returns the TooNewError, of best and those in err's tree,

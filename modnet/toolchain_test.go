@@ -565,3 +565,77 @@ func FuzzParseGOTOOLCHAIN(f *testing.F) {
 		}
 	})
 }
+
+// TestPrefetchTooNewMatchesGoCommand: a dependency whose go.mod asks for a
+// newer Go than the one that runs, in the graph of a main module whose go
+// line does not. With GOTOOLCHAIN=local the go command fails the graph
+// with a TooNewError, which Prefetch reports for that module in the same
+// words; with GOTOOLCHAIN=auto it switches to the toolchain it picks from
+// golang.org/toolchain's list and runs again, and Prefetch fetches that
+// toolchain and fails nothing.
+func TestPrefetchTooNewMatchesGoCommand(t *testing.T) {
+	goroot := realGOROOT(t)
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("the stub toolchain's go is a shell script")
+	}
+	dep := modnettest.Module{Path: "127.0.0.1/mod/new", Version: "v1.0.0",
+		Files: map[string]string{"go.mod": "module 127.0.0.1/mod/new\n\ngo 1.99\n", "n.go": "package n\n"}}
+	// For a go.mod read only for the graph: old requires new@v1.0.0, the
+	// main module new@v1.1.0, which is happy with go 1.21.
+	newer := modnettest.Module{Path: dep.Path, Version: "v1.1.0",
+		Files: map[string]string{"go.mod": "module 127.0.0.1/mod/new\n\ngo 1.21\n", "n.go": "package n\n"}}
+	old := modnettest.Module{Path: "127.0.0.1/mod/old", Version: "v1.0.0",
+		Files: map[string]string{"go.mod": "module 127.0.0.1/mod/old\n\ngo 1.21\n\nrequire " + dep.Path + " " + dep.Version + "\n", "o.go": "package o\n"}}
+	srv := modnettest.NewServer(dep, newer, old, stubToolchain(t, "go1.99.0"), stubToolchain(t, "go1.99.1"), stubToolchain(t, "go1.100.0"))
+	defer srv.Close()
+	gosumdb := srv.SumDB().GOSUMDB()
+	for _, tc := range []struct{ name, gotoolchain, gomod string }{
+		{"local", "local", "module example.com/m\n\ngo 1.21\n\nrequire " + dep.Path + " " + dep.Version + "\n"},
+		{"local, go.mod only", "local", "module example.com/m\n\ngo 1.16\n\nrequire (\n\t" + old.Path + " " + old.Version + "\n\t" + newer.Path + " " + newer.Version + "\n)\n"},
+		{"auto", "auto", "module example.com/m\n\ngo 1.21\n\nrequire " + dep.Path + " " + dep.Version + "\n"},
+	} {
+		gotoolchain := tc.gotoolchain
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			modFile := writeFile(t, filepath.Join(dir, "go.mod"), tc.gomod)
+			cmd := exec.Command(testenv.GoBin(t), "mod", "download", "all")
+			cmd.Dir = dir
+			cmd.Env = testenv.GoEnv(t, "GOTOOLCHAIN="+gotoolchain, "GOPROXY="+srv.URL, "GOSUMDB="+gosumdb, "GOMODCACHE="+filepath.Join(t.TempDir(), "go"))
+			out, goErr := cmd.CombinedOutput()
+			goSays := strings.TrimPrefix(strings.TrimSpace(string(out)), "go: ")
+
+			env := testEnv(t, "GOROOT", goroot, "GOTOOLCHAIN", gotoolchain, "GOPROXY", srv.URL, "GOSUMDB", gosumdb,
+				"GOMODCACHE", filepath.Join(t.TempDir(), "modkit"), "GOPATH", t.TempDir(), "GOFLAGS", "-modcacherw", "PATH", os.Getenv("PATH"))
+			c := &Client{Env: env, HTTP: fastRetry()}
+			defer c.Close()
+			res, err := c.Prefetch(context.Background(), &PrefetchRequest{ModFile: modFile, NoGoSum: true})
+			switch gotoolchain {
+			case "local":
+				if goErr == nil {
+					t.Fatalf("the go command accepted the graph:\n%s", out)
+				}
+				failed := res.Failed()
+				if len(failed) != 1 || failed[0].Path != dep.Path || failed[0].Version != dep.Version || failed[0].Class != "toonew" || failed[0].Err.Error() != goSays {
+					t.Errorf("Prefetch: %v, failed %+v\ngo: %s", err, failed, goSays)
+				}
+			case "auto":
+				if !strings.Contains(string(out), "switching to go1.99.1") || !strings.Contains(string(out), "stub go1.99.1 switch=go1.99.1 args=mod download all") {
+					t.Fatalf("the go command did not switch to go1.99.1:\n%s", out)
+				}
+				if err != nil || res.Toolchain != "go1.99.1" {
+					t.Errorf("Prefetch: %v, toolchain %q; want go1.99.1 and no failure", err, res.Toolchain)
+				}
+				found := false
+				for _, m := range res.Modules {
+					found = found || (m.Toolchain == "go1.99.1" && m.Files.Dir != "")
+				}
+				if !found {
+					t.Errorf("the toolchain is not among the modules: %+v", res.Modules)
+				}
+			}
+		})
+	}
+}

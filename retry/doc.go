@@ -2,7 +2,8 @@
 // real networks: refused and reset connections, throttling, truncated
 // bodies, HTTP/2 stream resets and stalls. It is the layer under modkit's
 // module downloads, where the go command itself gives up on the first
-// transient error.
+// transient error. It knows nothing of modules or proxies and never decides
+// what to fetch or where from: that is modnet's route walk.
 //
 // # What is retried, and why
 //

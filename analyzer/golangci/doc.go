@@ -1,6 +1,7 @@
 // Package golangci registers the modreplace analyzer of
 // [github.com/modkit/modkit/analyzer] as a golangci-lint v2 module plugin
-// named "modreplace".
+// named "modreplace". It adds no checks of its own: it runs the
+// analyzer's, configured from .golangci.yml.
 //
 // golangci-lint builds module plugins into a custom binary with
 // "golangci-lint custom", driven by a .custom-gcl.yml:

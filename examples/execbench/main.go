@@ -1,32 +1,3 @@
-// Command execbench times 'modfetch exec -- go mod tidy' and
-// 'modfetch exec -- go mod download all' against the same go commands run
-// plainly, on the real module graph of examples/internal/realgraph (or a
-// generated one) served from loopback: the whole-command comparison
-// behind modkit's exec targets.
-//
-// Usage, from the repository root (measurements hold the bench lock):
-//
-//	flock /tmp/modkit-bench.lock go run ./examples/execbench [-runs 3] [-latency 0,50ms] [-work /dev/shm,/tmp] [-faults=true] [-graph real]
-//
-// It builds modfetch, opens the real graph (fetching it once from GOPROXY
-// into a kept tree the first time) and serves it with modnettest at each
-// latency. For each work directory (tmpfs: what the tools cost; disk:
-// what a user sees), latency and command it alternates cold-cache runs of
-// the plain go command and of modfetch exec (each with a fresh module
-// cache and a fresh copy of the main module, after a sync), checks that
-// both end with the same go.mod and go.sum (and, for the first pair, the
-// same module cache), and reports the median wall times and their ratio
-// against the targets: at 50ms, tidy ≤ 0.5× and download ≤ 0.3× plain; at
-// 0ms, ≤ 1.1×.
-//
-// With -faults it then serves the graph at 10ms through
-// modnettest.StandardMix (10% resets, 5% 503, 5% 429, 5% bodies cut, 1%
-// stalls of 60s), one seed per run: modfetch exec -- go mod tidy must
-// succeed in every run with go.mod and go.sum identical to a fault-free
-// plain tidy, and the plain go command (stopped after 90s, as it waits out
-// each stall) is expected to fail.
-//
-// It exits 1 if a check fails or a target is missed.
 package main
 
 import (
@@ -38,11 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/examples/internal/benchrun"
 	"github.com/modkit/modkit/examples/internal/realgraph"
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
@@ -59,7 +31,7 @@ func main() {
 	root := flag.String("root", "", "where the real graph's tree is kept (default: the user cache directory)")
 	flag.Parse()
 
-	lats, err := parseLatencies(*latencies)
+	lats, err := benchrun.ParseLatencies(*latencies)
 	if err != nil {
 		fatalf("-latency: %v", err)
 	}
@@ -87,22 +59,6 @@ func main() {
 	if !ok {
 		os.Exit(1)
 	}
-}
-
-func parseLatencies(s string) ([]time.Duration, error) {
-	var lats []time.Duration
-	for _, f := range strings.Split(s, ",") {
-		if f == "0" {
-			lats = append(lats, 0)
-			continue
-		}
-		d, err := time.ParseDuration(f)
-		if err != nil {
-			return nil, err
-		}
-		lats = append(lats, d)
-	}
-	return lats, nil
 }
 
 func fatalf(format string, args ...any) {
@@ -155,7 +111,7 @@ func (b *bench) timeAll(lats []time.Duration, commands []string, runs int) bool 
 			if len(plain) == 0 {
 				continue
 			}
-			ratio := median(under).Seconds() / median(plain).Seconds()
+			ratio := benchrun.Median(under).Seconds() / benchrun.Median(plain).Seconds()
 			verdict := ""
 			if t, has := targets[lat][c]; has {
 				verdict = fmt.Sprintf("target ≤ %.2f: met", t)
@@ -165,7 +121,7 @@ func (b *bench) timeAll(lats []time.Duration, commands []string, runs int) bool 
 				}
 			}
 			fmt.Printf("  %-8s latency %-5v plain %s  exec %s  median %.2fs vs %.2fs, ratio %.2f (%s)\n",
-				c, lat, secs(plain), secs(under), median(plain).Seconds(), median(under).Seconds(), ratio, verdict)
+				c, lat, secs(plain), secs(under), benchrun.Median(plain).Seconds(), benchrun.Median(under).Seconds(), ratio, verdict)
 		}
 	}
 	return ok
@@ -217,7 +173,7 @@ func (b *bench) faultRuns(runs int) bool {
 	b.remove(want)
 	if len(walls) > 0 {
 		fmt.Printf("  faults at %v: exec tidy succeeded %d of %d runs, median %.2fs (fault-free plain %.2fs); plain tidy failed %d of %d\n",
-			lat, len(walls), runs, median(walls).Seconds(), want.wall.Seconds(), plainFailed, runs)
+			lat, len(walls), runs, benchrun.Median(walls).Seconds(), want.wall.Seconds(), plainFailed, runs)
 	}
 	return ok
 }
@@ -256,12 +212,7 @@ func newBench(parent string, tree *realgraph.Tree) (*bench, error) {
 		return nil, err
 	}
 	b := &bench{dir: dir, gobin: gobin, tree: tree, modfetch: filepath.Join(dir, "modfetch")}
-	home := filepath.Join(dir, "home")
-	if err := os.MkdirAll(filepath.Join(home, ".config", "go", "telemetry"), 0o777); err != nil {
-		return nil, err
-	}
-	// Telemetry off, or the go command leaves a process writing to HOME.
-	if err := os.WriteFile(filepath.Join(home, ".config", "go", "telemetry", "mode"), []byte("off"), 0o666); err != nil {
+	if err := testenv.PrepareHome(filepath.Join(dir, "home")); err != nil {
 		return nil, err
 	}
 	build := exec.Command(gobin, "build", "-o", b.modfetch, "github.com/modkit/modkit/modnet/cmd/modfetch")
@@ -346,17 +297,14 @@ func (b *bench) run(srv *modnettest.Server, underExec bool, args []string, limit
 		defer cancel()
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	killGroup(cmd)
+	benchrun.KillGroup(cmd)
 	cmd.Dir = r.mainDir
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Join(b.dir, "home"), "TMPDIR=" + b.dir,
-		"GOENV=off", "GOTOOLCHAIN=local", "GOFLAGS=-modcacherw", "GO111MODULE=on",
-		"GOPATH=" + filepath.Join(b.dir, "gopath"), "GOCACHE=" + filepath.Join(b.dir, "gocache"),
-		"GOMODCACHE=" + r.modcache, "GOPROXY=" + srv.URL, "GOSUMDB=" + srv.SumDB().GOSUMDB(),
-	}
+	cmd.Env = testenv.Environ(filepath.Join(b.dir, "home"), "TMPDIR="+b.dir,
+		"GOPATH="+filepath.Join(b.dir, "gopath"), "GOCACHE="+filepath.Join(b.dir, "gocache"),
+		"GOMODCACHE="+r.modcache, "GOPROXY="+srv.URL, "GOSUMDB="+srv.SumDB().GOSUMDB())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	settle()
+	benchrun.Settle()
 	start := time.Now()
 	r.err = cmd.Run()
 	r.wall = time.Since(start)
@@ -394,12 +342,6 @@ func (b *bench) remove(rs ...result) {
 		modnet.RemoveAll(r.modcache)
 		os.RemoveAll(r.mainDir)
 	}
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 func secs(ds []time.Duration) string {

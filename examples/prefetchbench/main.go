@@ -1,63 +1,6 @@
-// Command prefetchbench times 'modfetch prefetch' against
-// 'go mod download all' on a module graph served from loopback, the
-// whole-command comparison behind modkit's prefetch targets.
-//
-// Usage, from the repository root (measure under the shared lock):
-//
-//	flock /tmp/modkit-bench.lock go run ./examples/prefetchbench [-graph gen|real] [-realdir DIR] [-workdir DIR]
-//		[-runs 5] [-latency 0,10ms,50ms] [-noextract=true] [-faults=true] [-gofaults=true] [-rss=true]
-//		[-modules 120] [-zipmb 40] [-scale 100,300,1000]
-//
-// It builds modfetch, generates a graph with modnettest.GenerateGraph (or,
-// with -graph real, opens the real graph of examples/internal/realgraph:
-// 139 modules, fetched from the Go module proxy into -realdir the first
-// time and kept there) and serves it with a modnettest.Server. Module
-// caches go under -workdir: /dev/shm (tmpfs) measures what the programs
-// cost, a disk directory what a user sees.
-//
-// For each latency it alternates cold-cache runs of the installed go
-// command, of modfetch prefetch and (with -noextract) of modfetch prefetch
-// -extract=false, each in a fresh GOMODCACHE, GOENV=off,
-// GOFLAGS=-modcacherw, a temporary HOME with telemetry off, after a sync
-// so that no run pays for the previous one's writeback, and reports the
-// medians and their ratios to go mod download all, with the targets: on
-// the real graph those of issue #14 (tmpfs 0ms ≤ 0.5 and within 2× of the
-// cp -r floor, tmpfs 10ms ≤ 0.35, disk 10ms ≤ 0.7, -extract=false at 10ms
-// ≤ 0.15). After each modfetch run it times 'cp -r' of the module cache it
-// left, from the page cache, on the same file system: the floor of any
-// tool that leaves that end state. The first run of each tool at each
-// latency also checks that modfetch leaves the same files as the go
-// command (only the download cache for -extract=false) and that the go
-// command then works offline: GOPROXY=off go mod download all, and go
-// build ./... .
-//
-// With -faults, on the real graph, it runs the fault matrix at the middle
-// latency (10ms by default): each class alone (30% connection resets, 503,
-// 429, cuts mid-body with and without Range support, corrupt bodies on a
-// file's first three downloads; 5% stalls of 30s, trickles at 20 KB/s),
-// then all mixed; each run must complete, pass GOPROXY=off go mod verify,
-// and stay within twice the fault-free time. On a generated graph it runs
-// modnettest.StandardMix instead (10% resets, 5% 503, 5% 429, 5% cuts, 1%
-// stalls of 60s), where the go command must fail (it is stopped after 90s;
-// -gofaults=false skips it) and modfetch succeed with the same end state,
-// within twice its fault-free time when the throttling answers leave the
-// wait to the client.
-//
-// With -rss it compares modfetch's peak resident memory (the child's
-// rusage) on a generated graph and on one whose zips are four times
-// larger: streaming keeps it flat in zip size.
-//
-// With -scale it instead shows how cost grows: wall time and peak RSS of
-// both commands on generated graphs of the given numbers of module
-// versions, with real file counts (about 170 files in 46 directories per
-// module, one in fifty with thousands; 800 KiB of zip per module, as in
-// the real graph).
-//
-// It exits 1 if a check fails or a target is missed.
 package main
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -68,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/examples/internal/benchrun"
 	"github.com/modkit/modkit/examples/internal/realgraph"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
@@ -88,13 +32,14 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the work directory")
 	work := flag.String("workdir", os.TempDir(), "where the module caches go: a tmpfs (/dev/shm) measures what the program costs, a disk what a user sees")
 	noExtract := flag.Bool("noextract", true, "also time modfetch prefetch -extract=false")
+	matrix := flag.String("matrix", "", "run only the fault classes whose name contains this")
 	scale := flag.String("scale", "", "instead, show how cost grows: comma-separated numbers of module versions (such as 100,300,1000) of generated graphs with real file counts")
 	graph := flag.String("graph", "gen", "the graph to measure: gen (generated, see -modules and -zipmb) or real (examples/internal/realgraph, fetched once)")
 	realDir := flag.String("realdir", "", "where the real graph is kept between runs (default $XDG_CACHE_HOME/modkit-realgraph)")
 	serve := flag.Duration("serve", 0, "only serve the graph at this latency (0s is none: say 1ns), print the environment to use, and wait")
 	flag.Parse()
 
-	lats, err := parseLatencies(*latencies)
+	lats, err := benchrun.ParseLatencies(*latencies)
 	if err != nil {
 		fatalf("-latency: %v", err)
 	}
@@ -102,7 +47,7 @@ func main() {
 	if err != nil {
 		fatalf("%v", err)
 	}
-	b.goFaults, b.noExtract = *goFaults, *noExtract
+	b.goFaults, b.noExtract, b.matrixFilter = *goFaults, *noExtract, *matrix
 	defer b.close()
 	switch *graph {
 	case "gen":
@@ -128,22 +73,6 @@ func main() {
 		b.close()
 		os.Exit(1)
 	}
-}
-
-func parseLatencies(s string) ([]time.Duration, error) {
-	var lats []time.Duration
-	for _, f := range strings.Split(s, ",") {
-		if f == "0" {
-			lats = append(lats, 0)
-			continue
-		}
-		d, err := time.ParseDuration(f)
-		if err != nil {
-			return nil, err
-		}
-		lats = append(lats, d)
-	}
-	return lats, nil
 }
 
 func fatalf(format string, args ...any) {
@@ -235,11 +164,11 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 				b.remove(r.modcache)
 			}
 		}
-		gm := median(times["go"])
-		fastWall[lat] = median(times["modfetch"])
+		gm := benchrun.Median(times["go"])
+		fastWall[lat] = benchrun.Median(times["modfetch"])
 		fmt.Printf("latency %-5v go mod download all %7.3fs (runs %s)\n", lat, gm.Seconds(), secs(times["go"]))
 		for _, tool := range tools[1:] {
-			m := median(times[tool])
+			m := benchrun.Median(times[tool])
 			ratio := float64(m) / float64(gm)
 			verdict := "no target"
 			if t, has := b.target(tool, lat); has {
@@ -251,7 +180,7 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 			fmt.Printf("    %-28s %7.3fs  ratio %.2f (%s) (runs %s)\n", toolName(tool), m.Seconds(), ratio, verdict, secs(times[tool]))
 		}
 		if len(floors) > 0 {
-			f := median(floors)
+			f := benchrun.Median(floors)
 			ratio := float64(fastWall[lat]) / float64(f)
 			verdict := "no target"
 			if b.real != nil && b.tmpfs && lat == 0 {
@@ -264,7 +193,7 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 		}
 	}
 	for _, tool := range tools {
-		fmt.Printf("peak RSS of %s: %s (median)\n", toolName(tool), mib(median(rssOf[tool])))
+		fmt.Printf("peak RSS of %s: %s (median)\n", toolName(tool), mib(benchrun.Median(rssOf[tool])))
 	}
 
 	if faults {
@@ -433,7 +362,7 @@ func (b *bench) faultRuns(srv *modnettest.Server, mainDir string, lat time.Durat
 	// The target's mix: 10% resets, 5% 503, 5% 429, 5% cuts, 1% stalls
 	// of 60s. Its throttling answers name no Retry-After: the waits are
 	// modkit's own, and the target applies to them.
-	pm := median(plainWalls)
+	pm := benchrun.Median(plainWalls)
 	pratio := float64(pm) / float64(fast)
 	verdict := "met"
 	if pratio > 2 || (b.goFaults && goFailed != runs) || len(walls) != runs || len(plainWalls) != runs {
@@ -448,7 +377,7 @@ func (b *bench) faultRuns(srv *modnettest.Server, mainDir string, lat time.Durat
 	// StandardMix adds Retry-After: 1 to the 429s and 503s. modkit honours
 	// it, so there the server sets a floor: the file that draws the most
 	// throttled answers in a row waits a second for each.
-	m := median(walls)
+	m := benchrun.Median(walls)
 	fmt.Printf("    with Retry-After: 1 on the 429s and 503s (StandardMix): modfetch succeeded %d of %d, median %.3fs = %.2f× (runs %s); the floor is the server's: one second per throttled answer in a row\n",
 		len(walls), runs, m.Seconds(), float64(m)/float64(fast), secs(walls))
 	return ok
@@ -477,7 +406,7 @@ func (b *bench) rssRuns(cfg modnettest.GraphConfig) bool {
 			}
 			rss = append(rss, r.maxRSS)
 		}
-		return median(rss), g.zipBytes, true
+		return benchrun.Median(rss), g.zipBytes, true
 	}
 	base, baseZips, ok1 := peak(cfg, "rss")
 	big := cfg
@@ -504,16 +433,6 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func median[T cmp.Ordered](xs []T) T {
-	if len(xs) == 0 {
-		var zero T
-		return zero
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 func secs(ds []time.Duration) string {

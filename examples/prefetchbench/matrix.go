@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/examples/internal/benchrun"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
 
@@ -60,6 +61,9 @@ func (b *bench) matrixRuns(srv *modnettest.Server, mainDir string, lat, fast tim
 	fmt.Printf("fault matrix at %v (target: every case completes, go mod verify passes, ≤ 2× the fault-free %.3fs):\n", lat, fast.Seconds())
 	ok := true
 	for i, fc := range faultMatrix {
+		if !strings.Contains(fc.name, b.matrixFilter) {
+			continue
+		}
 		f := fc.faults(uint64(i + 1))
 		f.Latency = lat
 		srv.SetFaults(f)
@@ -78,6 +82,9 @@ func (b *bench) matrixRuns(srv *modnettest.Server, mainDir string, lat, fast tim
 			ok = false
 		}
 		fmt.Printf("    %-40s %7.3fs = %.2f× (%s)%s\n", fc.name, r.wall.Seconds(), float64(r.wall)/float64(fast), verdict, retriesOf(r.output))
+		if r.err != nil {
+			fmt.Println(tail(r.output))
+		}
 		b.remove(r.modcache)
 	}
 	return ok
@@ -133,9 +140,9 @@ func (b *bench) scaleRuns(cfg modnettest.GraphConfig, sizes string, lat time.Dur
 			}
 		}
 		g.srv.Close()
-		gm, mm := median(times["go"]), median(times["modfetch"])
+		gm, mm := benchrun.Median(times["go"]), benchrun.Median(times["modfetch"])
 		fmt.Printf("    %5d module versions, %6.0f MiB of zips: go mod download all %7.3fs %s; modfetch prefetch %7.3fs %s; ratio %.2f\n",
-			n, float64(g.zipBytes)/(1<<20), gm.Seconds(), mib(median(rss["go"])), mm.Seconds(), mib(median(rss["modfetch"])), float64(mm)/float64(gm))
+			n, float64(g.zipBytes)/(1<<20), gm.Seconds(), mib(benchrun.Median(rss["go"])), mm.Seconds(), mib(benchrun.Median(rss["modfetch"])), float64(mm)/float64(gm))
 	}
 	return ok
 }

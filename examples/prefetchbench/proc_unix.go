@@ -4,7 +4,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"runtime"
 	"syscall"
 )
@@ -21,15 +20,3 @@ func maxRSS(ps *os.ProcessState) int64 {
 	}
 	return int64(ru.Maxrss) << 10
 }
-
-// killGroup makes cmd's cancellation kill its whole process group: the
-// measuring wrapper and the command it runs.
-func killGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-}
-
-// settle flushes dirty pages to disk before a timed run, so that no run
-// pays for the writeback of the module cache the previous one wrote and
-// removed.
-func settle() { syscall.Sync() }

@@ -11,24 +11,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modkit/modkit/examples/internal/benchrun"
 	"github.com/modkit/modkit/examples/internal/realgraph"
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
 
 // bench holds the work directory, the modfetch binary and the go command.
 type bench struct {
-	dir       string
-	modfetch  string
-	gobin     string
-	self      string // this program, to measure commands through
-	keep      bool
-	goFaults  bool            // run the go command under faults too
-	noExtract bool            // time modfetch prefetch -extract=false too
-	tmpfs     bool            // the work directory is a tmpfs
-	gocache   string          // the build cache of the offline checks: the host's, shared and safe
-	real      *realgraph.Tree // the real graph, if it is the one measured
-	n         int             // runs so far, to name module caches
+	dir          string
+	modfetch     string
+	gobin        string
+	self         string // this program, to measure commands through
+	keep         bool
+	goFaults     bool            // run the go command under faults too
+	noExtract    bool            // time modfetch prefetch -extract=false too
+	matrixFilter string          // run only the fault classes whose name contains it
+	tmpfs        bool            // the work directory is a tmpfs
+	gocache      string          // the build cache of the offline checks: the host's, shared and safe
+	real         *realgraph.Tree // the real graph, if it is the one measured
+	n            int             // runs so far, to name module caches
 }
 
 func newBench(keep bool, workdir string) (*bench, error) {
@@ -50,12 +53,7 @@ func newBench(keep bool, workdir string) (*bench, error) {
 	}
 	b := &bench{dir: dir, gobin: gobin, self: self, keep: keep, modfetch: filepath.Join(dir, "modfetch"),
 		gocache: strings.TrimSpace(string(out)), tmpfs: isTmpfs(dir)}
-	home := workDir(dir, "home")
-	if err := os.MkdirAll(workDir(home, ".config", "go", "telemetry"), 0o777); err != nil {
-		return nil, err
-	}
-	// Telemetry off, or the go command leaves a process writing to HOME.
-	if err := os.WriteFile(workDir(home, ".config", "go", "telemetry", "mode"), []byte("off"), 0o666); err != nil {
+	if err := testenv.PrepareHome(workDir(dir, "home")); err != nil {
 		return nil, err
 	}
 	build := exec.Command(gobin, "build", "-o", b.modfetch, "github.com/modkit/modkit/modnet/cmd/modfetch")
@@ -116,18 +114,15 @@ func (b *bench) serve(cfg modnettest.GraphConfig, name string) (*served, error) 
 		desc: fmt.Sprintf("a generated graph of %d module versions, build list %d modules", len(g.Modules), len(g.BuildList))}, nil
 }
 
-// environ is the hermetic environment both commands run in.
+// environ is the hermetic environment both commands run in
+// (testenv.Environ).
 func (b *bench) environ(modcache string, kv ...string) []string {
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + workDir(b.dir, "home"),
-		"GOENV=off", "GOTOOLCHAIN=local", "GOFLAGS=-modcacherw", "GO111MODULE=on",
+	return testenv.Environ(workDir(b.dir, "home"), append([]string{
 		"GOPATH=" + workDir(b.dir, "gopath"),
 		"GOCACHE=" + b.gocache,
 		"GOMODCACHE=" + modcache,
 		"GONOSUMDB=", "GOPRIVATE=", "GONOPROXY=", "GOINSECURE=",
-	}
-	return append(env, kv...)
+	}, kv...)...)
 }
 
 // result is one timed run.
@@ -159,12 +154,12 @@ func (b *bench) run(tool, mainDir, proxy, sumdb string, limit time.Duration) res
 		defer cancel()
 	}
 	cmd := exec.CommandContext(ctx, b.self, args...)
-	killGroup(cmd)
+	benchrun.KillGroup(cmd)
 	cmd.Dir = mainDir
 	cmd.Env = b.environ(modcache, "GOPROXY="+proxy, "GOSUMDB="+sumdb)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	settle()
+	benchrun.Settle()
 	start := time.Now()
 	err := cmd.Run()
 	r := result{modcache: modcache, err: err}
@@ -225,7 +220,7 @@ func parseMeasure(out string) (string, time.Duration, int64) {
 // leaves that end state. The copy is removed.
 func (b *bench) copyFloor(modcache string) (time.Duration, error) {
 	dst := modcache + ".cp"
-	settle()
+	benchrun.Settle()
 	start := time.Now()
 	out, err := exec.Command("cp", "-r", modcache, dst).CombinedOutput()
 	d := time.Since(start)

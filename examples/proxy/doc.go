@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	go run ./examples/proxy -listen localhost:8080 -cache /var/cache/modproxy
+//	cd examples/proxy && go run . -listen localhost:8080 -cache /var/cache/modproxy
 //	GOPROXY=http://localhost:8080 go mod download
 //
 // It serves:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -38,6 +39,7 @@ func main() {
 type config struct {
 	listen       string
 	cacheDir     string
+	store        string // bucket URL; "" is the disk store under cacheDir
 	upstream     string // GOPROXY override
 	gosumdb      string // GOSUMDB override
 	latestMaxAge time.Duration
@@ -55,6 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	cfg := &config{}
 	fs.StringVar(&cfg.listen, "listen", "localhost:8080", "`address` to serve on")
 	fs.StringVar(&cfg.cacheDir, "cache", "", "`directory` the proxy owns for its module cache and store (default <user cache dir>/modkit-proxy)")
+	fs.StringVar(&cfg.store, "store", "", "`URL` of a bucket to keep what the proxy serves in, shared by instances: s3://bucket?region=..., gs://bucket, azblob://container (default: the directory store/ under -cache)")
 	fs.StringVar(&cfg.upstream, "upstream", "", "upstream GOPROXY `list` (default: GOPROXY from the environment, 'go env -w' and $GOROOT/go.env)")
 	fs.StringVar(&cfg.gosumdb, "gosumdb", "", "checksum database to verify downloads with and to proxy, as `GOSUMDB` (default: from the environment)")
 	fs.DurationVar(&cfg.latestMaxAge, "sumdb-latest-max-age", time.Minute, "how long a checksum database's signed tree head is served before asking upstream")
@@ -186,6 +189,10 @@ func newServer(cfg *config, environ map[string]string, logger *slog.Logger, hc *
 		return nil, nil, err
 	}
 
+	store, err := openStore(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
 	client := &modnet.Client{Env: env, HTTP: hc, Logger: logger}
 	sumdbs := make(map[string]modproxy.ChecksumDB)
 	if db.Name != "" {
@@ -198,13 +205,13 @@ func newServer(cfg *config, environ map[string]string, logger *slog.Logger, hc *
 	s := &modproxy.Server{
 		Client:            client,
 		Verify:            true,
-		Store:             &modproxy.DiskStore{Dir: filepath.Join(cfg.cacheDir, "store")},
+		Store:             store,
 		SumDBs:            sumdbs,
 		SumDBLatestMaxAge: cfg.latestMaxAge,
 		TimeoutNotFound:   true,
 		Logger:            logger,
 	}
-	logger.Info("configuration", "cache", cfg.cacheDir, "upstream", strings.Join(upstream, " "),
+	logger.Info("configuration", "cache", cfg.cacheDir, "store", cmp.Or(bucketName(cfg.store), "disk"), "upstream", strings.Join(upstream, " "),
 		"gonoproxy", env.Get("GONOPROXY"), "sumdb", db.Name)
 	return s, client, nil
 }

@@ -4,6 +4,7 @@
 // under the same settings, and a fake network ([NewNet]) of named hosts on
 // loopback behind a CONNECT proxy, with certificates from a test [CA], so
 // that module paths can be ordinary host names. It is not a test framework
-// and holds no assertions: each test says what it expects; and it is only
-// for tests (it skips or fails the testing.TB it is given).
+// and holds no assertions: each test says what it expects. It serves tests
+// (it skips or fails the testing.TB it is given) and, through [Environ],
+// the measurement programs in examples/ that run the go command.
 package testenv

@@ -33,17 +33,23 @@ func GoBin(t testing.TB) string {
 // out: a test that needs one sets it.
 var passedThrough = []string{"PATH", "TMPDIR", "SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT"}
 
-// GoEnv returns a hermetic environment for the go command: a fresh [Home],
-// no GOENV file, no toolchain switching,
-// GOPATH and GOMODCACHE under HOME, the module cache writable so that the
-// test can remove it (GOFLAGS=-modcacherw), no system git configuration
-// and no terminal prompts. The build cache is the host's, which is safe to
-// share and spares compiling the standard library for every 'go build'.
-// kv are further "KEY=value" settings; a later one overrides an earlier
-// one, as in [exec.Cmd.Env].
+// GoEnv returns a hermetic environment for the go command: [Environ] for
+// a fresh [Home], then kv.
 func GoEnv(t testing.TB, kv ...string) []string {
 	t.Helper()
-	home := Home(t)
+	return Environ(Home(t), kv...)
+}
+
+// Environ returns a hermetic environment for the go command in home,
+// which [PrepareHome] has prepared: no GOENV file, no toolchain switching,
+// GOPATH and GOMODCACHE under home, the module cache writable so that it
+// can be removed (GOFLAGS=-modcacherw), no system git configuration and no
+// terminal prompts. The build cache is the host's, which is safe to share
+// and spares compiling the standard library for every 'go build'. kv are
+// further "KEY=value" settings; a later one overrides an earlier one, as
+// in [exec.Cmd.Env]. Tests call GoEnv; programs that are not tests, such
+// as the benchmarks in examples/, call Environ.
+func Environ(home string, kv ...string) []string {
 	config := filepath.Join(home, ".config")
 	var env []string
 	for _, k := range passedThrough {
@@ -64,26 +70,34 @@ func GoEnv(t testing.TB, kv ...string) []string {
 	return append(env, kv...)
 }
 
-// Home returns a fresh home directory in which the go command's telemetry
-// is off: otherwise the go command leaves a background process writing
-// under it while the test cleans up. Tests that build the go command's
-// environment themselves set HOME to it, and XDG_CONFIG_HOME or AppData to
-// its .config where they set those.
+// Home returns a fresh home directory prepared by PrepareHome. Tests that
+// build the go command's environment themselves set HOME to it, and
+// XDG_CONFIG_HOME or AppData to its .config where they set those.
 func Home(t testing.TB) string {
 	t.Helper()
 	home := t.TempDir()
+	if err := PrepareHome(home); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
+// PrepareHome turns the go command's telemetry off in home: otherwise the
+// go command leaves a background process writing under it while the
+// caller cleans up, and its timing includes that.
+func PrepareHome(home string) error {
 	// os.UserConfigDir: $HOME/.config (or $XDG_CONFIG_HOME) on Unix,
 	// %AppData% on Windows, ~/Library/Application Support on macOS.
 	for _, dir := range []string{filepath.Join(home, ".config"), filepath.Join(home, "Library", "Application Support")} {
 		mode := filepath.Join(dir, "go", "telemetry", "mode")
 		if err := os.MkdirAll(filepath.Dir(mode), 0o777); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if err := os.WriteFile(mode, []byte("off"), 0o666); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
-	return home
+	return nil
 }
 
 // hostGOCACHE is the build cache of the user running the tests.

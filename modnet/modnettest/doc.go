@@ -2,6 +2,8 @@
 // net/http/httptest provides HTTP servers: a [Server] speaks the GOPROXY
 // protocol on a loopback address, hosts a checksum database for what it
 // serves, records every request, and misbehaves on demand, deterministically.
+// It is for tests: its modules live in memory (or in a directory it only
+// reads), and it is no proxy to put in front of real go commands.
 //
 // # Terms
 //

@@ -3,6 +3,8 @@
 // behind one URL, so that the go command's own downloads survive the
 // network. modfetch exec and modfetch serve run it on loopback for one go
 // command or a shell session; examples/proxy runs it as a caching proxy.
+// It is not a module cache and not a client: what it keeps between
+// requests is its [Store]'s, and every fetch is the Client's.
 //
 // # Terms
 //

@@ -1,9 +1,0 @@
-//go:build !unix
-
-package main
-
-import "os/exec"
-
-func killGroup(cmd *exec.Cmd) {}
-
-func settle() {}
