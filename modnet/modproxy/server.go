@@ -342,16 +342,19 @@ func (s *Server) serveVersionFile(w *recorder, r *http.Request, mod module.Versi
 		respond(w, r, http.StatusNotFound, cacheNotFound, "not found: "+err.Error())
 		return
 	}
-	from := "store"
-	if s.ahead.fetched(key) {
-		from = "read-ahead"
+	from := func(missed string) string {
+		if s.ahead.fetched(key) {
+			return "read-ahead"
+		}
+		return missed
 	}
-	if !s.serveStored(w, r, key, contentType(ext), cacheImmutable, from) {
-		if err := s.fetchFile(r.Context(), mod, ext, key); err != nil {
+	if !s.serveStored(w, r, key, contentType(ext), cacheImmutable, from("store")) {
+		if err := s.fetchFile(r.Context(), mod, ext, key, false); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		if !s.serveStored(w, r, key, contentType(ext), cacheImmutable, "upstream") {
+		// A request that joined a fetch ahead is answered from read-ahead.
+		if !s.serveStored(w, r, key, contentType(ext), cacheImmutable, from("upstream")) {
 			s.fail(w, r, &storeError{fmt.Errorf("%s vanished from the store after it was filled", key)})
 			return
 		}
@@ -362,39 +365,57 @@ func (s *Server) serveVersionFile(w *recorder, r *http.Request, mod module.Versi
 }
 
 // fetchFile fills the store's key with mod's file, fetched once however
-// many requests (and fetches ahead) ask at the same time.
-func (s *Server) fetchFile(ctx context.Context, mod module.Version, ext, key string) error {
+// many requests (and fetches ahead) ask at the same time; ahead says the
+// caller is read-ahead, which the file is then marked as filled by, if
+// its fetch is the one that runs, before anyone waiting is told.
+func (s *Server) fetchFile(ctx context.Context, mod module.Version, ext, key string, ahead bool) error {
 	_, err := s.fill(ctx, "file\x00"+key, func(ctx context.Context) (any, error) {
 		// Another instance sharing the store may have been first.
 		if _, err := s.store.Stat(ctx, key); err == nil {
 			return nil, nil
 		}
-		switch ext {
-		case ".info":
-			info, err := s.up.Query(ctx, mod.Path, mod.Version)
-			if err != nil {
-				return nil, err
-			}
-			if info.Version != mod.Version {
-				return nil, fmt.Errorf("%s: upstream answered for version %s", mod, info.Version)
-			}
-			return nil, s.put(ctx, key, bytes.NewReader(infoJSON(info)))
-		case ".mod":
-			data, err := s.up.GoMod(ctx, mod.Path, mod.Version)
-			if err != nil {
-				return nil, err
-			}
-			return nil, s.put(ctx, key, bytes.NewReader(data))
-		default:
-			f, release, err := s.up.Zip(ctx, mod.Path, mod.Version, s.TempDir)
-			if err != nil {
-				return nil, err
-			}
-			defer release()
-			return nil, s.put(ctx, key, f)
+		if err := s.fetchUpstream(ctx, mod, ext, key); err != nil {
+			return nil, err
 		}
+		if ahead {
+			s.ahead.filled.Store(key, true)
+		}
+		return nil, nil
 	})
 	return err
+}
+
+// fetchUpstream fetches mod's file with the one upstream operation it
+// needs and stores it under key. The duration of a go.mod or .info fetch
+// is the upstream round trip read-ahead adapts to.
+func (s *Server) fetchUpstream(ctx context.Context, mod module.Version, ext, key string) error {
+	start := time.Now()
+	switch ext {
+	case ".info":
+		info, err := s.up.Query(ctx, mod.Path, mod.Version)
+		if err != nil {
+			return err
+		}
+		s.ahead.observe(s, time.Since(start))
+		if info.Version != mod.Version {
+			return fmt.Errorf("%s: upstream answered for version %s", mod, info.Version)
+		}
+		return s.put(ctx, key, bytes.NewReader(infoJSON(info)))
+	case ".mod":
+		data, err := s.up.GoMod(ctx, mod.Path, mod.Version)
+		if err != nil {
+			return err
+		}
+		s.ahead.observe(s, time.Since(start))
+		return s.put(ctx, key, bytes.NewReader(data))
+	default:
+		f, release, err := s.up.Zip(ctx, mod.Path, mod.Version, s.TempDir)
+		if err != nil {
+			return err
+		}
+		defer release()
+		return s.put(ctx, key, f)
+	}
 }
 
 // serveQuery answers a version query's .info, such as a branch name.

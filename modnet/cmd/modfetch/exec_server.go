@@ -57,10 +57,13 @@ type loopbackProxy struct {
 
 // proxyOptions configure a loopbackProxy.
 type proxyOptions struct {
-	listen    string    // address to listen on; "" means 127.0.0.1:0
-	cacheDir  string    // the server's directory, kept; "" means a temporary one
-	readAhead bool      // fetch requirements and go.sum entries ahead
-	verbose   io.Writer // where -v writes each request and retry; nil: nowhere
+	listen    string // address to listen on; "" means 127.0.0.1:0
+	cacheDir  string // the server's directory, kept; "" means a temporary one
+	readAhead bool   // fetch requirements and go.sum entries ahead
+	// aheadLatency is the upstream round trip below which nothing is
+	// fetched ahead (modproxy.ReadAhead.MinLatency); 0: at any.
+	aheadLatency time.Duration
+	verbose      io.Writer // where -v writes each request and retry; nil: nowhere
 }
 
 // newEnvironMap returns the process environment as a map.
@@ -148,10 +151,11 @@ func startProxy(opts proxyOptions) (_ *loopbackProxy, err error) {
 			// transfers in flight as modfetch prefetch keeps, since at a
 			// round trip of tens of milliseconds it is their number that
 			// decides how soon hundreds of files are there.
-			Jobs:    64,
-			PerHost: 32,
-			Have:    func(m module.Version, ext string) bool { return inModCache(cache, m, ext) },
-			OnFetch: p.stats.aheadFetched,
+			Jobs:       64,
+			PerHost:    32,
+			MinLatency: opts.aheadLatency,
+			Have:       func(m module.Version, ext string) bool { return inModCache(cache, m, ext) },
+			OnFetch:    p.stats.aheadFetched,
 		}
 	}
 
@@ -173,6 +177,13 @@ func startProxy(opts proxyOptions) (_ *loopbackProxy, err error) {
 	p.url = "http://" + urlHost(p.ln.Addr()) + prefix
 	return p, nil
 }
+
+// defaultAheadLatency is the round trip below which exec and serve do
+// not read ahead. On loopback to a mirror on the same machine (well under
+// a millisecond) fetches ahead only compete with the go command for the
+// CPU; at a few milliseconds and more, the go command's level-by-level
+// walk waits on each round trip, and reading ahead hides them.
+const defaultAheadLatency = 2 * time.Millisecond
 
 // secretPrefix returns an unguessable path prefix: 130 random bits.
 func secretPrefix() (string, error) {
@@ -337,6 +348,23 @@ func (p *loopbackProxy) readAheadGoMod(gomod string) {
 			p.srv.FetchAhead(m, ".mod")
 		}
 	}
+}
+
+// aheadNote says, for -v, how read-ahead adapted to the upstream's round
+// trip; "" when it does not adapt.
+func (p *loopbackProxy) aheadNote() string {
+	ra := p.srv.ReadAhead
+	if ra == nil || ra.MinLatency <= 0 {
+		return ""
+	}
+	rtt, ok := p.srv.RoundTrip()
+	switch {
+	case !ok:
+		return "read-ahead: no round trip upstream observed"
+	case rtt < ra.MinLatency:
+		return fmt.Sprintf("read-ahead: paused, the upstream's round trip (%s) being under %s (-readahead-latency)", rtt.Round(10*time.Microsecond), ra.MinLatency)
+	}
+	return fmt.Sprintf("read-ahead: on, the upstream's round trip (%s) being at least %s (-readahead-latency)", rtt.Round(10*time.Microsecond), ra.MinLatency)
 }
 
 // close stops the server and removes its directory if it was temporary.
