@@ -258,3 +258,37 @@ func TestReadAheadAdaptsToLatency(t *testing.T) {
 		})
 	}
 }
+
+// TestStartFetch: a zip started at once is stored with its checksum
+// database record, without ReadAhead set; the requests that follow are
+// answered from them. A file the protocol has no name for fails.
+func TestStartFetch(t *testing.T) {
+	upstream := modnettest.NewServer(graphModules...)
+	defer upstream.Close()
+	var answers sync.Map
+	p := newTestProxyConfig(t, upstream, nil, func(s *Server, _ map[string]string) {
+		s.OnAnswer = func(a Answer) { answers.Store(a.Path, a.From) }
+	})
+	b := module.Version{Path: "example.com/b", Version: "v1.0.0"}
+	if err := <-p.s.StartFetch(b, ".zip"); err != nil {
+		t.Fatalf("StartFetch: %v", err)
+	}
+	if n := countPaths(upstream); len(n) != 1 || n["/example.com/b/@v/v1.0.0.zip"] != 1 {
+		t.Errorf("upstream file requests %v, want b's zip once", n)
+	}
+	var lookup string
+	for name := range p.s.SumDBs {
+		lookup = "/sumdb/" + name + "/lookup/example.com/b@v1.0.0"
+	}
+	for path, want := range map[string]string{"/example.com/b/@v/v1.0.0.zip": "read-ahead", lookup: "store"} {
+		if resp, _ := p.get(path); resp.StatusCode != 200 {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+		if from, _ := answers.Load(path); from != want {
+			t.Errorf("%s answered from %q, want %s", path, from, want)
+		}
+	}
+	if err := <-p.s.StartFetch(module.Version{Path: "example.com/b", Version: "v1"}, ".zip"); err == nil {
+		t.Error("StartFetch of a non-canonical version succeeded")
+	}
+}

@@ -19,6 +19,7 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("exec", stderr)
 	verbose := fs.Bool("v", false, "print each request the server answers and each retry, and always the summary")
 	readAhead := fs.Bool("readahead", true, "fetch go.mod files of requirements, and what go.sum lists, ahead of the requests")
+	toolchain := fs.Bool("toolchain", true, "fetch the toolchain the go command will switch to (go.mod's go or toolchain line, GOTOOLCHAIN) before it asks")
 	aheadLatency := fs.Duration("readahead-latency", defaultAheadLatency, "read ahead only while upstream round trips take at least this long (0: at any latency)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -34,7 +35,11 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p.readAheadModule(commandDir(fs.Args()))
+	dir := commandDir(fs.Args())
+	if *toolchain {
+		p.fetchToolchain(dir)
+	}
+	p.readAheadModule(dir)
 
 	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -224,6 +225,18 @@ func inModCache(cache string, mod module.Version, ext string) bool {
 	return err == nil
 }
 
+// inModCacheDir reports whether the go command's module cache has mod
+// extracted: a plain stat, never a lock.
+func inModCacheDir(cache string, mod module.Version) bool {
+	esc, err1 := module.EscapePath(mod.Path)
+	ev, err2 := module.EscapeVersion(mod.Version)
+	if cache == "" || err1 != nil || err2 != nil {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(cache, filepath.FromSlash(esc)+"@"+ev))
+	return err == nil
+}
+
 // childEnv returns environ changed so that all of a go command's module
 // traffic goes to the server, with the go command's rules otherwise
 // unchanged (cmd/go/internal/cfg, modfetch/proxy.go, modfetch/sumdb.go,
@@ -322,6 +335,36 @@ func (p *loopbackProxy) readAheadModule(dir string) {
 			}
 		}
 	}
+}
+
+// fetchToolchain starts fetching, before the command runs, the toolchain
+// the go command run in dir is about to switch to and download
+// (cmd/go/internal/toolchain.Exec), as [modnet.Env.SelectToolchain] decides
+// from GOTOOLCHAIN and the go.work or go.mod file's go and toolchain
+// lines: the zip of golang.org/toolchain for this GOOS and GOARCH, and its
+// checksum database record, which the go command reads to verify it. The
+// go command's own requests for them then wait on these fetches or find
+// them stored. Nothing is fetched when the go command would not download:
+// no switch, GOTOOLCHAIN=path or +path, the toolchain in PATH, or already
+// in the go command's module cache. A switch for a dependency too new for
+// the local Go (the go command's TooNewError) is not foreseen: the go
+// command's own request fetches that toolchain, retried and resumed as
+// every file.
+func (p *loopbackProxy) fetchToolchain(dir string) {
+	sel, err := p.env.SelectToolchain(context.Background(), dir)
+	if err != nil || !sel.Switch() || sel.Mode != "auto" {
+		return // a bad setting is the go command's to report
+	}
+	if _, err := p.env.LookPath(sel.Name); err == nil {
+		return
+	}
+	m := module.Version{Path: modnet.ToolchainModule, Version: modnet.ToolchainModuleVersion(sel.Name, runtime.GOOS, runtime.GOARCH)}
+	if cache := p.env.Get("GOMODCACHE"); inModCache(cache, m, ".zip") || inModCacheDir(cache, m) {
+		return
+	}
+	p.stats.printf("modfetch: toolchain %s (%s): fetching %s ahead\n", sel.Name, sel.Reason, m)
+	fetched := p.srv.StartFetch(m, ".zip")
+	go func() { p.stats.aheadFetched(m, ".zip", <-fetched) }()
 }
 
 // readAheadGoMod queues the go.mod files of a main module's requirements,

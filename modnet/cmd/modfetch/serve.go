@@ -31,6 +31,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	format := fs.String("format", "sh", "how to print the variables: sh (for eval in sh, bash, zsh) or env (NAME=value lines, for $GITHUB_ENV or docker --env-file)")
 	verbose := fs.Bool("v", false, "print each request the server answers and each retry on standard error, and the summary on exit")
 	readAhead := fs.Bool("readahead", true, "fetch go.mod files of requirements, and what the current module's go.sum lists, ahead of the requests")
+	toolchain := fs.Bool("toolchain", true, "fetch the toolchain the go command will switch to in the current directory (go.mod's go or toolchain line, GOTOOLCHAIN) ahead")
 	aheadLatency := fs.Duration("readahead-latency", defaultAheadLatency, "read ahead only while upstream round trips take at least this long (0: at any latency)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -60,6 +61,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	defer p.close()
 	if dir, err := os.Getwd(); err == nil {
+		if *toolchain {
+			p.fetchToolchain(dir)
+		}
 		p.readAheadModule(dir)
 	}
 	printExports(stdout, p.exports(), os.Getpid(), *format)
