@@ -26,6 +26,7 @@ import (
 	"golang.org/x/mod/module"
 
 	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/modnet/modload"
 	"github.com/modkit/modkit/modnet/modproxy"
 	"github.com/modkit/modkit/retry"
 )
@@ -309,7 +310,7 @@ func (p *loopbackProxy) readAheadModule(dir string) {
 				}
 			}
 		}
-	} else if gomod := modnet.FindGoMod(dir); gomod != "" {
+	} else if gomod := modload.FindGoMod(dir); gomod != "" {
 		gomods = append(gomods, gomod)
 	}
 	for _, gomod := range gomods {
