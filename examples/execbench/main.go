@@ -202,7 +202,7 @@ type bench struct {
 	noReadAhead bool
 	// aheadLatency, if set, is exec's -readahead-latency.
 	aheadLatency string
-	n           int
+	n            int
 }
 
 func newBench(parent string, tree *realgraph.Tree) (*bench, error) {
