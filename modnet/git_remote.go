@@ -45,17 +45,11 @@ type GitRemote struct {
 // contacting the repository. A repository in another version control
 // system is an error matching errors.ErrUnsupported.
 func ResolveGitRemote(ctx context.Context, env *Env, modulePath string, opts vcs.DiscoverOptions) (*GitRemote, error) {
-	if opts.CheckVCS == nil {
-		opts.CheckVCS = env.CheckVCS
-	}
-	if opts.Environ == nil {
-		opts.Environ = env.Environ()
-	}
 	r, err := env.Route(modulePath)
 	if err != nil {
 		return nil, err
 	}
-	opts.Insecure = r.Insecure
+	opts = env.discoverOptions(r, modulePath, opts)
 	rr, err := vcs.ResolveImportPath(ctx, modulePath, opts)
 	if err != nil {
 		return nil, err
