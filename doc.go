@@ -4,7 +4,12 @@
 //   - [github.com/modkit/modkit/modnet] decides where a module is fetched from
 //     exactly as the go command does (GOPROXY, GONOPROXY, GOPRIVATE, GOSUMDB,
 //     GOINSECURE, GOVCS, GOAUTH), downloads and verifies modules and writes the
-//     module cache in the go command's layout.
+//     module cache in the go command's layout. Beside it:
+//     [github.com/modkit/modkit/modnet/modload] (go.mod, go.work and the
+//     module graph), [github.com/modkit/modkit/modnet/vcs] (import path to
+//     repository), [github.com/modkit/modkit/modnet/modproxy] (the GOPROXY
+//     server) and [github.com/modkit/modkit/modnet/modnettest] (a proxy for
+//     tests).
 //   - [github.com/modkit/modkit/retry] performs resilient GET requests: classified
 //     errors, full-jitter backoff, capped Retry-After, a retry budget, a stall
 //     timeout and mid-body resume.

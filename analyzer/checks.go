@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/token"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -325,6 +326,21 @@ func (c *modChecker) target(r *modfile.Replace, e *replaceEffect) {
 	c.goworkShadow(r)
 }
 
+// repoRootName names the repository root relative to go.mod's directory.
+// Relative, because an absolute path says nothing to the other developers
+// who read the finding, and golangci-lint deletes its working directory
+// from every message, which left "outside the repository ()".
+func (c *modChecker) repoRootName() string {
+	rel, err := filepath.Rel(c.m.dir, c.m.vcsRoot)
+	switch {
+	case err != nil:
+		return c.m.vcsRoot
+	case rel == ".":
+		return "this go.mod's directory"
+	}
+	return filepath.ToSlash(rel)
+}
+
 // local checks a replacement by a directory.
 func (c *modChecker) local(r *modfile.Replace) {
 	t := c.m.targets[r.New.Path]
@@ -342,7 +358,7 @@ func (c *modChecker) local(r *modfile.Replace) {
 			"replacement directory %s is an absolute path: the build works only where exactly that directory exists; use a path relative to go.mod inside the repository, a go.work for local development, or a published version", r.New.Path)
 	case c.m.vcsRoot != "" && !within(c.m.vcsRoot, t.dir):
 		c.report(LocalEscape, r, nil, nil,
-			"replacement directory %s is outside the repository (%s): a fresh clone, CI or another developer cannot build this module; move the module into the repository, use a go.work for local development, or replace with a published version", r.New.Path, c.m.vcsRoot)
+			"replacement directory %s is outside the repository whose root is %s: a fresh clone, CI or another developer cannot build this module; move the module into the repository, use a go.work for local development, or replace with a published version", r.New.Path, c.repoRootName())
 	}
 	// cmd/go's modload.goModSummary (modload/modfile.go) checks nothing
 	// about local replacements: "Anything goes."

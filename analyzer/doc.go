@@ -103,7 +103,7 @@
 // # The module graph
 //
 // The unused, inert, downgrade and placeholder checks are decided on the
-// module graph as the go command computes it ([modnet.ModGraphLoader]),
+// module graph as the go command computes it ([modload.Loader]),
 // not on go.mod's require list: from this module's requirements, through
 // the go.mod of every module reached, pruned below modules at go 1.17 or
 // later, with this module's replace and exclude directives applied

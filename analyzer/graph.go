@@ -12,12 +12,12 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 
-	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/modnet/modload"
 )
 
 // The unused, inert, downgrade and placeholder checks, and every message
 // that says what a replace does, are decided on the module graph as the go
-// command computes it ([modnet.ModGraphLoader]: graph pruning, this
+// command computes it ([modload.Loader]: graph pruning, this
 // module's replace and exclude directives), not on go.mod's require list:
 // a module that go.mod does not require is often in the build all the
 // same, required by a dependency, and very often by the go.mod of a local
@@ -44,7 +44,7 @@ type GoModSource interface {
 // which keep what they read for every module checked with the source.
 type graphLoaders struct {
 	once            sync.Once
-	offline, online *modnet.ModGraphLoader
+	offline, online *modload.Loader
 
 	// parsed holds the go.mod files of local replacement directories,
 	// parsed (parseOther), by content: the sibling modules of a repository
@@ -61,10 +61,10 @@ func (gl *graphLoaders) parse(name string, data []byte) *modfile.File {
 	return f.(*modfile.File)
 }
 
-func (gl *graphLoaders) get(src GoModSource, online bool) *modnet.ModGraphLoader {
+func (gl *graphLoaders) get(src GoModSource, online bool) *modload.Loader {
 	gl.once.Do(func() {
-		gl.offline = &modnet.ModGraphLoader{Source: graphGoMods{src: src}}
-		gl.online = &modnet.ModGraphLoader{Source: graphGoMods{src: src, fetch: make(chan struct{}, onlineFetches)}}
+		gl.offline = &modload.Loader{Source: graphGoMods{src: src}}
+		gl.online = &modload.Loader{Source: graphGoMods{src: src, fetch: make(chan struct{}, onlineFetches)}}
 	})
 	if online {
 		return gl.online
@@ -76,7 +76,7 @@ func (gl *graphLoaders) get(src GoModSource, online bool) *modnet.ModGraphLoader
 // graph's walk, which may reach hundreds at one level.
 const onlineFetches = 16
 
-// graphGoMods is the modnet.GoModSource of the graph: the module cache,
+// graphGoMods is the modload.GoModSource of the graph: the module cache,
 // then, when fetch is set, the network for what the cache lacks.
 type graphGoMods struct {
 	src   GoModSource
@@ -148,29 +148,29 @@ func isPlaceholder(v string) bool {
 // A modGraph is the module graph of the module being checked, with what
 // the checks need to know about it.
 type modGraph struct {
-	// ModGraph is the graph the go command builds with: loaded from
+	// Graph is the graph the go command builds with: loaded from
 	// go.mod's requirements, and expanded if they are not at their
-	// selected versions ([modnet.ModGraphLoader.Expand]).
-	*modnet.ModGraph
+	// selected versions ([modload.Loader.Expand]).
+	*modload.Graph
 	// unexpanded is the graph of go.mod's requirements as written, if
 	// expanding changed it: the go command without -mod=mod sees it (and
 	// refuses to build), so a replace that applies in either graph is
 	// not unused.
-	unexpanded *modnet.ModGraph
+	unexpanded *modload.Graph
 	// missing are the go.mod files the offline graph needed but the
 	// module cache lacks; unusable those that failed otherwise (an
 	// unreadable directory, an invalid file, a failed lookup).
-	missing, unusable []modnet.ModGraphFailure
+	missing, unusable []modload.Failure
 	// unpublished are the module versions the graph needed that do not
 	// exist: placeholders, or not found upstream.
-	unpublished []modnet.ModGraphFailure
+	unpublished []modload.Failure
 	// err is why there is no graph at all (go.mod has no module line).
 	err error
 }
 
 // versionsOf returns the versions of path in the graph, if there is one.
 func (g *modGraph) versionsOf(path string) []string {
-	if g.ModGraph == nil {
+	if g.Graph == nil {
 		return nil
 	}
 	return g.Versions(path)
@@ -198,17 +198,17 @@ func (g *modGraph) complete() bool {
 }
 
 // loadGraph loads the module graph of m through loader.
-func loadGraph(ctx context.Context, m *modState, loader *modnet.ModGraphLoader) *modGraph {
-	mm, err := modnet.NewMainModule(m.file, m.dir)
+func loadGraph(ctx context.Context, m *modState, loader *modload.Loader) *modGraph {
+	mm, err := modload.NewMainModule(m.file, m.dir)
 	if err != nil {
 		return &modGraph{err: err}
 	}
 	first := loader.Load(ctx, mm)
-	g := &modGraph{ModGraph: first}
+	g := &modGraph{Graph: first}
 	failures := first.Failures()
 	if len(failures) == 0 {
 		// Only a complete graph tells the selected versions of the roots.
-		if g.ModGraph = loader.Expand(ctx, first); g.ModGraph != first {
+		if g.Graph = loader.Expand(ctx, first); g.Graph != first {
 			g.unexpanded = first
 			failures = g.Failures()
 		}
@@ -255,13 +255,13 @@ func (e *replaceEffect) built() bool {
 func (c *modChecker) effectOf(r *modfile.Replace) *replaceEffect {
 	g := c.graph
 	e := &replaceEffect{decided: g.complete()}
-	if g.ModGraph == nil {
+	if g.Graph == nil {
 		return e
 	}
 	if c.f.Module == nil || r.Old.Path != c.f.Module.Mod.Path {
 		e.selected = g.Selected(r.Old.Path)
 	}
-	e.applied = c.appliedIn(g.ModGraph, r)
+	e.applied = c.appliedIn(g.Graph, r)
 	if g.unexpanded != nil {
 		e.elsewhere = len(c.appliedIn(g.unexpanded, r)) > 0
 	}
@@ -269,7 +269,7 @@ func (c *modChecker) effectOf(r *modfile.Replace) *replaceEffect {
 }
 
 // appliedIn returns the versions of r's module in mg that r replaces.
-func (c *modChecker) appliedIn(mg *modnet.ModGraph, r *modfile.Replace) []string {
+func (c *modChecker) appliedIn(mg *modload.Graph, r *modfile.Replace) []string {
 	var applied []string
 	for _, v := range mg.Versions(r.Old.Path) {
 		switch {
@@ -316,7 +316,7 @@ func (c *modChecker) appliesTo(r *modfile.Replace, e *replaceEffect) string {
 // "required by go.temporal.io/server (../..)" for a module this module
 // replaces by a directory.
 func (c *modChecker) requiredBy(m module.Version) string {
-	if c.graph.ModGraph == nil {
+	if c.graph.Graph == nil {
 		return ""
 	}
 	reqs := c.graph.Requirers(m)

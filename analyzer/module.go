@@ -255,7 +255,7 @@ func (m *modState) writeInputs(h hash.Hash) {
 // and every go.mod that failed, which covers every go.mod file the graph
 // read from the module cache and from directories.
 func writeGraph(h hash.Hash, g *modGraph) {
-	if g.ModGraph == nil {
+	if g.Graph == nil {
 		fmt.Fprintf(h, "graph error %q\n", g.err)
 		return
 	}

@@ -26,7 +26,7 @@ import (
 // published and that no replace of this module covers.
 func (c *modChecker) placeholders() {
 	g := c.graph
-	if !c.on[Placeholder] || g.ModGraph == nil {
+	if !c.on[Placeholder] || g.Graph == nil {
 		return
 	}
 	mm := g.Main()

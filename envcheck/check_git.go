@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/modnet/vcs"
 )
 
 // checkGit checks that git is installed, and that GOVCS allows it, when
@@ -36,7 +37,7 @@ func checkGit(ctx context.Context, r *runner) Result {
 	}
 
 	govcs := r.env.Lookup("GOVCS")
-	if _, err := modnet.ParseGOVCS(govcs.Value); err != nil {
+	if _, err := vcs.ParseGOVCS(govcs.Value); err != nil {
 		f.add(StatusError, unsetFix(govcs), "GOVCS: %v: every direct fetch fails", err)
 	} else {
 		if privateSample != "" {

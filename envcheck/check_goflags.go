@@ -23,7 +23,7 @@ func checkGOFLAGS(ctx context.Context, r *runner) Result {
 		return Result{Status: StatusOK, Summary: "GOFLAGS is empty"}
 	}
 	f.note("%s", origin(v))
-	flags, err := modnet.SplitGOFLAGS(v.Value)
+	flags, err := r.env.GoFlags()
 	if err != nil {
 		fix := "rewrite GOFLAGS with one -flag=value per word, for example -mod=mod"
 		if fixed, ok := joinFlagValues(v.Value); ok {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/modnet/vcs"
 )
 
 // maxInsteadOfProbes bounds the repositories probeInsteadOf contacts, so
@@ -46,7 +47,7 @@ func probeInsteadOf(ctx context.Context, r *runner) Result {
 	probed, rules := 0, 0
 	seen := map[string]bool{} // repository URLs
 	for _, p := range private {
-		g, err := modnet.ResolveGitRemote(ctx, r.env, p, modnet.DiscoverOptions{Do: r.client().Do})
+		g, err := modnet.ResolveGitRemote(ctx, r.env, p, vcs.DiscoverOptions{Do: r.client().Do})
 		if err != nil {
 			if errors.Is(err, errors.ErrUnsupported) {
 				f.note("%s: not a git repository: %v", p, err)

@@ -64,7 +64,7 @@ func checkGOSUMDBSyntax(ctx context.Context, r *runner) Result {
 		f.add(StatusError, fix, "GOSUMDB=%q: %v; modules missing from go.sum cannot be verified, so adding or upgrading dependencies fails", v.Value, err)
 		return f.result("")
 	}
-	if known, ok := modnet.KnownSumDBKey(db.Name); ok && db.Key != known {
+	if known, ok := db.KnownKey(); ok && db.Key != known {
 		f.add(StatusError, unsetFix(v), "GOSUMDB gives %s a key that is not its published key: every verification fails", db.Name)
 	}
 	where := "reached through GOPROXY when a proxy supports it, else at " + db.URL
@@ -76,7 +76,7 @@ func checkGOSUMDBSyntax(ctx context.Context, r *runner) Result {
 			f.add(StatusError, "write the URL as https://host[/path]", "GOSUMDB URL %q is not an http(s) URL", web.Redact(db.URL))
 		}
 	}
-	if _, known := modnet.KnownSumDBKey(db.Name); strings.Contains(v.Value, "+") && !db.Explicit && !known {
+	if _, known := db.KnownKey(); strings.Contains(v.Value, "+") && !db.Explicit && !known {
 		f.note("database %s with a custom key", db.Name)
 	}
 	return f.result(fmt.Sprintf("checksum database %s, %s", db.Name, where))

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 func fakeCheck(id string, run func(ctx context.Context, r *runner) Result) *check {
@@ -180,10 +182,11 @@ func TestOfflineTouchesNoNetwork(t *testing.T) {
 
 // TestProcessEnv runs with a nil Env: the process environment is loaded.
 func TestProcessEnv(t *testing.T) {
-	dir := t.TempDir()
 	t.Setenv("GOENV", "off")
 	t.Setenv("GOPROXY", "https://a.example.test;https://b.example.test")
-	t.Setenv("HOME", dir)
+	// Loading the environment runs 'go env GOROOT', which must not leave
+	// telemetry writing under HOME while the test cleans it up.
+	t.Setenv("HOME", testenv.Home(t))
 	rep := Run(context.Background(), Options{Offline: true, Checks: []string{"goproxy.syntax"}})
 	if c := rep.Checks[0]; c.Status != StatusError || !strings.Contains(c.Fix, "export GOPROXY=https://a.example.test,https://b.example.test") {
 		t.Errorf("result = %+v", c)

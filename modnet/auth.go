@@ -20,24 +20,6 @@ func newAuthenticator(env *Env, logger *slog.Logger) (*goauth.Authenticator, err
 	return a, err
 }
 
-// A NetrcEntry is one machine entry of a .netrc file: Machine (host, or
-// host:port), Login, Password, and the 1-based Line of its machine token.
-// Complete reports whether it has all three, which the go command
-// requires of an entry it uses.
-type NetrcEntry = goauth.NetrcEntry
-
-// ParseNetrc reads .netrc data with the go command's rules
-// (cmd/go/internal/auth.parseNetrc), quirks included, so that modkit and
-// the go command send the same credentials: fields pair up within a line
-// only, an entry is complete at its first machine, login and password,
-// "macdef" skips to the next empty line, and a trailing "default" ends the
-// file. It returns every entry in file order, incomplete ones included
-// (see [NetrcEntry.Complete]), and how many "machine" tokens follow the
-// "default" that ended the file, which the go command never reads.
-func ParseNetrc(data string) (entries []NetrcEntry, ignored int) {
-	return goauth.ParseNetrc(data)
-}
-
 // NetrcPath returns the .netrc file the go command reads
 // (cmd/go/internal/auth.netrcPath) for the Env's variables: $NETRC if set,
 // else .netrc in the home directory; on Windows _netrc is preferred when it

@@ -17,6 +17,7 @@ import (
 
 	"github.com/modkit/modkit/internal/goauth"
 	"github.com/modkit/modkit/internal/web"
+	"github.com/modkit/modkit/modnet/vcs"
 	"github.com/modkit/modkit/retry"
 )
 
@@ -373,7 +374,7 @@ func (c *Client) directRepo(ctx context.Context, r *Route) (repo, error) {
 		}
 	}
 	e.once.Do(func() {
-		dopts := DiscoverOptions{Do: c.http.Do}
+		dopts := vcs.DiscoverOptions{Do: c.http.Do}
 		var rp repo
 		rp, e.err = newDirectRepo(ctx, c.env, r, r.Module, dopts, c.cache.Dir)
 		var pe *directProxyError

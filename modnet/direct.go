@@ -61,17 +61,7 @@ func newDirectRepo(ctx context.Context, env *Env, route *Route, modulePath strin
 	if modCache == "" {
 		return nil, errors.New("neither GOPATH nor GOMODCACHE are set")
 	}
-	if route != nil {
-		dopts.Insecure = route.Insecure
-	} else {
-		dopts.Insecure = module.MatchPrefixPatterns(env.Get("GOINSECURE"), modulePath)
-	}
-	if dopts.CheckVCS == nil {
-		dopts.CheckVCS = env.CheckVCS
-	}
-	if dopts.Environ == nil {
-		dopts.Environ = env.Environ()
-	}
+	dopts = env.discoverOptions(route, modulePath, dopts)
 	if dopts.WorkDir == "" {
 		dopts.WorkDir = modCache
 	}
@@ -96,6 +86,25 @@ func newDirectRepo(ctx context.Context, env *Env, route *Route, modulePath strin
 		return nil, err
 	}
 	return codeRepo{r}, nil
+}
+
+// discoverOptions completes opts for finding modulePath's repository as
+// direct mode finds it: GOINSECURE's decision (route's, when there is one),
+// and, where opts leaves them nil, the Env's GOVCS and GOPRIVATE policy and
+// its variables as the tools' environment.
+func (e *Env) discoverOptions(route *Route, modulePath string, opts vcs.DiscoverOptions) vcs.DiscoverOptions {
+	if route != nil {
+		opts.Insecure = route.Insecure
+	} else {
+		opts.Insecure = module.MatchPrefixPatterns(e.Get("GOINSECURE"), modulePath)
+	}
+	if opts.CheckVCS == nil {
+		opts.CheckVCS = e.CheckVCS
+	}
+	if opts.Environ == nil {
+		opts.Environ = e.Environ()
+	}
+	return opts
 }
 
 // vcsUnsupportedError reports a repository in a version control system

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/modkit/modkit/internal/testenv"
+	"github.com/modkit/modkit/modnet/vcs"
 )
 
 // directFixture is testenv.DirectFixture, with an Env of modnet's for it.
@@ -27,7 +28,7 @@ func (f *directFixture) env(t testing.TB, kv ...string) *Env {
 	return testEnv(t, append(base, kv...)...)
 }
 
-// fakeDiscoverOptions are DiscoverOptions that use the fake network.
-func fakeDiscoverOptions(n *testenv.Net) DiscoverOptions {
-	return DiscoverOptions{Do: n.Client().Do, InsecureDo: n.InsecureClient().Do}
+// fakeDiscoverOptions are vcs.DiscoverOptions that use the fake network.
+func fakeDiscoverOptions(n *testenv.Net) vcs.DiscoverOptions {
+	return vcs.DiscoverOptions{Do: n.Client().Do, InsecureDo: n.InsecureClient().Do}
 }

@@ -319,15 +319,15 @@ func TestSplitGOFLAGS(t *testing.T) {
 		{in: "-=x", wantErr: `non-flag "-=x"`},
 	}
 	for _, tt := range tests {
-		got, err := SplitGOFLAGS(tt.in)
+		got, err := splitGOFLAGS(tt.in)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("SplitGOFLAGS(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+				t.Errorf("splitGOFLAGS(%q) error = %v, want %q", tt.in, err, tt.wantErr)
 			}
 			continue
 		}
 		if err != nil || strings.Join(got, "|") != strings.Join(tt.want, "|") {
-			t.Errorf("SplitGOFLAGS(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+			t.Errorf("splitGOFLAGS(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
 }
@@ -365,13 +365,13 @@ func FuzzParseEnvFile(f *testing.F) {
 func FuzzSplitGOFLAGS(f *testing.F) {
 	f.Add(`-a "-b=c d" '-e'`)
 	f.Fuzz(func(t *testing.T, s string) {
-		flags, err := SplitGOFLAGS(s)
+		flags, err := splitGOFLAGS(s)
 		if err != nil {
 			return
 		}
 		for _, fl := range flags {
 			if !strings.HasPrefix(fl, "-") {
-				t.Fatalf("SplitGOFLAGS(%q) returned non-flag %q", s, fl)
+				t.Fatalf("splitGOFLAGS(%q) returned non-flag %q", s, fl)
 			}
 		}
 	})

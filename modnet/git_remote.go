@@ -10,6 +10,7 @@ import (
 
 	"github.com/modkit/modkit/internal/web"
 	"github.com/modkit/modkit/modnet/internal/codehost"
+	"github.com/modkit/modkit/modnet/vcs"
 )
 
 // A GitRemote is where direct mode's git reaches a module's repository:
@@ -19,7 +20,7 @@ import (
 type GitRemote struct {
 	// Module is the module path.
 	Module string
-	// Repo is the repository URL discovery found ([RepoRoot].Repo), with
+	// Repo is the repository URL discovery found ([vcs.RepoRoot].Repo), with
 	// user information redacted.
 	Repo string
 	// URL is Repo after git's insteadOf rules, redacted; equal to Repo when
@@ -38,24 +39,18 @@ type GitRemote struct {
 }
 
 // ResolveGitRemote finds a module's git repository as direct mode does
-// ([ResolveImportPath] with opts, whose nil fields take env's GOVCS,
+// ([vcs.ResolveImportPath] with opts, whose nil fields take env's GOVCS,
 // GOPRIVATE and process environment), and asks git how its insteadOf
 // rules rewrite the repository URL ('git ls-remote --get-url'), without
 // contacting the repository. A repository in another version control
 // system is an error matching errors.ErrUnsupported.
-func ResolveGitRemote(ctx context.Context, env *Env, modulePath string, opts DiscoverOptions) (*GitRemote, error) {
-	if opts.CheckVCS == nil {
-		opts.CheckVCS = env.CheckVCS
-	}
-	if opts.Environ == nil {
-		opts.Environ = env.Environ()
-	}
+func ResolveGitRemote(ctx context.Context, env *Env, modulePath string, opts vcs.DiscoverOptions) (*GitRemote, error) {
 	r, err := env.Route(modulePath)
 	if err != nil {
 		return nil, err
 	}
-	opts.Insecure = r.Insecure
-	rr, err := ResolveImportPath(ctx, modulePath, opts)
+	opts = env.discoverOptions(r, modulePath, opts)
+	rr, err := vcs.ResolveImportPath(ctx, modulePath, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -7,12 +7,12 @@ import (
 	"github.com/modkit/modkit/internal/quoted"
 )
 
-// SplitGOFLAGS splits a GOFLAGS value into flags as the go command does
+// splitGOFLAGS splits a GOFLAGS value into flags as the go command does
 // (cmd/go/internal/base.InitGOFLAGS with cmd/internal/quoted.Split): fields
 // are separated by spaces, tabs or newlines; a field may be wrapped in single
 // or double quotes (no escapes inside). Every field must look like -x, --x,
 // -x=value or --x=value; anything else is an error naming the field.
-func SplitGOFLAGS(s string) ([]string, error) {
+func splitGOFLAGS(s string) ([]string, error) {
 	flags, err := quoted.Split(s)
 	if err != nil {
 		return nil, fmt.Errorf("parsing $GOFLAGS: %w", err)
@@ -26,12 +26,20 @@ func SplitGOFLAGS(s string) ([]string, error) {
 	return flags, nil
 }
 
+// GoFlags returns the Env's GOFLAGS split into flags as the go command
+// splits them (cmd/go/internal/base.InitGOFLAGS with
+// cmd/internal/quoted.Split): fields are separated by spaces, tabs or
+// newlines; a field may be wrapped in single or double quotes (no escapes
+// inside). Every field must look like -x, --x, -x=value or --x=value;
+// anything else is an error naming the field.
+func (e *Env) GoFlags() ([]string, error) { return splitGOFLAGS(e.Get("GOFLAGS")) }
+
 // GoFlag returns the value of one flag in GOFLAGS as the go command would
 // apply it: the last occurrence wins, "-name" alone means "true" (the go
 // command's boolean form), and ok is false when GOFLAGS does not set it.
 // Both -name and --name spellings count.
 func (e *Env) GoFlag(name string) (value string, ok bool, err error) {
-	flags, err := SplitGOFLAGS(e.Get("GOFLAGS"))
+	flags, err := e.GoFlags()
 	if err != nil {
 		return "", false, err
 	}

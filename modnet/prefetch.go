@@ -19,6 +19,7 @@ import (
 	"golang.org/x/mod/semver"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/modkit/modkit/modnet/modload"
 	"github.com/modkit/modkit/retry"
 )
 
@@ -35,7 +36,7 @@ type PrefetchRequest struct {
 	// WorkFile is a go.work file, instead of ModFile: Prefetch downloads
 	// what 'go mod download' does in the workspace, the build list of the
 	// workspace's graph (every use'd module's requirements, go.work's
-	// replacements; see [ReadWorkspace]), verified against go.work.sum and
+	// replacements; see [modload.ReadWorkspace]), verified against go.work.sum and
 	// the go.sum of every use'd module.
 	WorkFile string
 
@@ -342,8 +343,8 @@ type prefetcher struct {
 	c   *Client // a child of the caller's Client, with the tuned retry.Client
 	req PrefetchRequest
 
-	main  *MainModule // if the request names a ModFile
-	graph *ModGraph   // set by loadGraph
+	main  *modload.MainModule // if the request names a ModFile
+	graph *modload.Graph      // set by loadGraph
 
 	ctx     context.Context // of run, for the retry hooks
 	hosts   *hostSlots
@@ -762,7 +763,6 @@ func (p *prefetcher) urlModule(rawURL string) (module.Version, string) {
 func failureClass(err error) string {
 	var ce *ChecksumError
 	var re *retry.Error
-	var ie *invalidGoModError
 	switch {
 	case errors.As(err, &ce):
 		return "checksum"
@@ -774,7 +774,7 @@ func failureClass(err error) string {
 		return "canceled"
 	case errors.Is(err, ErrCorruptZip):
 		return "corrupt"
-	case errors.As(err, &ie):
+	case errors.Is(err, modload.ErrInvalidGoMod):
 		return "invalid"
 	case errors.Is(err, fs.ErrNotExist):
 		return "not-found"

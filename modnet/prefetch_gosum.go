@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/module"
 
 	"github.com/modkit/modkit/modnet/internal/lockedfile"
+	"github.com/modkit/modkit/modnet/modload"
 )
 
 // readMain reads the request's main module or workspace and the checksums
@@ -27,7 +28,7 @@ func (p *prefetcher) readMain(gosum *GoSum) (*GoSum, error) {
 	var err error
 	switch {
 	case req.WorkFile != "":
-		if p.main, err = ReadWorkspace(req.WorkFile); err != nil {
+		if p.main, err = modload.ReadWorkspace(req.WorkFile); err != nil {
 			return nil, err
 		}
 		p.sumFile = workSumFile(req.WorkFile)
@@ -45,7 +46,7 @@ func (p *prefetcher) readMain(gosum *GoSum) (*GoSum, error) {
 			return ReadWorkspaceGoSum(p.main, req.WorkFile)
 		}
 	case req.ModFile != "":
-		if p.main, err = ReadMainModule(req.ModFile); err != nil {
+		if p.main, err = modload.ReadMainModule(req.ModFile); err != nil {
 			return nil, err
 		}
 		// As cmd/go/internal/modload.loadModFile pairs them.
@@ -80,16 +81,7 @@ func (p *prefetcher) keepSums() map[module.Version]string {
 		}
 		return nil
 	}
-	p.graph.mu.Lock()
-	loaded := make([]module.Version, 0, len(p.graph.reqs))
-	for m := range p.graph.reqs {
-		loaded = append(loaded, m)
-	}
-	p.graph.mu.Unlock()
-	for _, m := range loaded {
-		if m.Version == "" || p.graph.isMain(m.Path) {
-			continue // a main module
-		}
+	for _, m := range p.graph.Loaded() {
 		r := p.replacement(m)
 		if res := verified(r); r.Version != "" && res != nil && res.Files.GoModSum != "" {
 			keep[module.Version{Path: r.Path, Version: r.Version + "/go.mod"}] = res.Files.GoModSum

@@ -4,9 +4,11 @@ import (
 	"context"
 
 	"golang.org/x/mod/module"
+
+	"github.com/modkit/modkit/modnet/modload"
 )
 
-// Prefetch loads its graph with a [ModGraphLoader] whose source is the
+// Prefetch loads its graph with a [modload.Loader] whose source is the
 // prefetch itself: each go.mod is fetched with a transfer slot, verified,
 // and stored in the cache at once, as the go command stores the go.mod
 // files it reads while it loads the graph (modfetch.cachingRepo.GoMod).
@@ -17,7 +19,7 @@ func (s prefetchGoMods) GoMod(ctx context.Context, path, version string) ([]byte
 }
 
 // replacement returns what the main module's replace directives put in
-// m's place (see [MainModule.Replacement]).
+// m's place (see [modload.MainModule.Replacement]).
 func (p *prefetcher) replacement(m module.Version) module.Version {
 	return p.main.Replacement(m)
 }
@@ -26,7 +28,7 @@ func (p *prefetcher) replacement(m module.Version) module.Version {
 // and returns when every go.mod it needs is loaded, or failed. Each
 // failure is the outcome of the module whose go.mod failed.
 func (p *prefetcher) loadGraph(ctx context.Context) {
-	l := &ModGraphLoader{Source: prefetchGoMods{p}}
+	l := &modload.Loader{Source: prefetchGoMods{p}}
 	p.graph = l.Load(ctx, p.main)
 	for _, f := range p.graph.Failures() {
 		p.graphFailure(f.Module, f.Err)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 
 	"golang.org/x/mod/module"
@@ -92,15 +91,7 @@ func (p *prefetcher) checkGoVersions(ctx context.Context) {
 	if p.graph == nil {
 		return
 	}
-	p.graph.mu.Lock()
-	loaded := make([]module.Version, 0, len(p.graph.reqs))
-	for m := range p.graph.reqs {
-		if m.Version != "" && !p.graph.isMain(m.Path) {
-			loaded = append(loaded, m)
-		}
-	}
-	p.graph.mu.Unlock()
-	slices.SortFunc(loaded, compareVersions)
+	loaded := p.graph.Loaded()
 	var tooNew []error
 	var failing []module.Version
 	for _, m := range loaded {
@@ -151,7 +142,7 @@ func (p *prefetcher) checkGoVersions(ctx context.Context) {
 // module graph errors (mvs.BuildListError): the shortest chain of
 // requirements from the main module to m, then m's error.
 func (p *prefetcher) graphPathError(m module.Version, err error) error {
-	return &graphError{chain: p.graph.pathTo(m), err: err}
+	return &graphError{chain: p.graph.FindPath(m), err: err}
 }
 
 // A graphError is a module graph failure with the requirements that lead
@@ -174,58 +165,6 @@ func (e *graphError) Error() string {
 }
 
 func (e *graphError) Unwrap() error { return e.err }
-
-// pathTo returns the shortest chain of requirements from the main module
-// to m, the main module left out, found breadth first in requirement
-// order, as mvs.Graph.FindPath finds it.
-func (g *ModGraph) pathTo(m module.Version) []module.Version {
-	type step struct {
-		m    module.Version
-		prev *step
-	}
-	var queue []*step
-	seen := map[module.Version]bool{}
-	for _, r := range g.mainRequirements() {
-		if !seen[r] {
-			seen[r] = true
-			queue = append(queue, &step{m: r})
-		}
-	}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		if s.m == m {
-			var chain []module.Version
-			for ; s != nil; s = s.prev {
-				chain = append([]module.Version{s.m}, chain...)
-			}
-			return chain
-		}
-		reqs, _ := g.RequiredBy(s.m)
-		for _, r := range reqs {
-			if !seen[r] && !isToolchain(r.Path) {
-				seen[r] = true
-				queue = append(queue, &step{m: r, prev: s})
-			}
-		}
-	}
-	return []module.Version{m}
-}
-
-// mainRequirements are the requirements of the main module, or of every
-// main module of a workspace, in order.
-func (g *ModGraph) mainRequirements() []module.Version {
-	if len(g.main.Workspace) == 0 {
-		reqs, _ := g.RequiredBy(module.Version{Path: g.main.Path})
-		return reqs
-	}
-	var all []module.Version
-	for _, wm := range g.main.Workspace {
-		reqs, _ := g.RequiredBy(module.Version{Path: wm.Path})
-		all = append(all, reqs...)
-	}
-	return all
-}
 
 // graphGoMod returns the go.mod the graph read for m: its replacement's,
 // from the directory for a directory replacement.

@@ -13,6 +13,8 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
+
+	"github.com/modkit/modkit/modnet/modload"
 )
 
 // List returns the module's tagged versions, sorted by semantic version
@@ -43,21 +45,7 @@ func (c *Client) Latest(ctx context.Context, path string) (*Info, error) {
 // module, as 'go mod download path@query' does there: [Client.QueryFor]
 // with no current version and nothing excluded.
 func (c *Client) Query(ctx context.Context, path, query string) (*Info, error) {
-	return c.QueryFor(ctx, path, query, QueryOptions{})
-}
-
-// QueryOptions give a version query the main module's view of a module,
-// as the go command has it inside a module (modload.Query's current and
-// allowed arguments).
-type QueryOptions struct {
-	// Current is the module's selected version in the main module's build
-	// list; empty or "none" when it has none. "upgrade" and "patch" are
-	// relative to it, and a current +incompatible version makes queries
-	// prefer +incompatible versions.
-	Current string
-	// Exclude, if set, reports the versions the main module's go.mod
-	// excludes; list-based queries never choose them.
-	Exclude func(version string) bool
+	return c.QueryFor(ctx, path, query, modload.QueryOptions{})
 }
 
 // QueryFor resolves a version query to a version's Info, walking the
@@ -83,7 +71,7 @@ type QueryOptions struct {
 // "no matching versions for query", which, as in the go command, does not
 // count as "not found": the walk stops at the source that listed the
 // module.
-func (c *Client) QueryFor(ctx context.Context, path, query string, opts QueryOptions) (*Info, error) {
+func (c *Client) QueryFor(ctx context.Context, path, query string, opts modload.QueryOptions) (*Info, error) {
 	if err := c.init(); err != nil {
 		return nil, err
 	}
@@ -593,37 +581,4 @@ func (c *Client) remember(ctx context.Context, path string, info *Info) {
 		return
 	}
 	c.cache.WriteInfo(ctx, mod, info)
-}
-
-// QueryOptions returns the main module's view of path for a query, as
-// 'go mod download path@query' has it inside the module
-// (modload.listModules): the current version is the one go.mod requires
-// directly; for "upgrade" and "patch", when go.mod does not require path,
-// its graph is unpruned or it is a workspace's, the one its module graph
-// selects (loaded with loader, which may be nil otherwise); "none" when
-// there is none. go.mod's (the workspace's) exclude directives exclude.
-func (mm *MainModule) QueryOptions(ctx context.Context, loader *ModGraphLoader, path, query string) QueryOptions {
-	opts := QueryOptions{Current: "none", Exclude: func(v string) bool { return mm.Exclude[module.Version{Path: path, Version: v}] }}
-	root := ""
-	if len(mm.Workspace) == 0 { // a workspace's roots are its main modules
-		for _, r := range mm.Require {
-			if r.Path == path && semver.Compare(r.Version, root) > 0 {
-				root = r.Version
-			}
-		}
-	}
-	if root != "" && mm.Pruned {
-		opts.Current = root
-		return opts
-	}
-	if (query == "upgrade" || query == "patch") && loader != nil {
-		if v := loader.Load(ctx, mm).Selected(path); v != "" {
-			opts.Current = v
-		}
-		return opts
-	}
-	if root != "" {
-		opts.Current = root
-	}
-	return opts
 }

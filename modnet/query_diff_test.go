@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/modkit/modkit/internal/testenv"
+	"github.com/modkit/modkit/modnet/modload"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
 
@@ -189,9 +190,9 @@ func runQueryScenario(t *testing.T, sc queryScenario) {
 	// modkit, with the main module's view: its current version and its
 	// exclusions.
 	dir := sc.writeMain(t)
-	mm, err := ReadMainModule(filepath.Join(dir, "go.mod"))
+	mm, err := modload.ReadMainModule(filepath.Join(dir, "go.mod"))
 	if sc.otherMod != "" {
-		mm, err = ReadWorkspace(filepath.Join(dir, "..", "go.work"))
+		mm, err = modload.ReadWorkspace(filepath.Join(dir, "..", "go.work"))
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +206,7 @@ func runQueryScenario(t *testing.T, sc queryScenario) {
 	c := &Client{Env: env, HTTP: fastRetry(), Dir: dir}
 	defer c.Close()
 	ctx := context.Background()
-	opts := mm.QueryOptions(ctx, &ModGraphLoader{Source: c}, queryModule, sc.query)
+	opts := mm.QueryOptions(ctx, &modload.Loader{Source: c}, queryModule, sc.query)
 	var version string
 	info, mkErr := c.QueryFor(ctx, queryModule, sc.query, opts)
 	if mkErr == nil {

@@ -418,10 +418,10 @@ var knownSumDBKeys = map[string]string{
 	"sum.golang.org": "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8",
 }
 
-// KnownSumDBKey returns the published verifier key of a well-known checksum
-// database, as the go command knows it, and whether name is one.
-func KnownSumDBKey(name string) (key string, ok bool) {
-	key, ok = knownSumDBKeys[name]
+// KnownKey returns the published verifier key of db's database, as the go
+// command knows it, and whether db's name is a well-known database's.
+func (db ChecksumDB) KnownKey() (key string, ok bool) {
+	key, ok = knownSumDBKeys[db.Name]
 	return key, ok
 }
 

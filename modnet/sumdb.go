@@ -20,10 +20,10 @@ import (
 	"github.com/modkit/modkit/modnet/internal/lockedfile"
 )
 
-// A GetFunc fetches the body at an http or https URL. Answers that mean
+// A getFunc fetches the body at an http or https URL. Answers that mean
 // "not found" (HTTP 404 and 410) must yield errors matching
 // [fs.ErrNotExist]: they decide fallback, as in the go command.
-type GetFunc func(ctx context.Context, url string) ([]byte, error)
+type getFunc func(ctx context.Context, url string) ([]byte, error)
 
 // A SumDB is a client of one checksum database, built on
 // [golang.org/x/mod/sumdb.Client] with the go command's storage and
@@ -44,13 +44,14 @@ type GetFunc func(ctx context.Context, url string) ([]byte, error)
 // in-memory client state, so the next lookup starts afresh; the go command
 // would remember such a failure until it exits.
 //
-// A SumDB is safe for concurrent use; lookups share one client.
+// [Client.SumDB] returns the one a Client verifies with. A SumDB is safe
+// for concurrent use; lookups share one client.
 type SumDB struct {
 	name    string
 	key     string
 	env     *Env
 	db      ChecksumDB
-	get     GetFunc
+	get     getFunc
 	cache   string // GOMODCACHE
 	config  string // $GOPATH/pkg/sumdb, empty if GOPATH is unset
 	nosumdb string
@@ -64,11 +65,11 @@ type SumDB struct {
 	base   *url.URL // where ReadRemote reaches the database, once found
 }
 
-// NewSumDB returns a client for the checksum database db, as decided by
+// newSumDB returns a client for the checksum database db, as decided by
 // [Env.Route] for a module whose downloads it verifies, storing tiles in
 // cache (nil: the cache env describes). get fetches over the network;
 // file:// URLs (file:// proxies) are read directly.
-func NewSumDB(env *Env, cache *Cache, db ChecksumDB, get GetFunc) (*SumDB, error) {
+func newSumDB(env *Env, cache *Cache, db ChecksumDB, get getFunc) (*SumDB, error) {
 	if db.Err != nil {
 		return nil, db.Err
 	}
@@ -119,7 +120,7 @@ func (d *SumDB) Name() string { return d.name }
 // GONOSUMDB yield [sumdb.ErrGONOSUMDB] without any request.
 //
 // The database protocol has no context: if ctx ends first, Lookup returns
-// and the lookup finishes in the background, within the GetFunc's limits.
+// and the lookup finishes in the background, within the getFunc's limits.
 func (d *SumDB) Lookup(ctx context.Context, path, version string) ([]string, error) {
 	d.mu.Lock()
 	client, ops, sec := d.client, d.ops, d.security
@@ -439,13 +440,13 @@ func (d *SumDB) findBase(ctx context.Context) (*url.URL, error) {
 	return nil, fmt.Errorf("checksum database %s unavailable: %w", d.name, err)
 }
 
-// read fetches u: file URLs from disk, others with the GetFunc.
+// read fetches u: file URLs from disk, others with the getFunc.
 func (d *SumDB) read(ctx context.Context, u *url.URL) ([]byte, error) {
 	if u.Scheme == "file" {
 		return os.ReadFile(fileURLPath(u))
 	}
 	if d.get == nil {
-		return nil, fmt.Errorf("reading %s: no GetFunc", web.RedactURL(u))
+		return nil, fmt.Errorf("reading %s: no getFunc", web.RedactURL(u))
 	}
 	return d.get(ctx, u.String())
 }
@@ -490,7 +491,7 @@ type sumDBKey struct {
 }
 
 // get returns the SumDB for db, creating it on first use.
-func (s *sumDBSet) get(env *Env, cache *Cache, db ChecksumDB, get GetFunc) (*SumDB, error) {
+func (s *sumDBSet) get(env *Env, cache *Cache, db ChecksumDB, get getFunc) (*SumDB, error) {
 	k := sumDBKey{env: env, name: db.Name, key: db.Key, to: db.URL, explicit: db.Explicit}
 	if cache != nil {
 		k.cache = cache.Dir
@@ -500,7 +501,7 @@ func (s *sumDBSet) get(env *Env, cache *Cache, db ChecksumDB, get GetFunc) (*Sum
 	if d := s.m[k]; d != nil {
 		return d, nil
 	}
-	d, err := NewSumDB(env, cache, db, get)
+	d, err := newSumDB(env, cache, db, get)
 	if err != nil {
 		return nil, err
 	}
@@ -514,7 +515,7 @@ func (s *sumDBSet) get(env *Env, cache *Cache, db ChecksumDB, get GetFunc) (*Sum
 // checker returns the sumChecker for downloads of the module r routes:
 // gosum's lines first, then, if r says so, the shared client of r's
 // checksum database.
-func (s *sumDBSet) checker(env *Env, cache *Cache, r *Route, gosum *GoSum, get GetFunc) (*sumChecker, error) {
+func (s *sumDBSet) checker(env *Env, cache *Cache, r *Route, gosum *GoSum, get getFunc) (*sumChecker, error) {
 	c := &sumChecker{gosum: gosum, db: r.ChecksumDB}
 	if r.ChecksumDB.Verify && r.ChecksumDB.Err == nil {
 		d, err := s.get(env, cache, r.ChecksumDB, get)

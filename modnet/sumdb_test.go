@@ -130,7 +130,7 @@ func testDBKeys(t testing.TB) (skey, vkey string) {
 }
 
 // A sumdbWorld is a checksum database reachable directly (as
-// https://sum.example.test, through the test GetFunc) and from proxies that
+// https://sum.example.test, through the test getFunc) and from proxies that
 // say whether they proxy it, with every request logged.
 type sumdbWorld struct {
 	t      *testing.T
@@ -200,7 +200,7 @@ func (e *errStatus) Is(target error) bool {
 	return target == fs.ErrNotExist && (e.code == http.StatusNotFound || e.code == http.StatusGone)
 }
 
-// get is the GetFunc: https://sum.example.test goes to the direct server.
+// get is the getFunc: https://sum.example.test goes to the direct server.
 func (w *sumdbWorld) get(ctx context.Context, u string) ([]byte, error) {
 	target := u
 	if rest, ok := strings.CutPrefix(u, "https://"+testDBName); ok {
@@ -235,7 +235,7 @@ func (w *sumdbWorld) sumDB(env *Env, cache *Cache, path string) *SumDB {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	d, err := NewSumDB(env, cache, r.ChecksumDB, w.get)
+	d, err := newSumDB(env, cache, r.ChecksumDB, w.get)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -415,7 +415,7 @@ func TestSumDBNeverSeesGONOSUMDBPaths(t *testing.T) {
 		}
 		// Even a SumDB asked directly refuses.
 		r, _ := env.Route("example.com/public")
-		d, err := NewSumDB(env, cache, r.ChecksumDB, w.get)
+		d, err := newSumDB(env, cache, r.ChecksumDB, w.get)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -635,7 +635,7 @@ func TestSumDBNeedsGOPATH(t *testing.T) {
 	cache := &Cache{Dir: t.TempDir()}
 	env := testEnv(t, "GOSUMDB", w.vkey, "GOPROXY", "direct", "GOMODCACHE", cache.Dir)
 	r, _ := env.Route(m.mod.Path)
-	d, err := NewSumDB(env, cache, r.ChecksumDB, w.get)
+	d, err := newSumDB(env, cache, r.ChecksumDB, w.get)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -666,7 +666,7 @@ func TestSumDBReadRemote(t *testing.T) {
 		}
 		return w.get(ctx, u)
 	}
-	d, err := NewSumDB(env, cache, r.ChecksumDB, flaky)
+	d, err := newSumDB(env, cache, r.ChecksumDB, flaky)
 	if err != nil {
 		t.Fatal(err)
 	}

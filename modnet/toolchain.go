@@ -18,6 +18,7 @@ import (
 	"golang.org/x/mod/module"
 
 	"github.com/modkit/modkit/internal/osenv"
+	"github.com/modkit/modkit/modnet/modload"
 )
 
 // This file is the go command's toolchain switching
@@ -307,7 +308,7 @@ func (e *Env) toolchainFile(dir string) (string, error) {
 			return work, nil
 		}
 	}
-	return FindGoMod(dir), nil
+	return modload.FindGoMod(dir), nil
 }
 
 // FindGoWork returns the go.work file the go command uses in dir
@@ -342,31 +343,6 @@ func (e *Env) FindGoWork(dir string) (string, error) {
 		parent := filepath.Dir(dir)
 		if parent == dir || (goroot != "" && parent == goroot) {
 			return "", nil
-		}
-		dir = parent
-	}
-}
-
-// FindGoMod returns the go.mod file of the module containing dir: the
-// nearest go.mod in dir or above (cmd/go/internal/modload.FindGoMod),
-// except one directly in the system's temporary directory, which the go
-// command ignores (go.dev/issue/26708). It returns "" when there is none.
-func FindGoMod(dir string) string {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return ""
-	}
-	for {
-		f := filepath.Join(dir, "go.mod")
-		if fi, err := os.Stat(f); err == nil && !fi.IsDir() {
-			if filepath.Clean(dir) == filepath.Clean(os.TempDir()) {
-				return ""
-			}
-			return f
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
 		}
 		dir = parent
 	}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/mod/sumdb/dirhash"
 
 	"github.com/modkit/modkit/modnet/internal/lockedfile"
+	"github.com/modkit/modkit/modnet/modload"
 )
 
 // A GoSum is the content of a go.sum file: for each module version, the
@@ -56,6 +57,35 @@ func ReadGoSum(file string) (*GoSum, error) {
 // ReadModuleGoSum reads the go.sum file of the module rooted at dir.
 func ReadModuleGoSum(dir string) (*GoSum, error) {
 	return ReadGoSum(filepath.Join(dir, "go.sum"))
+}
+
+// ReadWorkspaceGoSum reads the checksums the go command trusts in a
+// workspace: those of go.work.sum beside the go.work file, and those of
+// the go.sum of every module it uses (modfetch's initGoSum in workspace
+// mode).
+func ReadWorkspaceGoSum(ws *modload.MainModule, workFile string) (*GoSum, error) {
+	sum, err := ReadGoSum(workSumFile(workFile))
+	if err != nil {
+		return nil, err
+	}
+	for _, mm := range ws.Workspace {
+		ms, err := ReadModuleGoSum(mm.Dir)
+		if err != nil {
+			return nil, err
+		}
+		sum.add(ms)
+	}
+	return sum, nil
+}
+
+// workSumFile is the go.work.sum of a go.work file.
+func workSumFile(workFile string) string { return workFile + ".sum" }
+
+// add adds o's lines to s.
+func (s *GoSum) add(o *GoSum) {
+	for m, lines := range o.lines {
+		s.lines[m] = append(s.lines[m], lines...)
+	}
 }
 
 // ParseGoSum parses go.sum content with the go command's rules

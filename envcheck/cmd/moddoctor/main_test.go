@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/modkit/modkit/internal/testenv"
 )
 
 // isolate gives the process an environment with no GOENV file, a fake
@@ -27,6 +29,9 @@ func isolate(t *testing.T, kv ...string) {
 	}
 	t.Setenv("GOENV", "off")
 	t.Setenv("GOROOT", goroot)
+	if err := testenv.PrepareHome(dir); err != nil { // 'go env GOROOT' runs with this HOME
+		t.Fatal(err)
+	}
 	t.Setenv("HOME", dir)
 	for i := 0; i+1 < len(kv); i += 2 {
 		t.Setenv(kv[i], kv[i+1])

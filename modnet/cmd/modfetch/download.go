@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/modnet/modload"
 	"github.com/modkit/modkit/retry"
 )
 
@@ -155,13 +156,13 @@ func canonicalOrEmpty(v string) string {
 // (go.work.sum and every use'd module's go.sum) where GOWORK or a go.work
 // above puts the directory in one, else the enclosing module's; nil and
 // nil outside a module.
-func enclosingMain(env *modnet.Env) (*modnet.MainModule, *modnet.GoSum, error) {
+func enclosingMain(env *modnet.Env) (*modload.MainModule, *modnet.GoSum, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, nil, err
 	}
 	if work := findGoWork(env, wd); work != "" {
-		mm, err := modnet.ReadWorkspace(work)
+		mm, err := modload.ReadWorkspace(work)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -174,7 +175,7 @@ func enclosingMain(env *modnet.Env) (*modnet.MainModule, *modnet.GoSum, error) {
 	} else if err != nil {
 		return nil, nil, err
 	}
-	mm, err := modnet.ReadMainModule(gomod)
+	mm, err := modload.ReadMainModule(gomod)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -189,10 +190,10 @@ type errSilent struct{ error }
 // downloadAll downloads every MODULE@VERSION argument, some at once, and
 // returns the results and errors in argument order. Queries are resolved
 // with the main module's view when mm is not nil.
-func downloadAll(ctx context.Context, client *modnet.Client, mm *modnet.MainModule, args []string) ([]moduleJSON, []error) {
-	var loader *modnet.ModGraphLoader
+func downloadAll(ctx context.Context, client *modnet.Client, mm *modload.MainModule, args []string) ([]moduleJSON, []error) {
+	var loader *modload.Loader
 	if mm != nil {
-		loader = &modnet.ModGraphLoader{Source: client}
+		loader = &modload.Loader{Source: client}
 	}
 	results := make([]moduleJSON, len(args))
 	errs := make([]error, len(args))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
 
@@ -20,7 +21,7 @@ func setDownloadEnv(t *testing.T, proxy string) string {
 	t.Setenv("GOMODCACHE", cache)
 	t.Setenv("GOPATH", t.TempDir())
 	t.Setenv("GOFLAGS", "-modcacherw")
-	t.Setenv("HOME", t.TempDir())
+	t.Setenv("HOME", testenv.Home(t)) // 'go env GOROOT' runs with this HOME
 	t.Chdir(t.TempDir())
 	return cache
 }

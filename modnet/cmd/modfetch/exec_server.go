@@ -25,6 +25,7 @@ import (
 	"golang.org/x/mod/module"
 
 	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/modnet/modload"
 	"github.com/modkit/modkit/modnet/modproxy"
 	"github.com/modkit/modkit/retry"
 )
@@ -285,7 +286,7 @@ func (p *loopbackProxy) readAheadModule(dir string) {
 				}
 			}
 		}
-	} else if gomod := modnet.FindGoMod(dir); gomod != "" {
+	} else if gomod := modload.FindGoMod(dir); gomod != "" {
 		gomods = append(gomods, gomod)
 	}
 	for _, gomod := range gomods {

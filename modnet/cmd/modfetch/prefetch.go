@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/modnet/modload"
 	"github.com/modkit/modkit/retry"
 )
 
@@ -182,13 +183,13 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 var errNoModule = errors.New("go.mod file not found in current directory or any parent directory; use -modfile")
 
 // enclosingModFile returns the go.mod of the module containing the current
-// directory, as the go command finds it (modnet.FindGoMod).
+// directory, as the go command finds it (modload.FindGoMod).
 func enclosingModFile() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
-	if f := modnet.FindGoMod(dir); f != "" {
+	if f := modload.FindGoMod(dir); f != "" {
 		return f, nil
 	}
 	return "", errNoModule

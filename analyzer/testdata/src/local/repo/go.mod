@@ -16,7 +16,7 @@ replace example.com/inside => ./inside
 
 replace example.com/missing => ./missing // want local-escape `replacement directory \./missing does not exist`
 
-replace example.com/outside => ../outside // want local-escape "replacement directory ../outside is outside the repository"
+replace example.com/outside => ../outside // want local-escape "replacement directory ../outside is outside the repository whose root is this go.mod.s directory: "
 
 replace example.com/abs => ${CASE}/repo/inside_abs // want local-escape "is an absolute path"
 

@@ -1,4 +1,4 @@
-package modnet_test
+package modload_test
 
 import (
 	"context"
@@ -8,9 +8,10 @@ import (
 	"golang.org/x/mod/modfile"
 
 	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/modnet/modload"
 )
 
-// goModMap is a GoModSource over go.mod files held in memory. A
+// goModMap is a [modload.GoModSource] over go.mod files held in memory. A
 // [modnet.Client] is the source that fetches them along the module's
 // route; one over the module cache alone works offline.
 type goModMap map[string]string
@@ -27,7 +28,7 @@ func (m goModMap) GoMod(ctx context.Context, path, version string) ([]byte, erro
 // required at two versions and the higher one is selected; the graph is
 // pruned below example.com/a, so example.com/c's requirements are not in
 // it; the go.mod of example.com/d is missing, which the graph records.
-func ExampleModGraphLoader() {
+func ExampleLoader() {
 	f, err := modfile.Parse("go.mod", []byte(`module example.com/main
 
 go 1.22
@@ -42,12 +43,12 @@ require (
 		fmt.Println(err)
 		return
 	}
-	main, err := modnet.NewMainModule(f, "/src/main")
+	main, err := modload.NewMainModule(f, "/src/main")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	l := &modnet.ModGraphLoader{Source: goModMap{
+	l := &modload.Loader{Source: goModMap{
 		"example.com/a@v1.0.0": "module example.com/a\n\ngo 1.22\n\nrequire (\n\texample.com/b v1.2.0\n\texample.com/c v1.0.0\n)\n",
 		"example.com/b@v1.1.0": "module example.com/b\n\ngo 1.22\n",
 		"example.com/c@v1.0.0": "module example.com/c\n\ngo 1.22\n\nrequire example.com/e v1.0.0\n",

@@ -1,4 +1,4 @@
-package modnet
+package modload_test
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"golang.org/x/mod/module"
 
 	"github.com/modkit/modkit/internal/testenv"
+	"github.com/modkit/modkit/modnet"
+	"github.com/modkit/modkit/modnet/modload"
 	"github.com/modkit/modkit/modnet/modnettest"
 )
 
@@ -58,11 +60,11 @@ replace example.com/h => ./h
 exclude example.com/j v1.0.0
 `
 
-// TestModGraphMatchesGoModGraph loads the graph of graphModules with a
+// TestGraphMatchesGoModGraph loads the graph of graphModules with a
 // Client as the source and compares it with the go command's: the edges
 // 'go mod graph' prints and the build list of 'go list -m all', pruned
 // and unpruned.
-func TestModGraphMatchesGoModGraph(t *testing.T) {
+func TestGraphMatchesGoModGraph(t *testing.T) {
 	testenv.GoBin(t)
 	srv := modnettest.NewServer(graphModules...)
 	t.Cleanup(srv.Close)
@@ -73,13 +75,13 @@ func TestModGraphMatchesGoModGraph(t *testing.T) {
 			writeFile(t, filepath.Join(dir, "go.mod"), mainGoMod)
 			writeFile(t, filepath.Join(dir, "h", "go.mod"), "module example.com/h\n\ngo 1.17\n\nrequire (\n\texample.com/i v1.0.0\n\texample.com/j v1.0.0\n)\n")
 			modcache := filepath.Join(t.TempDir(), "modcache")
-			goEnv := []string{"GOPROXY", srv.URL, "GOSUMDB", srv.SumDB().GOSUMDB(), "GOFLAGS", "-modcacherw -mod=mod"}
-			out, err := goRun(t, dir, modcache, append(goEnv, "mod graph")...)
+			goEnv := []string{"GOMODCACHE=" + modcache, "GOPROXY=" + srv.URL, "GOSUMDB=" + srv.SumDB().GOSUMDB(), "GOFLAGS=-modcacherw -mod=mod"}
+			out, err := goOutput(t, dir, goEnv, "mod", "graph")
 			if err != nil {
 				t.Fatalf("go mod graph: %v\n%s", err, out)
 			}
 			wantEdges := modGraphEdges(out)
-			out, err = goRun(t, dir, modcache, append(goEnv, "list -m all")...)
+			out, err = goOutput(t, dir, goEnv, "list", "-m", "all")
 			if err != nil {
 				t.Fatalf("go list -m all: %v\n%s", err, out)
 			}
@@ -88,12 +90,12 @@ func TestModGraphMatchesGoModGraph(t *testing.T) {
 			if got := readFile(t, filepath.Join(dir, "go.mod")); got != mainGoMod {
 				t.Fatalf("the go command rewrote go.mod, so the comparison is not of this graph:\n%s", got)
 			}
-			mm, err := ReadMainModule(filepath.Join(dir, "go.mod"))
+			mm, err := modload.ReadMainModule(filepath.Join(dir, "go.mod"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := (&prefetchFixture{srv: srv}).client(t, filepath.Join(t.TempDir(), "modcache"))
-			g := (&ModGraphLoader{Source: c}).Load(context.Background(), mm)
+			c := proxyClient(t, srv)
+			g := (&modload.Loader{Source: c}).Load(context.Background(), mm)
 			if f := g.Failures(); len(f) > 0 {
 				t.Fatalf("failures: %v", f)
 			}
@@ -140,7 +142,7 @@ func listedModules(out string) []string {
 }
 
 // graphEdges lists g's edges as 'go mod graph' prints them.
-func graphEdges(g *ModGraph) []string {
+func graphEdges(g *modload.Graph) []string {
 	name := func(m module.Version) string {
 		if m.Version == "" {
 			return m.Path
@@ -175,15 +177,15 @@ func (s *mapSource) GoMod(ctx context.Context, path, version string) ([]byte, er
 	s.calls.Add(1)
 	data, ok := s.files[module.Version{Path: path, Version: version}]
 	if !ok {
-		return nil, &ModuleError{Path: path, Version: version, Err: fs.ErrNotExist}
+		return nil, &modnet.ModuleError{Path: path, Version: version, Err: fs.ErrNotExist}
 	}
 	return []byte(data), nil
 }
 
-// TestModGraphFailures checks what a graph records when go.mod files are
+// TestGraphFailures checks what a graph records when go.mod files are
 // missing or wrong, that the walk goes on around them, and that a loader
 // remembers only the go.mod files it got.
-func TestModGraphFailures(t *testing.T) {
+func TestGraphFailures(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "go.mod"), `module example.com/main
 
@@ -204,11 +206,11 @@ replace example.com/d => ./nowhere
 		{Path: "example.com/b", Version: "v1.0.0"}: "module example.com/other\n",
 		{Path: "example.com/c", Version: "v1.0.0"}: "module example.com/c\n\nrequire\n",
 	}}
-	mm, err := ReadMainModule(filepath.Join(dir, "go.mod"))
+	mm, err := modload.ReadMainModule(filepath.Join(dir, "go.mod"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &ModGraphLoader{Source: src}
+	l := &modload.Loader{Source: src}
 	g := l.Load(context.Background(), mm)
 	var got []string
 	for _, f := range g.Failures() {
@@ -246,20 +248,11 @@ replace example.com/d => ./nowhere
 	}
 }
 
-func readFile(t testing.TB, name string) string {
-	t.Helper()
-	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
-}
-
-// TestModGraphExpand checks Expand against the go command with -mod=mod
+// TestLoaderExpand checks Expand against the go command with -mod=mod
 // on a main module whose roots are not at their selected versions: b is
 // required at v1.0.0 by the main module and at v1.1.0 by a, so b v1.1.0
 // becomes a root, and its requirement on c joins the graph.
-func TestModGraphExpand(t *testing.T) {
+func TestLoaderExpand(t *testing.T) {
 	testenv.GoBin(t)
 	srv := modnettest.NewServer(
 		modnettest.Module{Path: "example.com/a", Version: "v1.0.0", GoMod: "module example.com/a\n\ngo 1.17\n\nrequire example.com/b v1.1.0\n"},
@@ -272,12 +265,12 @@ func TestModGraphExpand(t *testing.T) {
 	dir := t.TempDir()
 	gomod := filepath.Join(dir, "go.mod")
 	writeFile(t, gomod, "module example.com/main\n\ngo 1.17\n\nrequire (\n\texample.com/a v1.0.0\n\texample.com/b v1.0.0\n)\n")
-	mm, err := ReadMainModule(gomod)
+	mm, err := modload.ReadMainModule(gomod)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := (&prefetchFixture{srv: srv}).client(t, filepath.Join(t.TempDir(), "modcache"))
-	l := &ModGraphLoader{Source: c}
+	c := proxyClient(t, srv)
+	l := &modload.Loader{Source: c}
 	g := l.Load(context.Background(), mm)
 	if got := g.Versions("example.com/c"); got != nil {
 		t.Fatalf("before expanding, c is in the graph at %v", got)
@@ -288,8 +281,8 @@ func TestModGraphExpand(t *testing.T) {
 	x := l.Expand(context.Background(), g)
 
 	modcache := filepath.Join(t.TempDir(), "modcache")
-	goEnv := []string{"GOPROXY", srv.URL, "GOSUMDB", srv.SumDB().GOSUMDB(), "GOFLAGS", "-modcacherw -mod=mod"}
-	out, err := goRun(t, dir, modcache, append(goEnv, "list -m all")...)
+	goEnv := []string{"GOMODCACHE=" + modcache, "GOPROXY=" + srv.URL, "GOSUMDB=" + srv.SumDB().GOSUMDB(), "GOFLAGS=-modcacherw -mod=mod"}
+	out, err := goOutput(t, dir, goEnv, "list", "-m", "all")
 	if err != nil {
 		t.Fatalf("go list -m all: %v\n%s", err, out)
 	}
@@ -301,7 +294,7 @@ func TestModGraphExpand(t *testing.T) {
 	if !slices.Equal(gotList, wantList) {
 		t.Errorf("expanded build list %v; want (go list -m all) %v", gotList, wantList)
 	}
-	out, err = goRun(t, dir, modcache, append(goEnv, "mod graph")...)
+	out, err = goOutput(t, dir, goEnv, "mod", "graph")
 	if err != nil {
 		t.Fatalf("go mod graph: %v\n%s", err, out)
 	}
@@ -319,4 +312,50 @@ func TestModGraphExpand(t *testing.T) {
 	if again := l.Expand(context.Background(), x); again != x {
 		t.Errorf("Expand of a consistent graph loaded it again")
 	}
+}
+
+// proxyClient is a Client that fetches from srv into a module cache of its
+// own, in an environment of nothing but the test's settings.
+func proxyClient(t testing.TB, srv *modnettest.Server) *modnet.Client {
+	t.Helper()
+	env, err := modnet.LoadEnvFrom(map[string]string{
+		"GOENV": "off", "GOROOT": t.TempDir(), "GOPATH": filepath.Join(t.TempDir(), "gopath"),
+		"GOMODCACHE": filepath.Join(t.TempDir(), "modcache"), "GOFLAGS": "-modcacherw",
+		"GOPROXY": srv.URL, "GOSUMDB": srv.SumDB().GOSUMDB(), "GONOSUMDB": "", "GOPRIVATE": "",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &modnet.Client{Env: env}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// goOutput runs the go command in dir with the settings env (NAME=value)
+// and args, and returns its combined output.
+func goOutput(t testing.TB, dir string, env []string, args ...string) (string, error) {
+	t.Helper()
+	g := testenv.NewGo(t, env...)
+	g.Dir = dir
+	out, err := g.Command(args...).CombinedOutput()
+	return string(out), err
+}
+
+func writeFile(t testing.TB, name, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t testing.TB, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

@@ -1,4 +1,4 @@
-package modnet
+package modload
 
 import (
 	"cmp"
@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 
 	"golang.org/x/mod/modfile"
@@ -16,126 +15,8 @@ import (
 	"golang.org/x/mod/semver"
 )
 
-// A MainModule is what the module graph needs of a main module's go.mod:
-// its path and directory, whether its graph is pruned, its requirements
-// (the roots of the graph) and its replace and exclude directives, which
-// apply to the whole graph. The go command ignores the replace and exclude
-// directives of every other module.
-//
-// A MainModule must not change while a graph is loaded from it.
-type MainModule struct {
-	// Path is the module path declared by go.mod's module directive.
-	Path string
-	// Dir is the directory holding go.mod. Relative directory
-	// replacements are relative to it.
-	Dir string
-	// Pruned reports a go.mod at go 1.17 or later, whose graph is pruned:
-	// the requirements of a pruned dependency are not followed further
-	// (cmd/go/internal/modload.pruningForGoVersion; no go directive means
-	// unpruned).
-	Pruned bool
-	// Require lists the requirements, less those on excluded versions.
-	Require []module.Version
-	// Replace maps each replaced module version, or a module path with an
-	// empty version for "every version", to its replacement: a module
-	// version, or a directory (empty Version).
-	Replace map[module.Version]module.Version
-	// Exclude holds the excluded module versions. Requirements on them are
-	// dropped everywhere in the graph.
-	Exclude map[module.Version]bool
-
-	// Workspace, when set, makes this the main module of a go.work
-	// workspace's graph (see [ReadWorkspace]): these are the workspace's
-	// main modules, whose requirements are the roots, each loaded with its
-	// own pruning, and no version of whose paths is ever selected. Path is
-	// then empty, Require the union of their requirements, and Replace and
-	// Exclude the workspace's, with every directory absolute.
-	Workspace []*MainModule
-}
-
-// ReadMainModule reads the go.mod file at name strictly, as the go command
-// reads a main module's go.mod, and returns the main module it describes.
-func ReadMainModule(name string) (*MainModule, error) {
-	abs, err := filepath.Abs(name)
-	if err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return nil, err
-	}
-	f, err := modfile.Parse(abs, data, nil)
-	if err != nil {
-		return nil, err
-	}
-	return NewMainModule(f, filepath.Dir(abs))
-}
-
-// NewMainModule returns the main module described by f, the parsed go.mod
-// file in directory dir. Conflicting replacements are the caller's to
-// diagnose (the go command refuses them); here the last one wins.
-func NewMainModule(f *modfile.File, dir string) (*MainModule, error) {
-	if f.Module == nil {
-		return nil, fmt.Errorf("%s: no module declaration", f.Syntax.Name)
-	}
-	mm := &MainModule{
-		Path:    f.Module.Mod.Path,
-		Dir:     dir,
-		Pruned:  f.Go != nil && goVersionAtLeast(f.Go.Version, 1, 17),
-		Replace: make(map[module.Version]module.Version, len(f.Replace)),
-		Exclude: make(map[module.Version]bool, len(f.Exclude)),
-	}
-	for _, r := range f.Replace {
-		mm.Replace[r.Old] = r.New
-	}
-	for _, x := range f.Exclude {
-		mm.Exclude[x.Mod] = true
-	}
-	for _, r := range f.Require {
-		if !mm.Exclude[r.Mod] {
-			mm.Require = append(mm.Require, r.Mod)
-		}
-	}
-	return mm, nil
-}
-
-// Replacement returns what the main module's replace directives put in
-// m's place: the replacement of m's version, else that of all its
-// versions, else m itself (cmd/go/internal/modload.replacement). A
-// replacement with an empty Version is a directory.
-func (mm *MainModule) Replacement(m module.Version) module.Version {
-	if r, ok := mm.Replace[m]; ok {
-		return r
-	}
-	if r, ok := mm.Replace[module.Version{Path: m.Path}]; ok {
-		return r
-	}
-	return m
-}
-
-// goVersionAtLeast reports whether a go directive's version ("1.16",
-// "1.21.0", "1.22rc1") is at least major.minor.
-func goVersionAtLeast(v string, major, minor int) bool {
-	num := func(s string) (int, string) {
-		n, i := 0, 0
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-			n = n*10 + int(s[i]-'0')
-		}
-		return n, s[i:]
-	}
-	vmaj, rest := num(v)
-	if vmaj != major {
-		return vmaj > major
-	}
-	vmin := 0
-	if strings.HasPrefix(rest, ".") {
-		vmin, _ = num(rest[1:])
-	}
-	return vmin >= minor
-}
-
 // A GoModSource provides the go.mod files of module versions for a
-// [ModGraphLoader]. [*Client] is one: it fetches through the module's
+// [Loader]. A modnet.Client is one: it fetches through the module's
 // route and verifies. A version's go.mod never changes, so a loader keeps
 // what a source returned for the loads that follow. An answer matching
 // [fs.ErrNotExist] means the source does not have that go.mod.
@@ -143,7 +24,7 @@ type GoModSource interface {
 	GoMod(ctx context.Context, path, version string) ([]byte, error)
 }
 
-// A ModGraphLoader loads module graphs as the go command does
+// A Loader loads module graphs as the go command does
 // (cmd/go/internal/modload: readModGraph and goModSummary), reading the
 // go.mod files of module versions from Source and those of directory
 // replacements from the file system.
@@ -164,12 +45,12 @@ type GoModSource interface {
 // A workspace's graph is loaded from the [MainModule] [ReadWorkspace]
 // returns.
 //
-// A ModGraphLoader is safe for concurrent use and keeps the parsed go.mod
+// A Loader is safe for concurrent use and keeps the parsed go.mod
 // file of every module version Source gave it, so that loading the graphs
 // of many modules that share dependencies reads each go.mod once; the
 // go.mod files of directories are read on every load and parsed once per
 // content.
-type ModGraphLoader struct {
+type Loader struct {
 	// Source provides the go.mod files of module versions. It is
 	// required.
 	Source GoModSource
@@ -199,6 +80,11 @@ type summaryResult struct {
 	err     error
 }
 
+// ErrInvalidGoMod is matched by the [Failure] of a go.mod that cannot be
+// used in the module graph: one that does not parse, or declares another
+// module path.
+var ErrInvalidGoMod = errors.New("invalid go.mod")
+
 // An invalidGoModError is a go.mod that cannot be used in the module
 // graph: unparsable, or declaring another module path.
 type invalidGoModError struct {
@@ -206,15 +92,16 @@ type invalidGoModError struct {
 	err error
 }
 
-func (e *invalidGoModError) Error() string { return e.mod.String() + ": " + e.err.Error() }
-func (e *invalidGoModError) Unwrap() error { return e.err }
+func (e *invalidGoModError) Error() string        { return e.mod.String() + ": " + e.err.Error() }
+func (e *invalidGoModError) Unwrap() error        { return e.err }
+func (e *invalidGoModError) Is(target error) bool { return target == ErrInvalidGoMod }
 
-// A ModGraph is a main module's module graph: every module version its
+// A Graph is a main module's module graph: every module version its
 // requirements reach, the requirements of each version whose go.mod was
 // read, and the version of each module path that minimal version
 // selection picks (cmd/go/internal/modload.ModuleGraph). Module versions
 // are the required ones, before replacement.
-type ModGraph struct {
+type Graph struct {
 	main *MainModule
 
 	mu       sync.Mutex
@@ -227,23 +114,24 @@ type ModGraph struct {
 	requirers     map[module.Version][]module.Version
 }
 
-// A ModGraphFailure is a go.mod file the graph needed but could not use.
-type ModGraphFailure struct {
+// A Failure is a go.mod file the graph needed but could not use.
+type Failure struct {
 	// Module is the module version whose go.mod failed: the replacement
 	// that was read, or the replaced module for a directory replacement.
 	Module module.Version
 	// Err says why. It matches [fs.ErrNotExist] when the file is missing
-	// (from the source, or in the replacement directory).
+	// (from the source, or in the replacement directory), and
+	// [ErrInvalidGoMod] when it cannot be used.
 	Err error
 }
 
 // graphLoad is the state of one Load.
 type graphLoad struct {
-	l         *ModGraphLoader
-	g         *ModGraph
+	l         *Loader
+	g         *Graph
 	walk      sync.WaitGroup
 	loading   sync.Map // loadKey → struct{}
-	summaries onceMap[*summaryResult]
+	summaries sync.Map // module.Version → func() *summaryResult, run once
 }
 
 // loadKey is a module loaded with a pruning mode: the go command loads a
@@ -258,10 +146,10 @@ type loadKey struct {
 }
 
 // Load loads the module graph of main and returns when every go.mod it
-// needs has been read, or has failed: see [ModGraph.Failures]. It stops
+// needs has been read, or has failed: see [Graph.Failures]. It stops
 // early, with the remaining go.mod files failed, when ctx is done.
-func (l *ModGraphLoader) Load(ctx context.Context, main *MainModule) *ModGraph {
-	g := &ModGraph{
+func (l *Loader) Load(ctx context.Context, main *MainModule) *Graph {
+	g := &Graph{
 		main:     main,
 		reqs:     make(map[module.Version][]module.Version),
 		versions: make(map[string][]string),
@@ -354,7 +242,7 @@ func (ld *graphLoad) enqueueWorkspace(ctx context.Context, m module.Version) {
 
 // isMain reports whether path is a main module's: the main module, or one
 // of a workspace's.
-func (g *ModGraph) isMain(path string) bool {
+func (g *Graph) isMain(path string) bool {
 	if path == g.main.Path {
 		return true
 	}
@@ -377,7 +265,7 @@ func (g *ModGraph) isMain(path string) bool {
 // ("updates to go.mod needed"). If g's roots are consistent, or its main
 // module is unpruned (where raising roots leaves the build list as it
 // is), Expand returns g.
-func (l *ModGraphLoader) Expand(ctx context.Context, g *ModGraph) *ModGraph {
+func (l *Loader) Expand(ctx context.Context, g *Graph) *Graph {
 	if !g.main.Pruned {
 		return g
 	}
@@ -394,7 +282,7 @@ func (l *ModGraphLoader) Expand(ctx context.Context, g *ModGraph) *ModGraph {
 
 // consistentRoots returns the selected version of each root path, in the
 // roots' order, or nil if that is what the roots already are.
-func (g *ModGraph) consistentRoots() []module.Version {
+func (g *Graph) consistentRoots() []module.Version {
 	var roots []module.Version
 	seen := map[string]bool{g.main.Path: true}
 	changed := false
@@ -420,7 +308,7 @@ func (g *ModGraph) consistentRoots() []module.Version {
 // require records m's requirements, the graph's edges, for minimal version
 // selection. The main module always wins over any version of itself
 // (modload.cmpVersion), and the go and toolchain lines are not modules.
-func (g *ModGraph) require(m module.Version, reqs []module.Version) {
+func (g *Graph) require(m module.Version, reqs []module.Version) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.reqs[m] = reqs
@@ -440,7 +328,7 @@ func (g *ModGraph) require(m module.Version, reqs []module.Version) {
 	}
 }
 
-func (g *ModGraph) fail(m module.Version, err error) {
+func (g *Graph) fail(m module.Version, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if _, ok := g.failures[m]; !ok {
@@ -477,13 +365,17 @@ func (ld *graphLoad) enqueue(ctx context.Context, m module.Version, unpruned boo
 // (modload.goModSummary and rawGoModSummary), and records its
 // requirements in the graph.
 func (ld *graphLoad) summary(ctx context.Context, m module.Version) *summaryResult {
-	return ld.summaries.get(m, func() *summaryResult {
-		s := ld.readSummary(ctx, m)
-		if s.err == nil {
-			ld.g.require(m, s.require)
-		}
-		return s
-	})
+	once, ok := ld.summaries.Load(m)
+	if !ok {
+		once, _ = ld.summaries.LoadOrStore(m, sync.OnceValue(func() *summaryResult {
+			s := ld.readSummary(ctx, m)
+			if s.err == nil {
+				ld.g.require(m, s.require)
+			}
+			return s
+		}))
+	}
+	return once.(func() *summaryResult)()
 }
 
 func (ld *graphLoad) readSummary(ctx context.Context, m module.Version) *summaryResult {
@@ -545,12 +437,12 @@ func (ld *graphLoad) failed(m module.Version, err error) *summaryResult {
 // rawGoMod returns the parsed go.mod of module version m from the
 // loader's memory or its Source. Only answers are remembered: a go.mod the
 // source could not give may be there next time.
-func (l *ModGraphLoader) rawGoMod(ctx context.Context, m module.Version) (*rawGoMod, error) {
+func (l *Loader) rawGoMod(ctx context.Context, m module.Version) (*rawGoMod, error) {
 	if raw, ok := l.raw.Load(m); ok {
 		return raw.(*rawGoMod), nil
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, &ModuleError{Path: m.Path, Version: m.Version, Err: err}
+		return nil, &module.ModuleError{Path: m.Path, Version: m.Version, Err: err}
 	}
 	data, err := l.Source.GoMod(ctx, m.Path, m.Version)
 	if err != nil {
@@ -580,13 +472,13 @@ func parseRawGoMod(name string, data []byte) *rawGoMod {
 }
 
 // Main returns the main module the graph was loaded from.
-func (g *ModGraph) Main() *MainModule { return g.main }
+func (g *Graph) Main() *MainModule { return g.main }
 
 // Selected returns the version minimal version selection picks for the
 // module path, or "" if the path is not in the graph. The main module's
 // own path has no selected version: the main module is chosen over every
 // version of itself.
-func (g *ModGraph) Selected(path string) string {
+func (g *Graph) Selected(path string) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.selected[path]
@@ -595,7 +487,7 @@ func (g *ModGraph) Selected(path string) string {
 // BuildList returns the selected version of every module path in the
 // graph but the main module, sorted by path (mvs.Graph.BuildList). Each is
 // built from its replacement, if the main module replaces it.
-func (g *ModGraph) BuildList() []module.Version {
+func (g *Graph) BuildList() []module.Version {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	list := make([]module.Version, 0, len(g.selected))
@@ -608,7 +500,7 @@ func (g *ModGraph) BuildList() []module.Version {
 
 // Versions returns the versions of the module path in the graph, lowest
 // first: every version some module in the graph requires.
-func (g *ModGraph) Versions(path string) []string {
+func (g *Graph) Versions(path string) []string {
 	g.mu.Lock()
 	vs := slices.Clone(g.versions[path])
 	g.mu.Unlock()
@@ -620,7 +512,7 @@ func (g *ModGraph) Versions(path string) []string {
 // module's exclusions, and whether they are known: false if m's go.mod
 // was not read, because the graph is pruned below it or it failed. The
 // main module is m = {Path: its path}.
-func (g *ModGraph) RequiredBy(m module.Version) ([]module.Version, bool) {
+func (g *Graph) RequiredBy(m module.Version) ([]module.Version, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	reqs, ok := g.reqs[m]
@@ -630,7 +522,7 @@ func (g *ModGraph) RequiredBy(m module.Version) ([]module.Version, bool) {
 // Requirers returns the module versions in the graph whose go.mod requires
 // m, sorted by path and version; the main module appears as {Path: its
 // path}.
-func (g *ModGraph) Requirers(m module.Version) []module.Version {
+func (g *Graph) Requirers(m module.Version) []module.Version {
 	g.requirersOnce.Do(func() {
 		g.mu.Lock()
 		defer g.mu.Unlock()
@@ -647,17 +539,88 @@ func (g *ModGraph) Requirers(m module.Version) []module.Version {
 	return slices.Clip(g.requirers[m])
 }
 
+// Loaded returns the module versions whose go.mod the graph read, the
+// main modules left out, sorted by path and version: the versions whose
+// go.mod checksums the go command needs ('go mod download all' adds their
+// /go.mod lines to go.sum).
+func (g *Graph) Loaded() []module.Version {
+	g.mu.Lock()
+	list := make([]module.Version, 0, len(g.reqs))
+	for m := range g.reqs {
+		if m.Version != "" && !g.isMain(m.Path) {
+			list = append(list, m)
+		}
+	}
+	g.mu.Unlock()
+	slices.SortFunc(list, compareVersions)
+	return list
+}
+
+// FindPath returns the shortest chain of requirements from the main
+// module to m, the main module left out, found breadth first in
+// requirement order, as cmd/go/internal/mvs.Graph.FindPath finds it; just
+// m when no chain reaches it. Errors about m's go.mod read best with it,
+// as the go command's do (mvs.BuildListError).
+func (g *Graph) FindPath(m module.Version) []module.Version {
+	type step struct {
+		m    module.Version
+		prev *step
+	}
+	var queue []*step
+	seen := map[module.Version]bool{}
+	for _, r := range g.mainRequirements() {
+		if !seen[r] {
+			seen[r] = true
+			queue = append(queue, &step{m: r})
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		if s.m == m {
+			var chain []module.Version
+			for ; s != nil; s = s.prev {
+				chain = append([]module.Version{s.m}, chain...)
+			}
+			return chain
+		}
+		reqs, _ := g.RequiredBy(s.m)
+		for _, r := range reqs {
+			if !seen[r] && !isToolchain(r.Path) {
+				seen[r] = true
+				queue = append(queue, &step{m: r, prev: s})
+			}
+		}
+	}
+	return []module.Version{m}
+}
+
+// mainRequirements are the requirements of the main module, or of every
+// main module of a workspace, in order.
+func (g *Graph) mainRequirements() []module.Version {
+	if len(g.main.Workspace) == 0 {
+		reqs, _ := g.RequiredBy(module.Version{Path: g.main.Path})
+		return reqs
+	}
+	var all []module.Version
+	for _, wm := range g.main.Workspace {
+		reqs, _ := g.RequiredBy(module.Version{Path: wm.Path})
+		all = append(all, reqs...)
+	}
+	return all
+}
+
 // Failures returns the go.mod files the graph needed but could not use,
 // sorted by module. When there are any, the graph may lack the module
 // versions those files would have added.
-func (g *ModGraph) Failures() []ModGraphFailure {
+func (g *Graph) Failures() []Failure {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	list := make([]ModGraphFailure, 0, len(g.failures))
+	list := make([]Failure, 0, len(g.failures))
 	for m, err := range g.failures {
-		list = append(list, ModGraphFailure{m, err})
+		list = append(list, Failure{m, err})
 	}
-	slices.SortFunc(list, func(a, b ModGraphFailure) int { return compareVersions(a.Module, b.Module) })
+	slices.SortFunc(list, func(a, b Failure) int { return compareVersions(a.Module, b.Module) })
 	return list
 }
 
@@ -667,3 +630,8 @@ func compareVersions(a, b module.Version) int {
 	}
 	return semver.Compare(a.Version, b.Version)
 }
+
+// isToolchain reports the go and toolchain pseudo-modules of go.mod's go
+// and toolchain lines, which are not modules of the graph
+// (cmd/go/internal/gover.IsToolchain).
+func isToolchain(modPath string) bool { return modPath == "go" || modPath == "toolchain" }

@@ -1,4 +1,4 @@
-package modnet
+package modload
 
 import (
 	"errors"
@@ -106,33 +106,4 @@ func excludeFrom(reqs []module.Version, exclude map[module.Version]bool) []modul
 		}
 	}
 	return kept
-}
-
-// ReadWorkspaceGoSum reads the checksums the go command trusts in a
-// workspace: those of go.work.sum beside the go.work file, and those of
-// the go.sum of every module it uses (modfetch's initGoSum in workspace
-// mode).
-func ReadWorkspaceGoSum(ws *MainModule, workFile string) (*GoSum, error) {
-	sum, err := ReadGoSum(workSumFile(workFile))
-	if err != nil {
-		return nil, err
-	}
-	for _, mm := range ws.Workspace {
-		ms, err := ReadModuleGoSum(mm.Dir)
-		if err != nil {
-			return nil, err
-		}
-		sum.add(ms)
-	}
-	return sum, nil
-}
-
-// workSumFile is the go.work.sum of a go.work file.
-func workSumFile(workFile string) string { return workFile + ".sum" }
-
-// add adds o's lines to s.
-func (s *GoSum) add(o *GoSum) {
-	for m, lines := range o.lines {
-		s.lines[m] = append(s.lines[m], lines...)
-	}
 }
