@@ -1,7 +1,6 @@
 package envcheck
 
 import (
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,23 +33,16 @@ func newInsteadOfFixture(t *testing.T, sshFailure string) *insteadOfFixture {
 		t.Skip("the fake ssh is a shell script")
 	}
 	f := &insteadOfFixture{n: newNet(t), modDir: t.TempDir()}
-	f.n.HandleHTTPS("git.corp.test", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := "git.corp.test" + r.URL.Path
-		w.Write([]byte(`<meta name="go-import" content="` + p + ` git https://git.corp.test` + r.URL.Path + `">`))
-	}))
+	f.n.HandleHTTPS("git.corp.test", testenv.GoImport(
+		"git.corp.test/good git https://git.corp.test/good",
+		"git.corp.test/ssh git https://git.corp.test/ssh",
+		"git.corp.test/plain git https://git.corp.test/plain"))
 	writeFile(t, filepath.Join(f.modDir, "go.mod"), "module example.test/m\n\ngo 1.21\n\nrequire (\n\tgit.corp.test/good v1.0.0\n\tgit.corp.test/ssh v1.0.0\n\tgit.corp.test/plain v1.0.0\n\texample.com/public v1.0.0\n)\n")
 
 	// The repository the rule for good sends it to: a local one.
-	repo := t.TempDir()
-	for _, args := range [][]string{{"init", "-q"}, {"-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = repo
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	f.goodURL = "file://" + repo
+	repo := testenv.NewGitRepo(t, t.TempDir())
+	repo.Commit("", nil)
+	f.goodURL = "file://" + repo.Dir
 	home := t.TempDir()
 	gitconfig := filepath.Join(home, ".gitconfig")
 	writeFile(t, gitconfig, "[url \""+f.goodURL+"\"]\n\tinsteadOf = https://git.corp.test/good\n"+

@@ -2,7 +2,8 @@
 // command's GOPROXY at it, and it serves the module proxy protocol and the
 // checksum database from its own disk, fetching what it lacks through a
 // [modproxy.Server] over a [modnet.Client], with modnet's retries, resumes
-// and verification.
+// and verification. The serving is package modproxy's; this command adds
+// only its flags, its stores (a directory, or an object store) and logs.
 //
 // Usage:
 //

@@ -113,7 +113,7 @@ func TestAuthMatchesGoCommand(t *testing.T) {
 			netrc := writeFile(t, filepath.Join(dir, "netrc"), expand(sc.netrc))
 			goauth := strings.ReplaceAll(sc.goauth, "{script}", script)
 			if strings.Contains(goauth, "{gitdir}") {
-				gitdir := gitRepo(t, authTestEnv(t, "GITLOG", callLog), logHelper)
+				gitdir := gitRepo(t, logHelper)
 				goauth = strings.ReplaceAll(goauth, "{gitdir}", gitdir)
 			}
 			kv := []string{"GOAUTH", goauth, "NETRC", netrc, "GOPROXY", srv.URL, "GOSUMDB", "off", "GIT_CONFIG_NOSYSTEM", "1", "GITLOG", callLog}

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -21,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modkit/modkit/internal/osenv"
 	"github.com/modkit/modkit/internal/testenv"
 )
 
@@ -593,23 +591,14 @@ func TestAuthRedirectLimit(t *testing.T) {
 	}
 }
 
-// gitRepo makes a work tree whose credential helper answers with
-// gituser/gitpass and logs its action to $GITLOG.
-func gitRepo(t testing.TB, env []string, helper string) string {
+// gitRepo makes a work tree whose credential helper, in the repository's
+// own configuration, is helper (such as logHelper, which answers with
+// gituser/gitpass and logs its action to $GITLOG).
+func gitRepo(t testing.TB, helper string) string {
 	t.Helper()
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not found")
-	}
-	dir := t.TempDir()
-	environ := osenv.NoPrompts(env)
-	for _, args := range [][]string{{"init", "-q", dir}, {"-C", dir, "config", "credential.helper", helper}} {
-		cmd := exec.Command("git", args...)
-		cmd.Env = environ
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	return dir
+	r := testenv.NewGitRepo(t, t.TempDir())
+	r.Git("", "config", "credential.helper", helper)
+	return r.Dir
 }
 
 const logHelper = `!f() { echo "$1" >> "$GITLOG"; if [ "$1" = get ]; then echo username=gituser; echo password=gitpass; fi; }; f`
@@ -623,8 +612,7 @@ func TestAuthGit(t *testing.T) {
 		ok(w, r)
 	})
 	gitlog := filepath.Join(t.TempDir(), "gitlog")
-	env := authTestEnv(t, "GITLOG", gitlog)
-	dir := gitRepo(t, env, logHelper)
+	dir := gitRepo(t, logHelper)
 	a := newTestAuth(t, nil, "GITLOG", gitlog, "GOAUTH", "git "+dir)
 
 	code, authErr, err := get(t, a, srv.Client(), srv.URL+"/m/@v/list")
@@ -666,8 +654,7 @@ func TestAuthGitFails(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := authTestEnv(t)
-			dir := gitRepo(t, env, tt.helper)
+			dir := gitRepo(t, tt.helper)
 			a := newTestAuth(t, nil, "GOAUTH", "git "+dir)
 			code, authErr, err := get(t, a, srv.Client(), srv.URL+"/x")
 			if err != nil || code != http.StatusUnauthorized {
@@ -782,8 +769,7 @@ func TestAuthNoSecrets(t *testing.T) {
 	goodCmd := writeScript(t, fmt.Sprintf("printf 'https://%s\\n\\nX-Token: cmd-%s\\n\\n'\n", srv.host(), secret))
 	badCmd := writeScript(t, fmt.Sprintf("echo 'Authorization: Bearer cmd-%s'\necho 'token expired' >&2\nexit 1\n", secret))
 	malformed := writeScript(t, fmt.Sprintf("printf 'Authorization: Bearer cmd-%s\\nhttps://h\\n\\n'\n", secret))
-	env := authTestEnv(t)
-	dir := gitRepo(t, env, "!f() { echo url=https://other.test; echo username=git-"+secret+"; echo password=git-"+secret+"; }; f")
+	dir := gitRepo(t, "!f() { echo url=https://other.test; echo username=git-"+secret+"; echo password=git-"+secret+"; }; f")
 
 	var errs []error
 	for _, goauth := range []string{"netrc;" + goodCmd, badCmd, malformed, "git " + dir, "netrc"} {

@@ -94,9 +94,20 @@ type GitRepo struct {
 // Repo creates an empty repository called name, on branch main.
 func (s *GitServer) Repo(name string) *GitRepo {
 	s.t.Helper()
-	r := &GitRepo{t: s.t, Dir: filepath.Join(s.Root, name)}
+	return NewGitRepo(s.t, filepath.Join(s.Root, name))
+}
+
+// NewGitRepo creates an empty repository in dir, on branch main, for a
+// test that needs no server (a file:// URL, a repository's own
+// configuration); it skips t when git is missing.
+func NewGitRepo(t testing.TB, dir string) *GitRepo {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not found on PATH")
+	}
+	r := &GitRepo{t: t, Dir: dir}
 	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 	r.Git("", "init", "-q", "-b", "main")
 	return r

@@ -2,7 +2,7 @@
 // that break or leak module downloads, where each bad value came from, and
 // the exact fix; then, unless -offline, whether the module proxies, the
 // checksum database, the HTTPS proxy and their certificates are reachable
-// and sane.
+// and sane. It changes nothing: the fixes are printed for you to apply.
 //
 // Usage:
 //
