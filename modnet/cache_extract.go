@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
@@ -233,11 +234,21 @@ func extractHashed(mod module.Version, zipfile, dst string) (string, error) {
 // buffer (io.Copy in Hash1 would allocate one per file: tens of thousands
 // in a graph, and a garbage collection every few hundred).
 func hashExtract(zipfile, prefix, dst string) (string, error) {
-	z, err := zip.OpenReader(zipfile)
+	f, err := os.Open(zipfile)
 	if err != nil {
 		return "", err
 	}
-	defer z.Close()
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	bufs := passBuffers.Get().(*passBuf)
+	defer passBuffers.Put(bufs)
+	z, err := zip.NewReader(&windowReader{f: f, buf: bufs.window[:]}, fi.Size())
+	if err != nil {
+		return "", err
+	}
 	names := make([]string, len(z.File))
 	files := make(map[string]*zip.File, len(z.File))
 	for i, zf := range z.File {
@@ -245,8 +256,8 @@ func hashExtract(zipfile, prefix, dst string) (string, error) {
 		files[zf.Name] = zf
 	}
 	var failed error // what the pass failed on; Hash1 ignores Close errors
-	buf := make([]byte, 64<<10)
-	made := map[string]bool{dst: true} // directories created: one MkdirAll each
+	buf := bufs.copy[:]
+	made := map[string]bool{dst: true} // directories created
 	hash, err := dirhash.Hash1(names, func(name string) (io.ReadCloser, error) {
 		zf := files[name]
 		r, err := zf.Open()
@@ -259,14 +270,11 @@ func hashExtract(zipfile, prefix, dst string) (string, error) {
 			return tee, nil // hashed, not extracted: a directory entry is not, as in Unzip
 		}
 		target := filepath.Join(dst, filepath.FromSlash(rel))
-		if parent := filepath.Dir(target); !made[parent] {
-			if err := os.MkdirAll(parent, 0o777); err != nil {
-				r.Close()
-				return nil, err
-			}
-			made[parent] = true
+		if err := mkdirs(made, filepath.Dir(target)); err != nil {
+			r.Close()
+			return nil, err
 		}
-		w, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
+		w, err := createFile(target, 0o444)
 		if err != nil {
 			r.Close()
 			return nil, err
@@ -280,13 +288,80 @@ func hashExtract(zipfile, prefix, dst string) (string, error) {
 	return hash, err
 }
 
+// passBuf holds the buffers of one pass of hashExtract, reused from pass
+// to pass: allocated anew, they would be a third of what a prefetch
+// allocates, and as many more garbage collections.
+type passBuf struct {
+	window [256 << 10]byte // windowReader's
+	copy   [64 << 10]byte  // between the inflater and the hash and file
+}
+
+var passBuffers = sync.Pool{New: func() any { return new(passBuf) }}
+
+// mkdirs creates dir and its missing parents with mode 0o777 (less the
+// umask), as os.MkdirAll does, but with one system call per directory:
+// made records the directories that exist, the top one included, so that
+// no directory is looked at twice (MkdirAll stats each one first, and its
+// parent, once per file).
+func mkdirs(made map[string]bool, dir string) error {
+	if made[dir] {
+		return nil
+	}
+	if parent := filepath.Dir(dir); parent != dir {
+		if err := mkdirs(made, parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		if fi, serr := os.Stat(dir); serr != nil || !fi.IsDir() {
+			return err
+		}
+	}
+	made[dir] = true
+	return nil
+}
+
+// windowReader reads a file through one window of buf's size: archive/zip
+// reads every file's local header, body and data descriptor in small
+// pieces (its decompressor through a 4 KiB buffer), one pread each: more
+// than four system calls per file of a module zip. In order, as the pass
+// reads them, the pieces mostly fall in one window. It is safe for
+// concurrent use, as io.ReaderAt must be.
+type windowReader struct {
+	f   *os.File
+	mu  sync.Mutex
+	buf []byte
+	off int64 // of buf[0] in the file
+	n   int   // bytes of buf read
+}
+
+func (w *windowReader) ReadAt(p []byte, off int64) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if off >= w.off && off+int64(len(p)) <= w.off+int64(w.n) {
+		return copy(p, w.buf[off-w.off:w.n]), nil
+	}
+	if len(p) >= len(w.buf) {
+		return w.f.ReadAt(p, off)
+	}
+	n, err := w.f.ReadAt(w.buf, off)
+	w.off, w.n = off, n
+	if c := copy(p, w.buf[:n]); c < len(p) {
+		if err == nil {
+			err = io.EOF
+		}
+		return c, err
+	}
+	return len(p), nil
+}
+
 // teeFile is what Hash1 reads one file of the zip through: the inflated
 // content, which it also writes to the file being extracted, if any.
 type teeFile struct {
 	zf     *zip.File
 	r      io.ReadCloser
 	lr     io.LimitedReader
-	w      *os.File // nil: hash only
+	w      io.WriteCloser // nil: hash only
 	buf    []byte
 	failed *error
 }

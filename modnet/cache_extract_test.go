@@ -366,3 +366,33 @@ func TestDownloadExtractCorruptDeflate(t *testing.T) {
 		}
 	}
 }
+
+// windowReader answers every read as the file itself would: inside the
+// window, across its edges, larger than it, and past the end.
+func TestWindowReader(t *testing.T) {
+	name := filepath.Join(t.TempDir(), "f")
+	data := make([]byte, 1000)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(name, data, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := &windowReader{f: f, buf: make([]byte, 64)}
+	for _, r := range []struct{ off, n int }{
+		{0, 10}, {10, 30}, {60, 10}, {5, 4}, {100, 64}, {100, 200}, {990, 10}, {995, 10}, {1000, 1}, {1200, 5}, {0, 0}, {30, 64},
+	} {
+		got := make([]byte, r.n)
+		gn, gerr := w.ReadAt(got, int64(r.off))
+		want := make([]byte, r.n)
+		wn, werr := f.ReadAt(want, int64(r.off))
+		if gn != wn || (gerr == nil) != (werr == nil) || !bytes.Equal(got[:gn], want[:wn]) {
+			t.Errorf("ReadAt(%d bytes, %d) = %d, %v; the file says %d, %v", r.n, r.off, gn, gerr, wn, werr)
+		}
+	}
+}

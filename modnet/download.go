@@ -236,8 +236,9 @@ type zipJob struct {
 	// [Cache.DownloadExtract].
 	extract bool
 	// limit, if not nil, bounds the CPU work as DownloadExtract's limit
-	// does; only with extract.
-	limit func(context.Context) (release func(), err error)
+	// does, told the size of the zip that work is for (0 if it is not
+	// known yet), so that larger zips can go first.
+	limit func(ctx context.Context, size int64) (release func(), err error)
 	// mismatch, if not nil, hears of a first copy that failed verification
 	// (see heal).
 	mismatch func(error)
@@ -264,6 +265,7 @@ func (c *Client) zip(ctx context.Context, path, version string, job zipJob) (zip
 	verify := chk.verifyZip(mod)
 	err = c.heal(ctx, mod, "zip", job.mismatch, func() (bool, error) {
 		arrived := false // the transfer succeeded: what fails now is the content
+		var size int64   // of the zip transferred
 		fetch := func(ctx context.Context, tmp *ZipTemp) error {
 			tmp.onWrite, tmp.onSize = job.written, job.sized
 			if job.acquire != nil {
@@ -279,6 +281,7 @@ func (c *Client) zip(ctx context.Context, path, version string, job zipJob) (zip
 				}
 				return r.Zip(ctx, tmp, version)
 			})
+			size, _ = tmp.Size()
 			arrived = err == nil
 			return err
 		}
@@ -291,7 +294,11 @@ func (c *Client) zip(ctx context.Context, path, version string, job zipJob) (zip
 		}
 		var err error
 		if job.extract {
-			zip, dir, err = c.cache.DownloadExtract(ctx, mod, fetch, accept, job.limit)
+			var limit func(context.Context) (func(), error)
+			if job.limit != nil {
+				limit = func(ctx context.Context) (func(), error) { return job.limit(ctx, size) }
+			}
+			zip, dir, err = c.cache.DownloadExtract(ctx, mod, fetch, accept, limit)
 			return arrived, err
 		}
 		// DownloadZip checks and hashes the zip once fetch returns: take
@@ -304,7 +311,7 @@ func (c *Client) zip(ctx context.Context, path, version string, job zipJob) (zip
 					return err
 				}
 				var err error
-				cpuRelease, err = job.limit(ctx)
+				cpuRelease, err = job.limit(ctx, size)
 				return err
 			}
 		}

@@ -263,9 +263,10 @@ func (e *PrefetchError) Unwrap() []error {
 // Unlike the go command, which downloads GOMAXPROCS modules at a time and
 // each module's files one after the other, Prefetch keeps up to Jobs
 // transfers in flight (PerHost per host) and fetches a module's .info,
-// .mod and .zip at once. go.mod and .info files go before zips (the graph
-// walk waits for go.mod files), and a quarter of the slots is kept free
-// of zips for them. A transfer gives its slot back while it waits to be
+// .mod and .zip at once. go.mod files go before zips and .info files (the
+// graph walk waits for go.mod files); a quarter of the slots is kept free
+// of zips for the small files, and a quarter free of small files for the
+// zips, so that neither kind waits for the other to drain. A transfer gives its slot back while it waits to be
 // retried: a throttled request told to come back in a second does not
 // keep another file from starting. When the main module is pruned, its
 // requirements start downloading before the walk ends: its go.mod then
@@ -275,7 +276,8 @@ func (e *PrefetchError) Unwrap() []error {
 // (singleflight). Zips are streamed to disk, then checked, inflated once
 // into a temporary directory while they are hashed, verified, and renamed
 // into place ([Cache.DownloadExtract]; NoExtract stops at the verified zip),
-// off the transfer slots, Extractors at a time. A go.mod or zip that
+// off the transfer slots, Extractors at a time, the largest waiting zip
+// first (so that a large zip is not left to the end, alone on one core). A go.mod or zip that
 // arrives whole but fails verification is downloaded again on a fresh
 // connection, within MaxAttempts, and reported (PrefetchMismatch) whether
 // or not a later copy verifies. A module's .info and .mod are

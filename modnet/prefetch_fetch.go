@@ -190,8 +190,8 @@ func (p *prefetcher) zip(ctx context.Context, pm *pmod) (file, dir, sum string, 
 			return p.acquire(ctx, pm, "zip", true)
 		},
 		extract: !p.req.NoExtract,
-		limit: func(ctx context.Context) (func(), error) {
-			if err := p.extract.acquire(ctx, prioBulk); err != nil {
+		limit: func(ctx context.Context, size int64) (func(), error) {
+			if err := p.extract.acquireSized(ctx, prioBulk, size); err != nil {
 				return nil, err
 			}
 			return p.extract.release, nil
@@ -227,7 +227,10 @@ func (p *prefetcher) mismatch(pm *pmod, file string) func(error) {
 func (p *prefetcher) acquire(ctx context.Context, pm *pmod, file string, bulk bool) (release func(), err error) {
 	h := &hold{p: p, host: p.hostOf(pm.mod.Path), bulk: bulk}
 	prio := prioSmall
-	if bulk {
+	if bulk || file == "info" {
+		// Nothing waits for a .info but the end of its module, which
+		// waits for the zip: it queues with the zips, behind the go.mod
+		// files the graph walk waits for.
 		prio = prioBulk
 	}
 	if err := h.take(ctx, prio); err != nil {

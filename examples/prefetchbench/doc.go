@@ -26,7 +26,12 @@
 // cp -r floor, tmpfs 10ms ≤ 0.35, disk 10ms ≤ 0.7, -extract=false at 10ms
 // ≤ 0.15). After each modfetch run it times 'cp -r' of the module cache it
 // left, from the page cache, on the same file system: the floor of any
-// tool that leaves that end state. The first run of each tool at each
+// tool that leaves that end state. After each -extract=false run it times
+// hashing every zip that run left once (each file inflated once, on
+// GOMAXPROCS goroutines, from the page cache, inside the benchmark's own
+// process): the floor of any tool that verifies the zips, which is all
+// -extract=false does besides the transfers; its ratio to go mod download
+// all says how close to a target that floor alone already is. The first run of each tool at each
 // latency also checks that modfetch leaves the same files as the go
 // command (only the download cache for -extract=false) and that the go
 // command then works offline: GOPROXY=off go mod download all, and go

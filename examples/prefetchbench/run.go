@@ -2,14 +2,19 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/modkit/modkit/examples/internal/benchrun"
 	"github.com/modkit/modkit/examples/internal/realgraph"
@@ -229,6 +234,46 @@ func (b *bench) copyFloor(modcache string) (time.Duration, error) {
 		return 0, fmt.Errorf("%v: %s", err, out)
 	}
 	return d, nil
+}
+
+// hashFloor times hashing every zip of a module cache's download cache
+// once (modnet.HashZip: each file inflated once, the pass modfetch
+// verifies with), on GOMAXPROCS goroutines, largest zip first, from the
+// page cache: the floor of any tool that verifies the zips, and all that
+// prefetch -extract=false does besides transferring them.
+func (b *bench) hashFloor(modcache string) (time.Duration, error) {
+	type zipFile struct {
+		name string
+		size int64
+	}
+	var zips []zipFile
+	err := filepath.WalkDir(filepath.Join(modcache, "cache", "download"), func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".zip") {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		zips = append(zips, zipFile{name, fi.Size()})
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	slices.SortFunc(zips, func(a, b zipFile) int { return cmp.Compare(b.size, a.size) })
+	benchrun.Settle()
+	start := time.Now()
+	var g errgroup.Group
+	g.SetLimit(gomaxprocs())
+	for _, z := range zips {
+		g.Go(func() error {
+			_, err := modnet.HashZip(z.name)
+			return err
+		})
+	}
+	err = g.Wait()
+	return time.Since(start), err
 }
 
 // verify runs go mod verify offline on a module cache.

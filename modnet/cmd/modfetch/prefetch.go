@@ -14,6 +14,7 @@ import (
 
 	"github.com/modkit/modkit/modnet"
 	"github.com/modkit/modkit/modnet/modload"
+	"github.com/modkit/modkit/retry"
 )
 
 // eventJSON is one line of 'modfetch prefetch -json': an event, or the
@@ -46,6 +47,11 @@ type eventJSON struct {
 	Work       string   `json:",omitempty"`
 	GoSumAdded []string `json:",omitempty"`
 }
+
+// prefetchHTTP is the retry.Client prefetch starts from; nil leaves every
+// knob to Prefetch's defaults. Tests turn hedging off with it where they
+// count requests and are not about hedging.
+var prefetchHTTP *retry.Client
 
 func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("prefetch", stderr)
@@ -81,7 +87,7 @@ func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	client := &modnet.Client{Env: env}
+	client := &modnet.Client{Env: env, HTTP: prefetchHTTP}
 	defer client.Close()
 
 	req := &modnet.PrefetchRequest{ModFile: *modFile, WorkFile: workFile, Jobs: *jobs, PerHost: *jobs,

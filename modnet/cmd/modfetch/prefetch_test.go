@@ -11,6 +11,7 @@ import (
 
 	"github.com/modkit/modkit/modnet"
 	"github.com/modkit/modkit/modnet/modnettest"
+	"github.com/modkit/modkit/retry"
 )
 
 // prefetchSetup serves a small generated graph, writes its main module and
@@ -237,6 +238,11 @@ func TestPrefetchNoExtract(t *testing.T) {
 // A corrupted download is announced as a warning before it heals.
 func TestPrefetchMismatchWarning(t *testing.T) {
 	g, srv, dir := prefetchSetup(t)
+	// On a busy machine a hedge (a second request, which the fault spares)
+	// could beat the corrupted first answer: the warning is about that
+	// answer, so hedging is off.
+	prefetchHTTP = &retry.Client{HedgeDisabled: true}
+	t.Cleanup(func() { prefetchHTTP = nil })
 	victim := g.BuildList[0]
 	srv.SetFaults(modnettest.Faults{Rules: []modnettest.Rule{{Module: victim.Path, Kind: modnettest.KindZip, First: 1, Fault: modnettest.Corrupt()}}})
 	code, _, stderr := runCmd("prefetch", "-modfile", filepath.Join(dir, "go.mod"))
