@@ -15,6 +15,8 @@ import (
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/tools/go/analysis"
+
+	"github.com/modkit/modkit/modnet/modload"
 )
 
 // Analyzer reports risky replace directives in the go.mod of the module
@@ -213,10 +215,10 @@ func moduleFile(pass *analysis.Pass) string {
 		}
 	}
 	// go vet (before Go 1.27) tells only the module path: walk up from the
-	// package's files as cmd/go's modload.findModuleRoot does, and accept
+	// package's files as the go command does (modload.FindGoMod), and accept
 	// the go.mod declaring that path. Generated files (cgo) live elsewhere.
 	for _, dir := range packageDirs(pass) {
-		gomod := findModFile(dir)
+		gomod := modload.FindGoMod(dir)
 		if gomod == "" {
 			continue
 		}

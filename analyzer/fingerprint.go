@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/modkit/modkit/modnet/modload"
 )
 
 // Fingerprint returns a digest of every file-system input the analyzer
@@ -77,7 +79,7 @@ func moduleFilesFor(dir string) []string {
 			}
 		}
 	}
-	if gomod := findModFile(dir); gomod != "" {
+	if gomod := modload.FindGoMod(dir); gomod != "" {
 		return []string{gomod}
 	}
 	return nil

@@ -283,22 +283,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// findModFile returns the go.mod at or above dir, as cmd/go's
-// modload.findModuleRoot (modload/init.go) finds the main module.
-func findModFile(dir string) string {
-	for {
-		f := filepath.Join(dir, "go.mod")
-		if fi, err := os.Stat(f); err == nil && !fi.IsDir() {
-			return f
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
 // within reports whether target is root or inside it. Both are compared
 // after resolving symbolic links where possible, because a link inside the
 // repository that points out of it escapes just the same.

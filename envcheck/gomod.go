@@ -3,14 +3,13 @@ package envcheck
 import (
 	"bufio"
 	"bytes"
-	"errors"
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"golang.org/x/mod/modfile"
+
+	"github.com/modkit/modkit/modnet/modload"
 )
 
 // gomod is the main module's go.mod, as far as the checks need it.
@@ -23,10 +22,9 @@ type gomod struct {
 }
 
 // findGoMod locates and parses the go.mod named by spec: a go.mod file, or
-// the nearest go.mod in the directory spec (the current directory when
-// spec is empty) or above it, as cmd/go/internal/modload.findModuleRoot
-// does.
-// No go.mod at all is not an error: it returns nil.
+// the go.mod of the module containing the directory spec (the current
+// directory when spec is empty), found as the go command finds it
+// ([modload.FindGoMod]). No go.mod at all is not an error: it returns nil.
 func findGoMod(spec string) (*gomod, error) {
 	path, err := locateGoMod(spec)
 	if err != nil || path == "" {
@@ -55,35 +53,21 @@ func findGoMod(spec string) (*gomod, error) {
 }
 
 func locateGoMod(spec string) (string, error) {
-	dir := spec
 	if spec == "" {
 		wd, err := os.Getwd()
 		if err != nil {
 			return "", err
 		}
-		dir = wd
-	} else {
-		fi, err := os.Stat(spec)
-		if err != nil {
-			return "", err
-		}
-		if !fi.IsDir() {
-			return spec, nil
-		}
+		return modload.FindGoMod(wd), nil
 	}
-	for {
-		p := filepath.Join(dir, "go.mod")
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
-			return p, nil
-		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("looking for go.mod: %w", err)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", nil
-		}
-		dir = parent
+	fi, err := os.Stat(spec)
+	if err != nil {
+		return "", err
 	}
+	if !fi.IsDir() {
+		return spec, nil
+	}
+	return modload.FindGoMod(spec), nil
 }
 
 // moduleDir is the directory the go command would run in for

@@ -91,9 +91,7 @@ func TestAuthMatchesGoCommand(t *testing.T) {
 
 	// Every httptest TLS server uses the same built-in certificate: trust it
 	// in the go command through SSL_CERT_FILE.
-	certSrv := httptest.NewTLSServer(nil)
-	certFile := testenv.CertFile(t, certSrv.Certificate())
-	certSrv.Close()
+	certFile := testenv.HTTPTestCertFile(t)
 
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -85,6 +86,16 @@ func (ca *CA) leaf(names ...string) (tls.Certificate, error) {
 		return tls.Certificate{}, err
 	}
 	return tls.Certificate{Certificate: [][]byte{der, ca.Cert.Raw}, PrivateKey: key}, nil
+}
+
+// HTTPTestCertFile is [CertFile] of the one built-in certificate every
+// httptest TLS server presents, so that a go command run with it as
+// SSL_CERT_FILE trusts all of them.
+func HTTPTestCertFile(t testing.TB) string {
+	t.Helper()
+	srv := httptest.NewTLSServer(nil)
+	defer srv.Close()
+	return CertFile(t, srv.Certificate())
 }
 
 // CertFile writes certs as PEM to a temporary file and returns its name,
