@@ -1,14 +1,12 @@
 package envcheck
 
 import (
-	"bufio"
-	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/mod/modfile"
 
+	"github.com/modkit/modkit/modnet"
 	"github.com/modkit/modkit/modnet/modload"
 )
 
@@ -41,12 +39,11 @@ func findGoMod(spec string) (*gomod, error) {
 		return nil, err
 	}
 	m := &gomod{path: path, file: f, summed: map[string]bool{}}
-	if sum, err := os.ReadFile(filepath.Join(filepath.Dir(path), "go.sum")); err == nil {
-		sc := bufio.NewScanner(bytes.NewReader(sum))
-		for sc.Scan() {
-			if f := strings.Fields(sc.Text()); len(f) == 3 {
-				m.summed[f[0]] = true
-			}
+	// go.sum as the go command reads it (modnet.ParseGoSum): a malformed
+	// one, which it refuses, vouches for nothing.
+	if sums, err := modnet.ReadModuleGoSum(filepath.Dir(path)); err == nil {
+		for _, l := range sums.Lines() {
+			m.summed[l.Path] = true
 		}
 	}
 	return m, nil
