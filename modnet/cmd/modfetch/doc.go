@@ -64,12 +64,11 @@
 // run; a command killed by a signal kills modfetch with it). When
 // something was retried, hedged or failed, one summary line goes to
 // standard error; -v prints each request and retry, and the summary.
-// -readahead=false stops fetching ahead of the requests. Read-ahead adapts
-// to the upstream: it fetches ahead only while round trips upstream (the
-// shortest of the last few go.mod fetches) take at least
-// -readahead-latency, 2ms by default, since against a mirror on the same
-// machine fetching ahead hides no waiting and takes CPU the go command
-// needs; -readahead-latency=0 reads ahead at any latency. When the go.work
+// -readahead=false stops fetching ahead of the requests; -readahead-latency
+// D (such as 2ms) fetches ahead only while round trips upstream (the
+// shortest of the last 16 go.mod fetches) take at least D, for machines
+// where the CPU fetches ahead take matters more than the waiting they hide
+// on a near mirror; by default it reads ahead at any latency. When the go.work
 // or go.mod file's go or toolchain line switches the go command to a newer
 // toolchain that it would download (GOTOOLCHAIN auto, not in PATH, not in
 // the module cache), exec starts fetching that toolchain's zip of
