@@ -460,7 +460,7 @@ func parseRawGoMod(name string, data []byte) *rawGoMod {
 	if err != nil {
 		return &rawGoMod{err: err}
 	}
-	raw := &rawGoMod{pruned: f.Go != nil && goVersionAtLeast(f.Go.Version, 1, 17)}
+	raw := &rawGoMod{pruned: Pruned(f)}
 	if f.Module != nil {
 		raw.module = f.Module.Mod.Path
 	}
