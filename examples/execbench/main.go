@@ -27,6 +27,7 @@ func main() {
 	faults := flag.Bool("faults", true, "also run tidy under modnettest.StandardMix at 10ms")
 	graph := flag.String("graph", "real", "real (examples/internal/realgraph) or generated")
 	readAhead := flag.Bool("readahead", true, "run modfetch exec with read-ahead (-readahead=false measures it without)")
+	aheadLatency := flag.String("readahead-latency", "", "run modfetch exec with this -readahead-latency (0 reads ahead at any latency; default: exec's own)")
 	verbose := flag.Bool("v", false, "run modfetch exec -v and print its summary line after each timed run (its -v output costs a little time)")
 	root := flag.String("root", "", "where the real graph's tree is kept (default: the user cache directory)")
 	flag.Parse()
@@ -47,7 +48,7 @@ func main() {
 		if err != nil {
 			fatalf("%v", err)
 		}
-		b.verbose, b.noReadAhead = *verbose, !*readAhead
+		b.verbose, b.noReadAhead, b.aheadLatency = *verbose, !*readAhead, *aheadLatency
 		if *commands != "" {
 			ok = b.timeAll(lats, strings.Split(*commands, ","), *runs) && ok
 		}
@@ -199,7 +200,9 @@ type bench struct {
 	verbose  bool // run exec -v and show its summary
 	// noReadAhead runs exec -readahead=false.
 	noReadAhead bool
-	n           int
+	// aheadLatency, if set, is exec's -readahead-latency.
+	aheadLatency string
+	n            int
 }
 
 func newBench(parent string, tree *realgraph.Tree) (*bench, error) {
@@ -286,6 +289,9 @@ func (b *bench) run(srv *modnettest.Server, underExec bool, args []string, limit
 		}
 		if b.noReadAhead {
 			flags = append(flags, "-readahead=false")
+		}
+		if b.aheadLatency != "" {
+			flags = append(flags, "-readahead-latency="+b.aheadLatency)
 		}
 		argv = append(append(flags, "--"), argv...)
 		argv = append([]string{b.modfetch}, argv...)

@@ -54,5 +54,7 @@
 // same route walk, so a private path is never sent to a public proxy. The
 // go command's next requests then find their files stored. A file fetched
 // ahead is the file a request would have fetched, so read-ahead never
-// changes what a client ends with.
+// changes what a client ends with. With [ReadAhead.MinLatency] it adapts
+// to the upstream: nothing is fetched ahead while round trips upstream are
+// too short for it to hide any waiting.
 package modproxy

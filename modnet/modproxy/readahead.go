@@ -3,7 +3,9 @@ package modproxy
 import (
 	"context"
 	"io"
+	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
@@ -42,6 +44,17 @@ type ReadAhead struct {
 	// OnFetch, if set, is called after each file fetched ahead, with the
 	// error if it failed; it may be called concurrently.
 	OnFetch func(mod module.Version, ext string, err error)
+	// MinLatency, if positive, makes read-ahead adapt to the upstream: it
+	// fetches ahead only while the upstream's round trip, the shortest of
+	// the server's last 16 fetches of a go.mod or .info file (its own and
+	// those requests asked for), is at least MinLatency. Until the
+	// first such fetch, one file at a time is fetched ahead. Below
+	// MinLatency (a mirror on the same machine or the next rack), a fetch
+	// ahead saves the clients next to no waiting but takes CPU and
+	// bandwidth they need: on two cores at 0 ms, reading ahead made
+	// 'go mod tidy' of a 139-module graph about a tenth slower. Zero fetches
+	// ahead at any latency.
+	MinLatency time.Duration
 }
 
 // Read-ahead defaults.
@@ -62,6 +75,70 @@ type readAhead struct {
 	hosts   map[string]int // running per host
 	queued  int
 	filled  sync.Map // store keys filled by read-ahead
+	rtt     roundTrips
+}
+
+// roundTrips are the durations of the last fetches of small files
+// upstream: the round trip read-ahead adapts to (ReadAhead.MinLatency).
+type roundTrips struct {
+	last [16]time.Duration
+	n    int // observed so far
+}
+
+// base returns the shortest of the last round trips, if any: the
+// upstream's own, without the queueing that fetches in flight at once
+// (read-ahead's own among them) add to the others, as TCP Vegas and BBR
+// estimate a path's base round trip.
+func (r *roundTrips) base() (time.Duration, bool) {
+	n := min(r.n, len(r.last))
+	if n == 0 {
+		return 0, false
+	}
+	return slices.Min(r.last[:n]), true
+}
+
+// observe records the duration of a fetch of a go.mod or .info file
+// upstream; read-ahead may start again if it had stopped for a short
+// round trip.
+func (a *readAhead) observe(s *Server, d time.Duration) {
+	if s.ReadAhead == nil || s.ReadAhead.MinLatency <= 0 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.rtt.last[a.rtt.n%len(a.rtt.last)] = d
+	a.rtt.n++
+	if a.seen != nil {
+		a.dispatchLocked(s)
+	}
+}
+
+// jobsLocked is how many files may be fetched ahead at once now: Jobs,
+// or with MinLatency one while no round trip has been observed and none
+// while the round trip is shorter than MinLatency.
+func (a *readAhead) jobsLocked(cfg *ReadAhead) int {
+	jobs := orDefault(cfg.Jobs, defaultAheadJobs)
+	if cfg.MinLatency <= 0 {
+		return jobs
+	}
+	rtt, ok := a.rtt.base()
+	switch {
+	case !ok:
+		return 1
+	case rtt < cfg.MinLatency:
+		return 0
+	}
+	return jobs
+}
+
+// RoundTrip returns the upstream round trip read-ahead adapts to (see
+// ReadAhead.MinLatency), and whether one has been observed: it is only
+// measured when MinLatency is set.
+func (s *Server) RoundTrip() (time.Duration, bool) {
+	s.init()
+	s.ahead.mu.Lock()
+	defer s.ahead.mu.Unlock()
+	return s.ahead.rtt.base()
 }
 
 type aheadKey struct {
@@ -135,7 +212,7 @@ func validFile(k aheadKey) bool {
 // first, and zips in at most three quarters of the slots, so that a go.mod
 // the go command is about to ask for never waits behind a long zip.
 func (a *readAhead) dispatchLocked(s *Server) {
-	jobs := orDefault(s.ReadAhead.Jobs, defaultAheadJobs)
+	jobs := a.jobsLocked(s.ReadAhead)
 	perHost := orDefault(s.ReadAhead.PerHost, defaultAheadPerHost)
 	maxZips := max(1, jobs*3/4)
 	for a.running < jobs {
@@ -190,14 +267,13 @@ func (a *readAhead) run(ctx context.Context, s *Server, it *aheadItem) {
 	}
 	key, _ := fileKey(it.mod, it.ext)
 	if _, err := s.store.Stat(ctx, key); err != nil {
-		err := s.fetchFile(ctx, it.mod, it.ext, key)
+		err := s.fetchFile(ctx, it.mod, it.ext, key, true)
 		if cfg.OnFetch != nil {
 			cfg.OnFetch(it.mod, it.ext, err)
 		}
 		if err != nil {
 			return
 		}
-		a.filled.Store(key, true)
 	}
 	if it.ext == ".mod" && it.follow {
 		a.queueRequirements(ctx, s, key, true)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/module"
 
@@ -193,5 +194,101 @@ func TestReadAheadLimits(t *testing.T) {
 			t.Errorf("Jobs %d, PerHost %d: %d fetches in flight at most, want %d", tt.jobs, tt.perHost, got, tt.want)
 		}
 		upstream.Close()
+	}
+}
+
+// TestReadAheadAdaptsToLatency: with MinLatency, read-ahead probes with
+// one file until a round trip upstream is known, then fetches ahead while
+// round trips take at least MinLatency, and not at all while they are
+// shorter.
+func TestReadAheadAdaptsToLatency(t *testing.T) {
+	for _, tt := range []struct {
+		name            string
+		latency, minLat time.Duration
+		ahead           bool
+	}{
+		{"slow upstream", 20 * time.Millisecond, 10 * time.Millisecond, true},
+		{"fast upstream", 0, time.Hour, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			upstream := modnettest.NewServer(graphModules...)
+			defer upstream.Close()
+			upstream.SetFaults(modnettest.Faults{Latency: tt.latency})
+			log := newAheadLog()
+			var answers sync.Map
+			p := newTestProxyConfig(t, upstream, nil, func(s *Server, _ map[string]string) {
+				s.ReadAhead = &ReadAhead{MinLatency: tt.minLat, OnFetch: log.onFetch}
+				s.OnAnswer = func(a Answer) { answers.Store(a.Path, a.From) }
+			})
+			if _, ok := p.s.RoundTrip(); ok {
+				t.Errorf("a round trip before any fetch")
+			}
+			// No round trip known: one file at a time.
+			p.s.FetchAhead(module.Version{Path: "example.com/v", Version: "v1.0.0"}, ".mod")
+			p.s.FetchAhead(module.Version{Path: "example.com/w", Version: "v1.0.0"}, ".mod")
+			log.wait(t, 1)
+			if !tt.ahead {
+				// The probe found the upstream fast: the second waits for ever.
+				if got := log.files(); !slices.Equal(got, []string{"example.com/v@v1.0.0.mod"}) {
+					t.Errorf("probe fetched %q, want v's go.mod alone", got)
+				}
+			}
+			p.get("/example.com/a/@v/v1.0.0.mod")
+			if tt.ahead {
+				log.wait(t, 3) // w, and a's requirements b and c
+			}
+			want := "upstream"
+			if tt.ahead {
+				want = "read-ahead"
+			}
+			for _, path := range []string{"/example.com/b/@v/v1.0.0.mod", "/example.com/c/@v/v1.0.0.mod"} {
+				p.get(path)
+				if from, _ := answers.Load(path); from != want {
+					t.Errorf("%s answered from %q, want %s", path, from, want)
+				}
+			}
+			rtt, ok := p.s.RoundTrip()
+			if !ok || (rtt >= tt.minLat) != tt.ahead {
+				t.Errorf("RoundTrip() = %v, %v; MinLatency %v", rtt, ok, tt.minLat)
+			}
+			p.s.Close()
+			if n := len(log.files()); !tt.ahead && n != 1 {
+				t.Errorf("%d files fetched ahead of a fast upstream, want the probe alone: %q", n, log.files())
+			}
+		})
+	}
+}
+
+// TestStartFetch: a zip started at once is stored with its checksum
+// database record, without ReadAhead set; the requests that follow are
+// answered from them. A file the protocol has no name for fails.
+func TestStartFetch(t *testing.T) {
+	upstream := modnettest.NewServer(graphModules...)
+	defer upstream.Close()
+	var answers sync.Map
+	p := newTestProxyConfig(t, upstream, nil, func(s *Server, _ map[string]string) {
+		s.OnAnswer = func(a Answer) { answers.Store(a.Path, a.From) }
+	})
+	b := module.Version{Path: "example.com/b", Version: "v1.0.0"}
+	if err := <-p.s.StartFetch(b, ".zip"); err != nil {
+		t.Fatalf("StartFetch: %v", err)
+	}
+	if n := countPaths(upstream); len(n) != 1 || n["/example.com/b/@v/v1.0.0.zip"] != 1 {
+		t.Errorf("upstream file requests %v, want b's zip once", n)
+	}
+	var lookup string
+	for name := range p.s.SumDBs {
+		lookup = "/sumdb/" + name + "/lookup/example.com/b@v1.0.0"
+	}
+	for path, want := range map[string]string{"/example.com/b/@v/v1.0.0.zip": "read-ahead", lookup: "store"} {
+		if resp, _ := p.get(path); resp.StatusCode != 200 {
+			t.Errorf("%s: %d", path, resp.StatusCode)
+		}
+		if from, _ := answers.Load(path); from != want {
+			t.Errorf("%s answered from %q, want %s", path, from, want)
+		}
+	}
+	if err := <-p.s.StartFetch(module.Version{Path: "example.com/b", Version: "v1"}, ".zip"); err == nil {
+		t.Error("StartFetch of a non-canonical version succeeded")
 	}
 }

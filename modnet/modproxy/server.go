@@ -12,8 +12,10 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -342,16 +344,19 @@ func (s *Server) serveVersionFile(w *recorder, r *http.Request, mod module.Versi
 		respond(w, r, http.StatusNotFound, cacheNotFound, "not found: "+err.Error())
 		return
 	}
-	from := "store"
-	if s.ahead.fetched(key) {
-		from = "read-ahead"
+	from := func(missed string) string {
+		if s.ahead.fetched(key) {
+			return "read-ahead"
+		}
+		return missed
 	}
-	if !s.serveStored(w, r, key, contentType(ext), cacheImmutable, from) {
-		if err := s.fetchFile(r.Context(), mod, ext, key); err != nil {
+	if !s.serveStored(w, r, key, contentType(ext), cacheImmutable, from("store")) {
+		if err := s.fetchFile(r.Context(), mod, ext, key, false); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		if !s.serveStored(w, r, key, contentType(ext), cacheImmutable, "upstream") {
+		// A request that joined a fetch ahead is answered from read-ahead.
+		if !s.serveStored(w, r, key, contentType(ext), cacheImmutable, from("upstream")) {
 			s.fail(w, r, &storeError{fmt.Errorf("%s vanished from the store after it was filled", key)})
 			return
 		}
@@ -362,39 +367,106 @@ func (s *Server) serveVersionFile(w *recorder, r *http.Request, mod module.Versi
 }
 
 // fetchFile fills the store's key with mod's file, fetched once however
-// many requests (and fetches ahead) ask at the same time.
-func (s *Server) fetchFile(ctx context.Context, mod module.Version, ext, key string) error {
-	_, err := s.fill(ctx, "file\x00"+key, func(ctx context.Context) (any, error) {
+// many requests (and fetches ahead) ask at the same time; ahead says the
+// caller is read-ahead, which the file is then marked as filled by, if
+// its fetch is the one that runs, before anyone waiting is told.
+func (s *Server) fetchFile(ctx context.Context, mod module.Version, ext, key string, ahead bool) error {
+	_, err := s.fill(ctx, "file\x00"+key, s.fileFetch(mod, ext, key, ahead))
+	return err
+}
+
+// fileFetch is the fill of fetchFile.
+func (s *Server) fileFetch(mod module.Version, ext, key string, ahead bool) func(context.Context) (any, error) {
+	return func(ctx context.Context) (any, error) {
 		// Another instance sharing the store may have been first.
 		if _, err := s.store.Stat(ctx, key); err == nil {
 			return nil, nil
 		}
-		switch ext {
-		case ".info":
-			info, err := s.up.Query(ctx, mod.Path, mod.Version)
-			if err != nil {
-				return nil, err
-			}
-			if info.Version != mod.Version {
-				return nil, fmt.Errorf("%s: upstream answered for version %s", mod, info.Version)
-			}
-			return nil, s.put(ctx, key, bytes.NewReader(infoJSON(info)))
-		case ".mod":
-			data, err := s.up.GoMod(ctx, mod.Path, mod.Version)
-			if err != nil {
-				return nil, err
-			}
-			return nil, s.put(ctx, key, bytes.NewReader(data))
-		default:
-			f, release, err := s.up.Zip(ctx, mod.Path, mod.Version, s.TempDir)
-			if err != nil {
-				return nil, err
-			}
-			defer release()
-			return nil, s.put(ctx, key, f)
+		if err := s.fetchUpstream(ctx, mod, ext, key); err != nil {
+			return nil, err
 		}
-	})
-	return err
+		if ahead {
+			s.ahead.filled.Store(key, true)
+		}
+		return nil, nil
+	}
+}
+
+// StartFetch starts fetching mod's file (ext ".info", ".mod" or ".zip")
+// into the store at once, in the background, whether or not ReadAhead is
+// set and outside its queue and limits; for a zip it also fetches the
+// record of mod in each checksum database in SumDBs, when its route
+// consults the database (for a toolchain, always: Env.Route applies the
+// go command's rule), which a client verifying the zip reads. A request for the file that arrives from now on waits for
+// this fetch rather than starting another, and is counted as answered from
+// read-ahead. The channel returned receives the file's fetch error (nil
+// when it is stored, or was already) once the fetches are over. modfetch
+// exec starts this way the toolchain the go command is about to switch
+// to, before the go command runs: one large download it would otherwise
+// wait on first.
+func (s *Server) StartFetch(mod module.Version, ext string) <-chan error {
+	s.init()
+	done := make(chan error, 1)
+	if !validFile(aheadKey{mod, ext}) {
+		done <- fmt.Errorf("modproxy: fetch %s%s: not a module file the protocol has", mod, ext)
+		return done
+	}
+	key, _ := fileKey(mod, ext)
+	file := s.startFill(context.Background(), "file\x00"+key, s.fileFetch(mod, ext, key, true))
+	var lookups []<-chan singleflight.Result
+	if ext == ".zip" && s.up.ChecksumDB(mod.Path) {
+		for _, name := range slices.Sorted(maps.Keys(s.SumDBs)) {
+			escPath, _ := module.EscapePath(mod.Path)
+			escVersion, _ := module.EscapeVersion(mod.Version)
+			rest := "lookup/" + escPath + "@" + escVersion
+			key := "sumdb/" + name + "/" + rest
+			if _, err := s.store.Stat(context.Background(), key); err == nil {
+				continue
+			}
+			lookups = append(lookups, s.startFill(context.Background(), "sumdb\x00"+key, s.sumDBFetch(s.SumDBs[name], key, "/"+rest, nil)))
+		}
+	}
+	go func() {
+		res := <-file
+		for _, l := range lookups {
+			<-l // failures are the request's to retry
+		}
+		done <- res.Err
+	}()
+	return done
+}
+
+// fetchUpstream fetches mod's file with the one upstream operation it
+// needs and stores it under key. The duration of a go.mod or .info fetch
+// is the upstream round trip read-ahead adapts to.
+func (s *Server) fetchUpstream(ctx context.Context, mod module.Version, ext, key string) error {
+	start := time.Now()
+	switch ext {
+	case ".info":
+		info, err := s.up.Query(ctx, mod.Path, mod.Version)
+		if err != nil {
+			return err
+		}
+		s.ahead.observe(s, time.Since(start))
+		if info.Version != mod.Version {
+			return fmt.Errorf("%s: upstream answered for version %s", mod, info.Version)
+		}
+		return s.put(ctx, key, bytes.NewReader(infoJSON(info)))
+	case ".mod":
+		data, err := s.up.GoMod(ctx, mod.Path, mod.Version)
+		if err != nil {
+			return err
+		}
+		s.ahead.observe(s, time.Since(start))
+		return s.put(ctx, key, bytes.NewReader(data))
+	default:
+		f, release, err := s.up.Zip(ctx, mod.Path, mod.Version, s.TempDir)
+		if err != nil {
+			return err
+		}
+		defer release()
+		return s.put(ctx, key, f)
+	}
 }
 
 // serveQuery answers a version query's .info, such as a branch name.
@@ -541,14 +613,7 @@ func serveBytes(w http.ResponseWriter, r *http.Request, body []byte, ctype, cach
 // fetch runs without the first requester's cancellation, until the server
 // closes; a requester that gives up returns at once.
 func (s *Server) fill(ctx context.Context, key string, fetch func(context.Context) (any, error)) (any, error) {
-	ch := s.fills.DoChan(key, func() (any, error) {
-		fctx, end, err := s.work(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer end()
-		return fetch(fctx)
-	})
+	ch := s.startFill(ctx, key, fetch)
 	if s.joined != nil {
 		s.joined(key)
 	}
@@ -558,6 +623,19 @@ func (s *Server) fill(ctx context.Context, key string, fetch func(context.Contex
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
 	}
+}
+
+// startFill starts fetch for key, unless a fetch for key is running, and
+// returns the channel its result arrives on.
+func (s *Server) startFill(ctx context.Context, key string, fetch func(context.Context) (any, error)) <-chan singleflight.Result {
+	return s.fills.DoChan(key, func() (any, error) {
+		fctx, end, err := s.work(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer end()
+		return fetch(fctx)
+	})
 }
 
 // work starts background work on behalf of ctx: it returns a context

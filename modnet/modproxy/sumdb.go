@@ -84,7 +84,19 @@ func (s *Server) serveSumDBFile(w *recorder, r *http.Request, db ChecksumDB, key
 	if s.serveStored(w, r, key, ctype, cacheControl, "store") {
 		return
 	}
-	v, err := s.fill(r.Context(), "sumdb\x00"+key, func(ctx context.Context) (any, error) {
+	v, err := s.fill(r.Context(), "sumdb\x00"+key, s.sumDBFetch(db, key, remote, check))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.from = "upstream"
+	serveBytes(w, r, v.([]byte), ctype, cacheControl)
+}
+
+// sumDBFetch is the fill of a lookup or tile: read from the database,
+// checked, stored under key (the answer is good even if it cannot be).
+func (s *Server) sumDBFetch(db ChecksumDB, key, remote string, check func([]byte) error) func(context.Context) (any, error) {
+	return func(ctx context.Context) (any, error) {
 		data, err := db.ReadRemote(ctx, remote)
 		if err != nil {
 			return nil, err
@@ -98,13 +110,7 @@ func (s *Server) serveSumDBFile(w *recorder, r *http.Request, db ChecksumDB, key
 			s.logger().Error("storing checksum database answer", "key", key, "error", err)
 		}
 		return data, nil
-	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
 	}
-	w.from = "upstream"
-	serveBytes(w, r, v.([]byte), ctype, cacheControl)
 }
 
 // serveSumDBLatest answers the database's signed tree head: the stored one

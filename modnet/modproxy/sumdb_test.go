@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -180,13 +181,18 @@ func TestSumDBTileCutShort(t *testing.T) {
 
 // TestSumDBPrivateLookupRefused: a lookup of a path whose route keeps it
 // out of the checksum database (GONOSUMDB, GOPRIVATE) never reaches the
-// database through the proxy.
+// database through the proxy; toolchains, which the go command looks up
+// whatever GONOSUMDB says (the route's rule), are looked up.
 func TestSumDBPrivateLookupRefused(t *testing.T) {
-	upstream := modnettest.NewServer(testModules...)
+	tc, err := modnettest.Toolchain("go1.99.0", "linux", "amd64", "#!/bin/sh\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := modnettest.NewServer(append(slices.Clone(testModules), tc)...)
 	defer upstream.Close()
 	for _, setting := range []string{"GONOSUMDB", "GOPRIVATE"} {
 		p := newTestProxyConfig(t, upstream, nil, func(_ *Server, environ map[string]string) {
-			environ[setting] = "example.com/m"
+			environ[setting] = "example.com/m,golang.org"
 		})
 		upstream.ResetRequests()
 		name := upstream.SumDB().Name()
@@ -199,6 +205,9 @@ func TestSumDBPrivateLookupRefused(t *testing.T) {
 		}
 		if resp, _ := p.get("/sumdb/" + name + "/lookup/example.com/!upper@v0.1.0"); resp.StatusCode != 200 {
 			t.Errorf("%s: lookup of a public path: %d", setting, resp.StatusCode)
+		}
+		if resp, body := p.get("/sumdb/" + name + "/lookup/golang.org/toolchain@" + tc.Version); resp.StatusCode != 200 {
+			t.Errorf("%s: lookup of a toolchain: %d %q", setting, resp.StatusCode, body)
 		}
 	}
 }

@@ -6,8 +6,8 @@
 //	modfetch route [-json] MODULE...
 //	modfetch download [-json] [-x] [-noretry] MODULE@VERSION...
 //	modfetch prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false] [-gosum=false]
-//	modfetch exec [-v] [-readahead=false] [--] COMMAND [ARG...]
-//	modfetch serve [-listen ADDR] [-cache DIR] [-allow-remote] [-foreground] [-format sh|env] [-v] [-readahead=false]
+//	modfetch exec [-v] [-readahead=false] [-readahead-latency D] [-toolchain=false] [--] COMMAND [ARG...]
+//	modfetch serve [-listen ADDR] [-cache DIR] [-allow-remote] [-foreground] [-format sh|env] [-v] [-readahead=false] [-readahead-latency D] [-toolchain=false]
 //
 // route prints, for each module path, the sources the go command would try
 // in order (GOPROXY entries with their fallback rule, direct, off), the
@@ -64,7 +64,20 @@
 // run; a command killed by a signal kills modfetch with it). When
 // something was retried, hedged or failed, one summary line goes to
 // standard error; -v prints each request and retry, and the summary.
-// -readahead=false stops fetching ahead of the requests.
+// -readahead=false stops fetching ahead of the requests. Read-ahead adapts
+// to the upstream: it fetches ahead only while round trips upstream (the
+// shortest of the last few go.mod fetches) take at least
+// -readahead-latency, 2ms by default, since against a mirror on the same
+// machine fetching ahead hides no waiting and takes CPU the go command
+// needs; -readahead-latency=0 reads ahead at any latency. When the go.work
+// or go.mod file's go or toolchain line switches the go command to a newer
+// toolchain that it would download (GOTOOLCHAIN auto, not in PATH, not in
+// the module cache), exec starts fetching that toolchain's zip of
+// golang.org/toolchain, and its checksum database record, before the go
+// command runs, so that its download at startup is answered by a fetch
+// already under way, retried and resumed; the go command verifies it as
+// always. -toolchain=false leaves the toolchain to the go command's own
+// request (retried just the same).
 //
 // serve runs the same server for a shell session or a CI job: it prints
 // the variables as sh commands to eval (as ssh-agent does), or NAME=value

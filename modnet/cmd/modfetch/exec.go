@@ -19,13 +19,15 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("exec", stderr)
 	verbose := fs.Bool("v", false, "print each request the server answers and each retry, and always the summary")
 	readAhead := fs.Bool("readahead", true, "fetch go.mod files of requirements, and what go.sum lists, ahead of the requests")
+	toolchain := fs.Bool("toolchain", true, "fetch the toolchain the go command will switch to (go.mod's go or toolchain line, GOTOOLCHAIN) before it asks")
+	aheadLatency := fs.Duration("readahead-latency", defaultAheadLatency, "read ahead only while upstream round trips take at least this long (0: at any latency)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if fs.NArg() == 0 {
+	if fs.NArg() == 0 || *aheadLatency < 0 {
 		return errUsage
 	}
-	opts := proxyOptions{readAhead: *readAhead}
+	opts := proxyOptions{readAhead: *readAhead, aheadLatency: *aheadLatency}
 	if *verbose {
 		opts.verbose = stderr
 	}
@@ -33,7 +35,11 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p.readAheadModule(commandDir(fs.Args()))
+	dir := commandDir(fs.Args())
+	if *toolchain {
+		p.fetchToolchain(dir)
+	}
+	p.readAheadModule(dir)
 
 	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
@@ -61,6 +67,9 @@ func runExec(args []string, stdout, stderr io.Writer) error {
 	p.close()
 	if line := p.stats.summary(*verbose); line != "" {
 		fmt.Fprintf(stderr, "modfetch exec: %s\n", line)
+	}
+	if note := p.aheadNote(); *verbose && note != "" {
+		fmt.Fprintf(stderr, "modfetch: %s\n", note)
 	}
 
 	var ee *exec.ExitError

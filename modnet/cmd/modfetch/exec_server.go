@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -58,10 +59,13 @@ type loopbackProxy struct {
 
 // proxyOptions configure a loopbackProxy.
 type proxyOptions struct {
-	listen    string    // address to listen on; "" means 127.0.0.1:0
-	cacheDir  string    // the server's directory, kept; "" means a temporary one
-	readAhead bool      // fetch requirements and go.sum entries ahead
-	verbose   io.Writer // where -v writes each request and retry; nil: nowhere
+	listen    string // address to listen on; "" means 127.0.0.1:0
+	cacheDir  string // the server's directory, kept; "" means a temporary one
+	readAhead bool   // fetch requirements and go.sum entries ahead
+	// aheadLatency is the upstream round trip below which nothing is
+	// fetched ahead (modproxy.ReadAhead.MinLatency); 0: at any.
+	aheadLatency time.Duration
+	verbose      io.Writer // where -v writes each request and retry; nil: nowhere
 }
 
 // newEnvironMap returns the process environment as a map.
@@ -149,10 +153,11 @@ func startProxy(opts proxyOptions) (_ *loopbackProxy, err error) {
 			// transfers in flight as modfetch prefetch keeps, since at a
 			// round trip of tens of milliseconds it is their number that
 			// decides how soon hundreds of files are there.
-			Jobs:    64,
-			PerHost: 32,
-			Have:    func(m module.Version, ext string) bool { return inModCache(cache, m, ext) },
-			OnFetch: p.stats.aheadFetched,
+			Jobs:       64,
+			PerHost:    32,
+			MinLatency: opts.aheadLatency,
+			Have:       func(m module.Version, ext string) bool { return inModCache(cache, m, ext) },
+			OnFetch:    p.stats.aheadFetched,
 		}
 	}
 
@@ -174,6 +179,13 @@ func startProxy(opts proxyOptions) (_ *loopbackProxy, err error) {
 	p.url = "http://" + urlHost(p.ln.Addr()) + prefix
 	return p, nil
 }
+
+// defaultAheadLatency is the round trip below which exec and serve do
+// not read ahead. On loopback to a mirror on the same machine (well under
+// a millisecond) fetches ahead only compete with the go command for the
+// CPU; at a few milliseconds and more, the go command's level-by-level
+// walk waits on each round trip, and reading ahead hides them.
+const defaultAheadLatency = 2 * time.Millisecond
 
 // secretPrefix returns an unguessable path prefix: 130 random bits.
 func secretPrefix() (string, error) {
@@ -211,6 +223,18 @@ func inModCache(cache string, mod module.Version, ext string) bool {
 		return false
 	}
 	_, err := os.Stat(filepath.Join(cache, "cache", "download", filepath.FromSlash(esc), "@v", ev+ext))
+	return err == nil
+}
+
+// inModCacheDir reports whether the go command's module cache has mod
+// extracted: a plain stat, never a lock.
+func inModCacheDir(cache string, mod module.Version) bool {
+	esc, err1 := module.EscapePath(mod.Path)
+	ev, err2 := module.EscapeVersion(mod.Version)
+	if cache == "" || err1 != nil || err2 != nil {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(cache, filepath.FromSlash(esc)+"@"+ev))
 	return err == nil
 }
 
@@ -314,6 +338,36 @@ func (p *loopbackProxy) readAheadModule(dir string) {
 	}
 }
 
+// fetchToolchain starts fetching, before the command runs, the toolchain
+// the go command run in dir is about to switch to and download
+// (cmd/go/internal/toolchain.Exec), as [modnet.Env.SelectToolchain] decides
+// from GOTOOLCHAIN and the go.work or go.mod file's go and toolchain
+// lines: the zip of golang.org/toolchain for this GOOS and GOARCH, and its
+// checksum database record, which the go command reads to verify it. The
+// go command's own requests for them then wait on these fetches or find
+// them stored. Nothing is fetched when the go command would not download:
+// no switch, GOTOOLCHAIN=path or +path, the toolchain in PATH, or already
+// in the go command's module cache. A switch for a dependency too new for
+// the local Go (the go command's TooNewError) is not foreseen: the go
+// command's own request fetches that toolchain, retried and resumed as
+// every file.
+func (p *loopbackProxy) fetchToolchain(dir string) {
+	sel, err := p.env.SelectToolchain(context.Background(), dir)
+	if err != nil || !sel.Switch() || sel.Mode != "auto" {
+		return // a bad setting is the go command's to report
+	}
+	if _, err := p.env.LookPath(sel.Name); err == nil {
+		return
+	}
+	m := module.Version{Path: modnet.ToolchainModule, Version: modnet.ToolchainModuleVersion(sel.Name, runtime.GOOS, runtime.GOARCH)}
+	if cache := p.env.Get("GOMODCACHE"); inModCache(cache, m, ".zip") || inModCacheDir(cache, m) {
+		return
+	}
+	p.stats.printf("modfetch: toolchain %s (%s): fetching %s ahead\n", sel.Name, sel.Reason, m)
+	fetched := p.srv.StartFetch(m, ".zip")
+	go func() { p.stats.aheadFetched(m, ".zip", <-fetched) }()
+}
+
 // readAheadGoMod queues the go.mod files of a main module's requirements,
 // the first the go command loads, as replaced by its replace directives.
 func (p *loopbackProxy) readAheadGoMod(gomod string) {
@@ -338,6 +392,23 @@ func (p *loopbackProxy) readAheadGoMod(gomod string) {
 			p.srv.FetchAhead(m, ".mod")
 		}
 	}
+}
+
+// aheadNote says, for -v, how read-ahead adapted to the upstream's round
+// trip; "" when it does not adapt.
+func (p *loopbackProxy) aheadNote() string {
+	ra := p.srv.ReadAhead
+	if ra == nil || ra.MinLatency <= 0 {
+		return ""
+	}
+	rtt, ok := p.srv.RoundTrip()
+	switch {
+	case !ok:
+		return "read-ahead: no round trip upstream observed"
+	case rtt < ra.MinLatency:
+		return fmt.Sprintf("read-ahead: paused, the upstream's round trip (%s) being under %s (-readahead-latency)", rtt.Round(10*time.Microsecond), ra.MinLatency)
+	}
+	return fmt.Sprintf("read-ahead: on, the upstream's round trip (%s) being at least %s (-readahead-latency)", rtt.Round(10*time.Microsecond), ra.MinLatency)
 }
 
 // close stops the server and removes its directory if it was temporary.

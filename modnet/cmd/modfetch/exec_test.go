@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -374,8 +376,14 @@ func TestExecExitStatus(t *testing.T) {
 
 // TestExecFaults: where the first request for every file fails, the go
 // command fails, and under exec it succeeds with the end state of a run
-// without faults, and says in one line what was retried. Without faults
-// exec prints nothing; with -v it prints each request.
+// without faults, and says in one line what it did upstream. Without
+// faults exec prints nothing; with -v it prints each request.
+//
+// What the line counts depends on the machine's load: a slow answer is
+// hedged, and a hedge that wins spares the retry of the request it
+// doubled. So the line's shape is checked, with no failure and at least
+// one retry, hedge or resume, which the faults make certain, rather than
+// which of them.
 func TestExecFaults(t *testing.T) {
 	g, err := modnettest.GenerateGraph(modnettest.GraphConfig{Seed: 8, Modules: 8, ZipBytes: 256 << 10})
 	if err != nil {
@@ -402,10 +410,10 @@ func TestExecFaults(t *testing.T) {
 	if under.err != nil {
 		t.Fatalf("under exec: %s", under)
 	}
-	lines := strings.Split(strings.TrimSpace(under.stderr), "\n")
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], "modfetch exec: ") || !strings.Contains(lines[0], " reset") ||
-		!strings.Contains(lines[0], " throttled") || !strings.Contains(lines[0], " 0 failed") {
-		t.Errorf("stderr %q, want one summary line with the resets, the 503s, and no failure", under.stderr)
+	if m := summaryLine.FindStringSubmatch(under.stderr); m == nil {
+		t.Errorf("stderr %q, want one summary line with no failure", under.stderr)
+	} else if atoi(m[1])+atoi(m[2])+atoi(m[3]) == 0 {
+		t.Errorf("summary %q: nothing retried, hedged or resumed through the faults", m[0])
 	}
 	srv.SetFaults(modnettest.Faults{})
 	if err := os.RemoveAll(p.plain.ModCache()); err != nil {
@@ -427,6 +435,17 @@ func TestExecFaults(t *testing.T) {
 		!strings.Contains(v.stderr, "modfetch exec: ") {
 		t.Errorf("-v: %s\nwant each request and the summary", v)
 	}
+}
+
+// summaryLine is exec's stderr when something went wrong upstream and
+// nothing failed: the summary alone, with its retries (and their classes),
+// hedges and resumes.
+var summaryLine = regexp.MustCompile(`^modfetch exec: \d+ requests, 0 failed(?:, \d+ answered from \d+ files read ahead)?; ` +
+	`upstream: (\d+) retries(?: \((?:\d+ [a-z0-9-]+(?:, )?)+\))?, (\d+) hedges, (\d+) resumes\n$`)
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 // TestExecWorkspaceAndModMod: go work sync in a workspace, go test, and a

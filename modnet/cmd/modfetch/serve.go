@@ -31,10 +31,12 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	format := fs.String("format", "sh", "how to print the variables: sh (for eval in sh, bash, zsh) or env (NAME=value lines, for $GITHUB_ENV or docker --env-file)")
 	verbose := fs.Bool("v", false, "print each request the server answers and each retry on standard error, and the summary on exit")
 	readAhead := fs.Bool("readahead", true, "fetch go.mod files of requirements, and what the current module's go.sum lists, ahead of the requests")
+	toolchain := fs.Bool("toolchain", true, "fetch the toolchain the go command will switch to in the current directory (go.mod's go or toolchain line, GOTOOLCHAIN) ahead")
+	aheadLatency := fs.Duration("readahead-latency", defaultAheadLatency, "read ahead only while upstream round trips take at least this long (0: at any latency)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if fs.NArg() != 0 || (*format != "sh" && *format != "env") {
+	if fs.NArg() != 0 || (*format != "sh" && *format != "env") || *aheadLatency < 0 {
 		return errUsage
 	}
 	if !*allowRemote {
@@ -49,7 +51,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := proxyOptions{listen: *listen, cacheDir: *cacheDir, readAhead: *readAhead}
+	opts := proxyOptions{listen: *listen, cacheDir: *cacheDir, readAhead: *readAhead, aheadLatency: *aheadLatency}
 	if *verbose {
 		opts.verbose = stderr
 	}
@@ -59,6 +61,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	defer p.close()
 	if dir, err := os.Getwd(); err == nil {
+		if *toolchain {
+			p.fetchToolchain(dir)
+		}
 		p.readAheadModule(dir)
 	}
 	printExports(stdout, p.exports(), os.Getpid(), *format)
@@ -76,6 +81,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	p.close()
 	if line := p.stats.summary(*verbose); line != "" {
 		fmt.Fprintf(stderr, "modfetch serve: %s\n", line)
+	}
+	if note := p.aheadNote(); *verbose && note != "" {
+		fmt.Fprintf(stderr, "modfetch: %s\n", note)
 	}
 	return nil
 }
