@@ -187,19 +187,6 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 // errNoModule is the go command's complaint outside a module.
 var errNoModule = errors.New("go.mod file not found in current directory or any parent directory; use -modfile")
 
-// findGoWork returns the go.work file the go command would use in dir
-// (modnet.Env.FindGoWork), or "" for none or a GOWORK it would refuse.
-func findGoWork(env *modnet.Env, dir string) string {
-	work, err := env.FindGoWork(dir)
-	if err != nil {
-		return ""
-	}
-	if _, err := os.Stat(work); err != nil {
-		return ""
-	}
-	return work
-}
-
 // isTerminal reports whether w is a terminal, where a progress line that
 // rewrites itself makes sense.
 func isTerminal(w io.Writer) bool {
