@@ -5,10 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"go/build"
 	"os"
-	"path/filepath"
-
-	"golang.org/x/mod/modfile"
 
 	"github.com/modkit/modkit/modnet/modload"
 )
@@ -59,28 +57,13 @@ func Fingerprint(dir string) string {
 // moduleFilesFor returns the go.mod files of the main modules of a go
 // command started in dir.
 func moduleFilesFor(dir string) []string {
-	work := ""
-	switch gowork := os.Getenv("GOWORK"); {
-	case gowork == "off":
-	case filepath.IsAbs(gowork):
-		work = gowork
-	default:
-		work = findWorkFile(dir)
+	file, work, err := modload.FindMain(dir, os.Getenv("GOWORK"), build.Default.GOROOT)
+	switch {
+	case err != nil || file == "":
+		return nil
+	case work:
+		mods, _ := modload.WorkGoMods(file) // none for a go.work the go command cannot read either
+		return mods
 	}
-	if work != "" {
-		data, err := os.ReadFile(work)
-		if err == nil {
-			if wf, err := modfile.ParseWork(work, data, nil); err == nil {
-				var mods []string
-				for _, u := range wf.Use {
-					mods = append(mods, filepath.Join(useDir(work, u), "go.mod"))
-				}
-				return mods
-			}
-		}
-	}
-	if gomod := modload.FindGoMod(dir); gomod != "" {
-		return []string{gomod}
-	}
-	return nil
+	return []string{file}
 }

@@ -7,6 +7,8 @@ import (
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/tools/go/analysis"
+
+	"github.com/modkit/modkit/modnet/modload"
 )
 
 // goworkShadow reports a replace that the go.work above the module
@@ -25,7 +27,7 @@ func (c *modChecker) goworkShadow(r *modfile.Replace) {
 	// minimal version selection picks it over every version of itself:
 	// the used directory is what the workspace builds.
 	if u, ok := w.useByPath[r.Old.Path]; ok {
-		dir := useDir(w.path, u)
+		dir := modload.UseDir(w.path, u)
 		if mine.Version == "" && sameDir(mine.Path, dir) {
 			return
 		}

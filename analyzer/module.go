@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
+
+	"github.com/modkit/modkit/modnet/modload"
 )
 
 // A modState is a snapshot of everything the checks read from the file
@@ -170,18 +172,8 @@ func findVCSRoot(dir string) string {
 // deliberately ignored: the gowork-shadow check is about the files in the
 // tree, which other developers' builds see whatever this machine's GOWORK says.
 func findWorkFile(dir string) string {
-	goroot := filepath.Clean(build.Default.GOROOT)
-	for {
-		f := filepath.Join(dir, "go.work")
-		if fi, err := os.Stat(f); err == nil && !fi.IsDir() {
-			return f
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir || parent == goroot {
-			return ""
-		}
-		dir = parent
-	}
+	work, _ := modload.FindGoWork(dir, "", build.Default.GOROOT) // errs only for a relative GOWORK
+	return work
 }
 
 // loadWork reads the go.work above modDir, if any. A go.work that cannot be
@@ -201,7 +193,7 @@ func loadWork(modDir string) *workState {
 	}
 	w := &workState{path: path, data: data, file: wf, useByPath: make(map[string]*modfile.Use)}
 	for _, u := range wf.Use {
-		wm := &workModule{use: u, dir: useDir(path, u)}
+		wm := &workModule{use: u, dir: modload.UseDir(path, u)}
 		w.uses = append(w.uses, wm)
 		if wm.dir == modDir {
 			w.usesModule = true
@@ -214,16 +206,6 @@ func loadWork(modDir string) *workState {
 		}
 	}
 	return w
-}
-
-// useDir returns the directory a go.work use directive names; relative
-// paths are relative to the go.work file.
-func useDir(workFile string, u *modfile.Use) string {
-	dir := filepath.FromSlash(u.Path)
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(filepath.Dir(workFile), dir)
-	}
-	return filepath.Clean(dir)
 }
 
 // writeInputs writes to h a description of every input in the snapshot, so

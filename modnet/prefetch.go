@@ -516,7 +516,7 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 			// A pruned main module's go.mod lists the selected version of
 			// every module providing a package: start those at once.
 			for _, r := range p.main.Require {
-				if r.Path == p.main.Path || isToolchain(r.Path) {
+				if r.Path == p.main.Path || modload.IsToolchain(r.Path) {
 					continue
 				}
 				if actual := p.replacement(r); actual.Version != "" {
@@ -813,7 +813,3 @@ func (o *onceMap[V]) peek(m module.Version) (V, bool) {
 	}
 	return v.(V), true
 }
-
-// isToolchain reports the go and toolchain pseudo-modules of go.mod's go
-// and toolchain lines, which have nothing to download here.
-func isToolchain(modPath string) bool { return modPath == "go" || modPath == "toolchain" }

@@ -296,56 +296,48 @@ func (s *ToolchainSelection) checkName() error {
 	return &SettingError{Value: s.GOTOOLCHAIN, Err: fmt.Errorf("invalid GOTOOLCHAIN %q", s.Name)}
 }
 
-// toolchainFile returns the go.work or go.mod file Select reads in dir.
+// toolchainFile returns the go.work or go.mod file Select reads in dir
+// (cmd/go/internal/toolchain.modGoToolchain): the one [modload.FindMain]
+// finds, except that a go.work named by GOWORK that does not exist yet
+// ('go work init') gives way to go.mod.
 func (e *Env) toolchainFile(dir string) (string, error) {
-	work, err := e.FindGoWork(dir)
+	file, work, err := e.FindMain(dir)
 	if err != nil {
 		return "", err
 	}
-	if work != "" {
-		// GOWORK may name a file that does not exist yet ('go work init').
-		if _, err := os.Stat(work); err == nil {
-			return work, nil
+	if work {
+		if _, err := os.Stat(file); err != nil {
+			return modload.FindGoMod(dir), nil
 		}
 	}
-	return modload.FindGoMod(dir), nil
+	return file, nil
 }
 
 // FindGoWork returns the go.work file the go command uses in dir
-// (cmd/go/internal/modload.FindGoWork): none for GOWORK=off, GOWORK's
-// file if it names one (which must be absolute), else the nearest go.work
-// in dir or above, not looked for in or above GOROOT.
+// ([modload.FindGoWork] with this environment's GOWORK and GOROOT): none
+// for GOWORK=off, GOWORK's file if it names one (which must be absolute),
+// else the nearest go.work in dir or above, not looked for in or above
+// GOROOT.
 func (e *Env) FindGoWork(dir string) (string, error) {
-	gowork := e.Lookup("GOWORK")
-	switch gowork.Value {
-	case "off":
-		return "", nil
-	case "", "auto":
-	default:
-		if !filepath.IsAbs(gowork.Value) {
-			return "", &SettingError{Value: gowork, Err: errors.New("invalid GOWORK: not an absolute path"), Fix: "give the go.work file's absolute path, or GOWORK=off"}
-		}
-		return gowork.Value, nil
+	work, err := modload.FindGoWork(dir, e.Get("GOWORK"), e.Get("GOROOT"))
+	return work, e.goworkError(err)
+}
+
+// FindMain returns the go.work file in effect in dir (work is true), else
+// the go.mod file of the module containing dir, else "": the file that
+// decides the main modules of a go command run in dir with this
+// environment ([modload.FindMain]).
+func (e *Env) FindMain(dir string) (file string, work bool, err error) {
+	file, work, err = modload.FindMain(dir, e.Get("GOWORK"), e.Get("GOROOT"))
+	return file, work, e.goworkError(err)
+}
+
+// goworkError says which setting of GOWORK a FindGoWork error is about.
+func (e *Env) goworkError(err error) error {
+	if err == nil {
+		return nil
 	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	goroot := e.Get("GOROOT")
-	if goroot != "" {
-		goroot = filepath.Clean(goroot)
-	}
-	for {
-		f := filepath.Join(dir, "go.work")
-		if fi, err := os.Stat(f); err == nil && !fi.IsDir() {
-			return f, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir || (goroot != "" && parent == goroot) {
-			return "", nil
-		}
-		dir = parent
-	}
+	return &SettingError{Value: e.Lookup("GOWORK"), Err: err, Fix: "give the go.work file's absolute path, or GOWORK=off"}
 }
 
 // A ToolchainDownload is where the go command finds a toolchain it

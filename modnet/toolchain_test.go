@@ -134,6 +134,8 @@ func TestSelectToolchainMatchesGoCommand(t *testing.T) {
 		{"bad minimum", "gox+auto", files{"go.mod": "module m\n"}, ".", ""},
 		{"workspace", "auto", files{"go.work": "go 1.99.3\n\nuse ./m\n", "m/go.mod": "module m\n\ngo 1.21\n"}, "m", ""},
 		{"workspace off", "auto", files{"go.work": "go 1.99.3\n\nuse ./m\n", "m/go.mod": "module m\n\ngo 1.21\n"}, "m", "off"},
+		{"workspace relative GOWORK", "auto", files{"go.work": "go 1.99.3\n\nuse ./m\n", "m/go.mod": "module m\n\ngo 1.21\n"}, "m", "go.work"},
+		{"workspace GOWORK not created yet", "auto", files{"go.mod": "module m\n\ngo 1.99.2\n"}, ".", "/nonexistent-modkit-test/go.work"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -177,7 +179,12 @@ func TestSelectToolchainMatchesGoCommand(t *testing.T) {
 					t.Fatalf("go switched to %s (%s); modkit: %+v, %v", goName, goSays, sel, serr)
 				}
 			default:
-				msg := strings.TrimPrefix(goSays, "go: ")
+				// Under GOTOOLCHAIN=auto the go command prefixes a GOWORK
+				// error twice ("go: go: invalid GOWORK: ...").
+				msg := goSays
+				for strings.HasPrefix(msg, "go: ") {
+					msg = strings.TrimPrefix(msg, "go: ")
+				}
 				if serr == nil {
 					t.Fatalf("go failed (%s); modkit selected %+v", goSays, sel)
 				}

@@ -200,7 +200,7 @@ func (ld *graphLoad) loadWorkspace(ctx context.Context) {
 			}
 			reqs, _ := g.RequiredBy(m)
 			for _, r := range reqs {
-				if isToolchain(r.Path) || g.isMain(r.Path) {
+				if IsToolchain(r.Path) || g.isMain(r.Path) {
 					continue
 				}
 				if s := (module.Version{Path: r.Path, Version: g.Selected(r.Path)}); semver.Compare(s.Version, r.Version) > 0 && !seen[s] {
@@ -223,7 +223,7 @@ func (ld *graphLoad) loadWorkspace(ctx context.Context) {
 // enqueueWorkspace loads m's requirements and their go.mod files, as the
 // go command loads a main module's (workspace pruning).
 func (ld *graphLoad) enqueueWorkspace(ctx context.Context, m module.Version) {
-	if isToolchain(m.Path) || m.Version == "none" || m.Version == "" {
+	if IsToolchain(m.Path) || m.Version == "none" || m.Version == "" {
 		return
 	}
 	if _, dup := ld.loading.LoadOrStore(loadKey{mod: m, workspace: true}, struct{}{}); dup {
@@ -293,7 +293,7 @@ func (g *Graph) consistentRoots() []module.Version {
 		}
 		seen[r.Path] = true
 		v := r.Version
-		if !isToolchain(r.Path) {
+		if !IsToolchain(r.Path) {
 			v = g.Selected(r.Path)
 		}
 		changed = changed || v != r.Version
@@ -313,7 +313,7 @@ func (g *Graph) require(m module.Version, reqs []module.Version) {
 	defer g.mu.Unlock()
 	g.reqs[m] = reqs
 	for _, r := range reqs {
-		if isToolchain(r.Path) {
+		if IsToolchain(r.Path) {
 			continue
 		}
 		if vs := g.versions[r.Path]; !slices.Contains(vs, r.Version) {
@@ -339,7 +339,7 @@ func (g *Graph) fail(m module.Version, err error) {
 // enqueue loads m's requirements, and, when m or the subgraph it is in is
 // unpruned, their requirements in turn (modload.readModGraph's enqueue).
 func (ld *graphLoad) enqueue(ctx context.Context, m module.Version, unpruned bool) {
-	if isToolchain(m.Path) || m.Version == "none" {
+	if IsToolchain(m.Path) || m.Version == "none" {
 		return
 	}
 	if _, dup := ld.loading.LoadOrStore(loadKey{mod: m, unpruned: unpruned}, struct{}{}); dup {
@@ -460,7 +460,7 @@ func parseRawGoMod(name string, data []byte) *rawGoMod {
 	if err != nil {
 		return &rawGoMod{err: err}
 	}
-	raw := &rawGoMod{pruned: f.Go != nil && goVersionAtLeast(f.Go.Version, 1, 17)}
+	raw := &rawGoMod{pruned: Pruned(f)}
 	if f.Module != nil {
 		raw.module = f.Module.Mod.Path
 	}
@@ -586,7 +586,7 @@ func (g *Graph) FindPath(m module.Version) []module.Version {
 		}
 		reqs, _ := g.RequiredBy(s.m)
 		for _, r := range reqs {
-			if !seen[r] && !isToolchain(r.Path) {
+			if !seen[r] && !IsToolchain(r.Path) {
 				seen[r] = true
 				queue = append(queue, &step{m: r, prev: s})
 			}
@@ -631,7 +631,7 @@ func compareVersions(a, b module.Version) int {
 	return semver.Compare(a.Version, b.Version)
 }
 
-// isToolchain reports the go and toolchain pseudo-modules of go.mod's go
-// and toolchain lines, which are not modules of the graph
-// (cmd/go/internal/gover.IsToolchain).
-func isToolchain(modPath string) bool { return modPath == "go" || modPath == "toolchain" }
+// IsToolchain reports the go and toolchain pseudo-modules of go.mod's go
+// and toolchain lines, which are not modules of the graph and have
+// nothing to download (cmd/go/internal/gover.IsToolchain).
+func IsToolchain(modPath string) bool { return modPath == "go" || modPath == "toolchain" }

@@ -74,44 +74,7 @@ func TestGraphMatchesGoModGraph(t *testing.T) {
 			mainGoMod := strings.Replace(graphMainGoMod, "\ngo 1.17\n", "\ngo "+tc.goVersion+"\n", 1)
 			writeFile(t, filepath.Join(dir, "go.mod"), mainGoMod)
 			writeFile(t, filepath.Join(dir, "h", "go.mod"), "module example.com/h\n\ngo 1.17\n\nrequire (\n\texample.com/i v1.0.0\n\texample.com/j v1.0.0\n)\n")
-			modcache := filepath.Join(t.TempDir(), "modcache")
-			goEnv := []string{"GOMODCACHE=" + modcache, "GOPROXY=" + srv.URL, "GOSUMDB=" + srv.SumDB().GOSUMDB(), "GOFLAGS=-modcacherw -mod=mod"}
-			out, err := goOutput(t, dir, goEnv, "mod", "graph")
-			if err != nil {
-				t.Fatalf("go mod graph: %v\n%s", err, out)
-			}
-			wantEdges := modGraphEdges(out)
-			out, err = goOutput(t, dir, goEnv, "list", "-m", "all")
-			if err != nil {
-				t.Fatalf("go list -m all: %v\n%s", err, out)
-			}
-			wantList := listedModules(out)
-
-			if got := readFile(t, filepath.Join(dir, "go.mod")); got != mainGoMod {
-				t.Fatalf("the go command rewrote go.mod, so the comparison is not of this graph:\n%s", got)
-			}
-			mm, err := modload.ReadMainModule(filepath.Join(dir, "go.mod"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := proxyClient(t, srv)
-			g := (&modload.Loader{Source: c}).Load(context.Background(), mm)
-			if f := g.Failures(); len(f) > 0 {
-				t.Fatalf("failures: %v", f)
-			}
-			gotEdges := graphEdges(g)
-			slices.Sort(gotEdges)
-			slices.Sort(wantEdges)
-			if !slices.Equal(gotEdges, wantEdges) {
-				t.Errorf("edges:\n%s\nwant (go mod graph):\n%s", strings.Join(gotEdges, "\n"), strings.Join(wantEdges, "\n"))
-			}
-			var gotList []string
-			for _, m := range g.BuildList() {
-				gotList = append(gotList, m.Path+"@"+m.Version)
-			}
-			if !slices.Equal(gotList, wantList) {
-				t.Errorf("build list:\n%v\nwant (go list -m all):\n%v", gotList, wantList)
-			}
+			matchGoModGraph(t, srv, dir, mainGoMod)
 		})
 	}
 }
@@ -358,4 +321,80 @@ func readFile(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// TestGraphPrereleaseGoLine compares the graph below a dependency whose go
+// line is a prerelease of 1.17 with the go command's, which orders
+// 1.17beta1 and 1.17rc1 before 1.17: their graphs are unpruned, so that
+// example.com/y, which only example.com/x's go.mod requires, is in the
+// graph below them and not below a dependency at go 1.17.
+func TestGraphPrereleaseGoLine(t *testing.T) {
+	testenv.GoBin(t)
+	for _, tc := range []struct {
+		goLine string
+		wantY  bool
+	}{{"1.17rc1", true}, {"1.17beta1", true}, {"1.17", false}} {
+		t.Run(tc.goLine, func(t *testing.T) {
+			srv := modnettest.NewServer(
+				modnettest.Module{Path: "example.com/pre", Version: "v1.0.0", GoMod: "module example.com/pre\n\ngo " + tc.goLine + "\n\nrequire example.com/x v1.0.0\n"},
+				modnettest.Module{Path: "example.com/x", Version: "v1.0.0", GoMod: "module example.com/x\n\ngo 1.17\n\nrequire example.com/y v1.0.0\n"},
+				modnettest.Module{Path: "example.com/y", Version: "v1.0.0", GoMod: "module example.com/y\n\ngo 1.17\n"},
+			)
+			t.Cleanup(srv.Close)
+			dir := t.TempDir()
+			mainGoMod := "module example.com/main\n\ngo 1.17\n\nrequire example.com/pre v1.0.0\n"
+			writeFile(t, filepath.Join(dir, "go.mod"), mainGoMod)
+			wantEdges := matchGoModGraph(t, srv, dir, mainGoMod)
+			// The comparison must see the difference pruning makes.
+			if hasY := slices.Contains(wantEdges, "example.com/x@v1.0.0 example.com/y@v1.0.0"); hasY != tc.wantY {
+				t.Errorf("go mod graph has x → y: %v, want %v (go %s below example.com/pre)", hasY, tc.wantY, tc.goLine)
+			}
+		})
+	}
+}
+
+// matchGoModGraph loads the graph of the main module in dir, whose go.mod
+// is mainGoMod, with a Client of srv as the source, and compares it with
+// the go command's: the edges 'go mod graph' prints, which it returns,
+// and the build list of 'go list -m all'.
+func matchGoModGraph(t *testing.T, srv *modnettest.Server, dir, mainGoMod string) []string {
+	t.Helper()
+	modcache := filepath.Join(t.TempDir(), "modcache")
+	goEnv := []string{"GOMODCACHE=" + modcache, "GOPROXY=" + srv.URL, "GOSUMDB=" + srv.SumDB().GOSUMDB(), "GOFLAGS=-modcacherw -mod=mod"}
+	out, err := goOutput(t, dir, goEnv, "mod", "graph")
+	if err != nil {
+		t.Fatalf("go mod graph: %v\n%s", err, out)
+	}
+	wantEdges := modGraphEdges(out)
+	out, err = goOutput(t, dir, goEnv, "list", "-m", "all")
+	if err != nil {
+		t.Fatalf("go list -m all: %v\n%s", err, out)
+	}
+	wantList := listedModules(out)
+	if got := readFile(t, filepath.Join(dir, "go.mod")); got != mainGoMod {
+		t.Fatalf("the go command rewrote go.mod, so the comparison is not of this graph:\n%s", got)
+	}
+
+	mm, err := modload.ReadMainModule(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := (&modload.Loader{Source: proxyClient(t, srv)}).Load(context.Background(), mm)
+	if f := g.Failures(); len(f) > 0 {
+		t.Fatalf("failures: %v", f)
+	}
+	gotEdges := graphEdges(g)
+	slices.Sort(gotEdges)
+	slices.Sort(wantEdges)
+	if !slices.Equal(gotEdges, wantEdges) {
+		t.Errorf("edges:\n%s\nwant (go mod graph):\n%s", strings.Join(gotEdges, "\n"), strings.Join(wantEdges, "\n"))
+	}
+	var gotList []string
+	for _, m := range g.BuildList() {
+		gotList = append(gotList, m.Path+"@"+m.Version)
+	}
+	if !slices.Equal(gotList, wantList) {
+		t.Errorf("build list:\n%v\nwant (go list -m all):\n%v", gotList, wantList)
+	}
+	return wantEdges
 }

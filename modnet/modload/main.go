@@ -2,9 +2,9 @@ package modload
 
 import (
 	"fmt"
+	"go/version"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
@@ -75,7 +75,7 @@ func NewMainModule(f *modfile.File, dir string) (*MainModule, error) {
 	mm := &MainModule{
 		Path:    f.Module.Mod.Path,
 		Dir:     dir,
-		Pruned:  f.Go != nil && goVersionAtLeast(f.Go.Version, 1, 17),
+		Pruned:  Pruned(f),
 		Replace: make(map[module.Version]module.Version, len(f.Replace)),
 		Exclude: make(map[module.Version]bool, len(f.Exclude)),
 	}
@@ -107,25 +107,14 @@ func (mm *MainModule) Replacement(m module.Version) module.Version {
 	return m
 }
 
-// goVersionAtLeast reports whether a go directive's version ("1.16",
-// "1.21.0", "1.22rc1") is at least major.minor.
-func goVersionAtLeast(v string, major, minor int) bool {
-	num := func(s string) (int, string) {
-		n, i := 0, 0
-		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-			n = n*10 + int(s[i]-'0')
-		}
-		return n, s[i:]
-	}
-	vmaj, rest := num(v)
-	if vmaj != major {
-		return vmaj > major
-	}
-	vmin := 0
-	if strings.HasPrefix(rest, ".") {
-		vmin, _ = num(rest[1:])
-	}
-	return vmin >= minor
+// Pruned reports whether the module graph is pruned below the module
+// whose go.mod is f: its go directive says 1.17 or later, compared as the
+// go command compares Go versions (cmd/go/internal/modload
+// pruningForGoVersion, with gover.Compare, which go/version follows), so
+// that 1.17rc1 and 1.17beta1, which come before 1.17, are unpruned. No go
+// directive means an old module, unpruned.
+func Pruned(f *modfile.File) bool {
+	return f.Go != nil && version.Compare("go"+f.Go.Version, "go1.17") >= 0
 }
 
 // FindGoMod returns the go.mod file of the module containing dir: the

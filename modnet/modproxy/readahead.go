@@ -4,13 +4,13 @@ import (
 	"context"
 	"io"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
-	"golang.org/x/mod/semver"
+
+	"github.com/modkit/modkit/modnet/modload"
 )
 
 // ReadAhead configures fetching files ahead of the requests for them
@@ -313,7 +313,7 @@ func (a *readAhead) queueRequirements(ctx context.Context, s *Server, key string
 	if err != nil {
 		return
 	}
-	follow = follow || !prunes(mf)
+	follow = follow || !modload.Pruned(mf)
 	for _, r := range mf.Require {
 		a.queue(s, aheadKey{r.Mod, ".mod"}, follow)
 	}
@@ -322,21 +322,6 @@ func (a *readAhead) queueRequirements(ctx context.Context, s *Server, key string
 // maxGoMod is the largest go.mod read, as cmd/go/internal/modfetch/codehost
 // limits them.
 const maxGoMod = 16 << 20
-
-// prunes reports whether a go.mod's module graph is pruned: its go
-// directive says 1.17 or later (cmd/go/internal/modload.pruningForGoVersion;
-// no go directive means an old module, unpruned).
-func prunes(f *modfile.File) bool {
-	if f.Go == nil {
-		return false
-	}
-	// "1.21.0", "1.22rc1": the major and minor numbers decide.
-	v := f.Go.Version
-	if i := strings.IndexFunc(v, func(r rune) bool { return (r < '0' || r > '9') && r != '.' }); i >= 0 {
-		v = v[:i]
-	}
-	return semver.Compare("v"+strings.TrimSuffix(v, "."), "v1.17") >= 0
-}
 
 func orDefault(v, def int) int {
 	if v <= 0 {

@@ -155,31 +155,34 @@ func canonicalOrEmpty(v string) string {
 // current directory, and the checksums it trusts: the workspace's
 // (go.work.sum and every use'd module's go.sum) where GOWORK or a go.work
 // above puts the directory in one, else the enclosing module's; nil and
-// nil outside a module.
+// nil outside a module. As for the go command, a GOWORK that is not an
+// absolute path, or names a go.work that cannot be read, is an error
+// (cmd/go/internal/modload: FindGoWork, ReadWorkFile), not a fall-back
+// to go.mod.
 func enclosingMain(env *modnet.Env) (*modload.MainModule, *modnet.GoSum, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, nil, err
 	}
-	if work := findGoWork(env, wd); work != "" {
-		mm, err := modload.ReadWorkspace(work)
+	file, work, err := env.FindMain(wd)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case file == "":
+		return nil, nil, nil
+	case work:
+		mm, err := modload.ReadWorkspace(file)
 		if err != nil {
 			return nil, nil, err
 		}
-		sum, err := modnet.ReadWorkspaceGoSum(mm, work)
+		sum, err := modnet.ReadWorkspaceGoSum(mm, file)
 		return mm, sum, err
 	}
-	gomod, err := enclosingModFile()
-	if errors.Is(err, errNoModule) {
-		return nil, nil, nil
-	} else if err != nil {
-		return nil, nil, err
-	}
-	mm, err := modload.ReadMainModule(gomod)
+	mm, err := modload.ReadMainModule(file)
 	if err != nil {
 		return nil, nil, err
 	}
-	sum, err := modnet.ReadModuleGoSum(filepath.Dir(gomod))
+	sum, err := modnet.ReadModuleGoSum(filepath.Dir(file))
 	return mm, sum, err
 }
 

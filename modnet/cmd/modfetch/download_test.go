@@ -127,3 +127,42 @@ func TestDownloadQueriesInModule(t *testing.T) {
 		}
 	}
 }
+
+// TestDownloadGOWORKErrorsMatchGoCommand: in a module, a GOWORK that is
+// not an absolute path, or names a go.work that does not exist, stops
+// 'go mod download' there (cmd/go/internal/modload: FindGoWork,
+// ReadWorkFile) rather than fall back to go.mod; so does modfetch
+// download, with the go command's message.
+func TestDownloadGOWORKErrorsMatchGoCommand(t *testing.T) {
+	mod := modnettest.Module{Path: "127.0.0.1/cli/w", Version: "v1.0.0", Files: map[string]string{"w.go": "package w\n"}}
+	srv := modnettest.NewServer(mod)
+	defer srv.Close()
+	missing := filepath.Join(t.TempDir(), "go.work")
+	for _, tc := range []struct{ name, gowork, want string }{
+		{"relative", "go.work", "invalid GOWORK: not an absolute path"},
+		{"missing", missing, "reading go.work: open "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			setDownloadEnv(t, srv.URL)
+			if err := os.WriteFile("go.mod", []byte("module example.com/main\n\ngo 1.21\n"), 0o666); err != nil {
+				t.Fatal(err)
+			}
+			wd, _ := os.Getwd()
+			g := testenv.NewGo(t, "GOPROXY="+srv.URL, "GOSUMDB=off", "GOFLAGS=-modcacherw", "GOWORK="+tc.gowork,
+				"GOMODCACHE="+filepath.Join(t.TempDir(), "mod"))
+			g.Dir = wd
+			out, err := g.Command("mod", "download", mod.Path+"@"+mod.Version).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), tc.want) {
+				t.Fatalf("go mod download: %v, %s; want an error saying %q", err, out, tc.want)
+			}
+			t.Setenv("GOWORK", tc.gowork)
+			code, _, stderr := runCmd("download", mod.Path+"@"+mod.Version)
+			if code != 1 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("modfetch download: exit %d, stderr %q; want exit 1 saying %q (go: %s)", code, stderr, tc.want, out)
+			}
+			if tc.gowork == missing && !strings.Contains(stderr, missing) {
+				t.Errorf("modfetch download: stderr %q does not name %s", stderr, missing)
+			}
+		})
+	}
+}

@@ -299,21 +299,12 @@ func (p *loopbackProxy) readAheadModule(dir string) {
 		return
 	}
 	var gomods, sums []string
-	if work := findGoWork(p.env, dir); work != "" {
-		sums = append(sums, strings.TrimSuffix(work, ".work")+".work.sum")
-		if data, err := os.ReadFile(work); err == nil {
-			if wf, err := modfile.ParseWork(work, data, nil); err == nil {
-				for _, u := range wf.Use {
-					d := u.Path
-					if !filepath.IsAbs(d) {
-						d = filepath.Join(filepath.Dir(work), d)
-					}
-					gomods = append(gomods, filepath.Join(d, "go.mod"))
-				}
-			}
-		}
-	} else if gomod := modload.FindGoMod(dir); gomod != "" {
-		gomods = append(gomods, gomod)
+	switch file, work, _ := p.env.FindMain(dir); { // a bad GOWORK is the go command's to report
+	case work:
+		sums = append(sums, file+".sum") // go.work.sum (cmd/go/internal/modload.loadModFile)
+		gomods, _ = modload.WorkGoMods(file)
+	case file != "":
+		gomods = append(gomods, file)
 	}
 	for _, gomod := range gomods {
 		p.readAheadGoMod(gomod)

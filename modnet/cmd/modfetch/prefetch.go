@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/modkit/modkit/modnet"
-	"github.com/modkit/modkit/modnet/modload"
 	"github.com/modkit/modkit/retry"
 )
 
@@ -79,10 +78,16 @@ func runPrefetch(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if workFile = findGoWork(env, wd); workFile == "" {
-			if *modFile, err = enclosingModFile(); err != nil {
-				return err
-			}
+		file, work, err := env.FindMain(wd)
+		switch {
+		case err != nil:
+			return err
+		case work:
+			workFile = file
+		case file == "":
+			return errNoModule
+		default:
+			*modFile = file
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -181,32 +186,6 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 // errNoModule is the go command's complaint outside a module.
 var errNoModule = errors.New("go.mod file not found in current directory or any parent directory; use -modfile")
-
-// enclosingModFile returns the go.mod of the module containing the current
-// directory, as the go command finds it (modload.FindGoMod).
-func enclosingModFile() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	if f := modload.FindGoMod(dir); f != "" {
-		return f, nil
-	}
-	return "", errNoModule
-}
-
-// findGoWork returns the go.work file the go command would use in dir
-// (modnet.Env.FindGoWork), or "" for none or a GOWORK it would refuse.
-func findGoWork(env *modnet.Env, dir string) string {
-	work, err := env.FindGoWork(dir)
-	if err != nil {
-		return ""
-	}
-	if _, err := os.Stat(work); err != nil {
-		return ""
-	}
-	return work
-}
 
 // isTerminal reports whether w is a terminal, where a progress line that
 // rewrites itself makes sense.
