@@ -214,7 +214,8 @@ func urlHost(addr net.Addr) string {
 }
 
 // inModCache reports whether the go command's module cache has mod's
-// file: a plain stat, never a lock.
+// file (ext ".info", ".mod" or ".zip") or, for ext "", mod extracted: a
+// plain stat, never a lock.
 func inModCache(cache string, mod module.Version, ext string) bool {
 	if cache == "" {
 		return false
@@ -224,19 +225,11 @@ func inModCache(cache string, mod module.Version, ext string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	_, err := os.Stat(filepath.Join(cache, "cache", "download", filepath.FromSlash(esc), "@v", ev+ext))
-	return err == nil
-}
-
-// inModCacheDir reports whether the go command's module cache has mod
-// extracted: a plain stat, never a lock.
-func inModCacheDir(cache string, mod module.Version) bool {
-	esc, err1 := module.EscapePath(mod.Path)
-	ev, err2 := module.EscapeVersion(mod.Version)
-	if cache == "" || err1 != nil || err2 != nil {
-		return false
+	name := filepath.Join(cache, "cache", "download", filepath.FromSlash(esc), "@v", ev+ext)
+	if ext == "" {
+		name = filepath.Join(cache, filepath.FromSlash(esc)+"@"+ev)
 	}
-	_, err := os.Stat(filepath.Join(cache, filepath.FromSlash(esc)+"@"+ev))
+	_, err := os.Stat(name)
 	return err == nil
 }
 
@@ -353,7 +346,7 @@ func (p *loopbackProxy) fetchToolchain(dir string) {
 		return
 	}
 	m := module.Version{Path: modnet.ToolchainModule, Version: modnet.ToolchainModuleVersion(sel.Name, runtime.GOOS, runtime.GOARCH)}
-	if cache := p.env.Get("GOMODCACHE"); inModCache(cache, m, ".zip") || inModCacheDir(cache, m) {
+	if cache := p.env.Get("GOMODCACHE"); inModCache(cache, m, ".zip") || inModCache(cache, m, "") {
 		return
 	}
 	p.stats.printf("modfetch: toolchain %s (%s): fetching %s ahead\n", sel.Name, sel.Reason, m)

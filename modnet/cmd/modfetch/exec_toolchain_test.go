@@ -21,7 +21,8 @@ import (
 // the go command runs, the go command's requests are answered by those
 // fetches (read-ahead, in -v), and it runs the switched toolchain. With
 // -toolchain=false the go command's own request fetches it, retried just
-// the same; with GOTOOLCHAIN=local nothing is fetched.
+// the same; once it is in the module cache, or with GOTOOLCHAIN=local,
+// nothing is fetched.
 func TestExecFetchesToolchain(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the stub toolchain's go is a shell script")
@@ -76,6 +77,10 @@ func TestExecFetchesToolchain(t *testing.T) {
 		offline.Env = append(offline.Env, "GOPROXY=off")
 		if r := runCommand(offline); r.err != nil || r.stdout != switched {
 			t.Errorf("exec %q, then offline: %s", tt.flags, r)
+		}
+		// Nor does exec fetch it again.
+		if r := execGo(t, g, []string{"-v"}, "version"); r.err != nil || r.stdout != switched || strings.Contains(r.stderr, "fetching "+modnet.ToolchainModule) {
+			t.Errorf("exec %q again: %s\nwant the cached toolchain, not fetched", tt.flags, r)
 		}
 	}
 
