@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"golang.org/x/mod/module"
 
@@ -31,7 +30,7 @@ func (p *prefetcher) readMain(gosum *GoSum) (*GoSum, error) {
 		if p.main, err = modload.ReadWorkspace(req.WorkFile); err != nil {
 			return nil, err
 		}
-		p.sumFile = workSumFile(req.WorkFile)
+		p.sumFile = modload.WorkSumFile(req.WorkFile)
 		if req.GoSumFile == "" {
 			p.workSums = make(map[module.Version]bool)
 			for _, mm := range p.main.Workspace {
@@ -49,8 +48,7 @@ func (p *prefetcher) readMain(gosum *GoSum) (*GoSum, error) {
 		if p.main, err = modload.ReadMainModule(req.ModFile); err != nil {
 			return nil, err
 		}
-		// As cmd/go/internal/modload.loadModFile pairs them.
-		p.sumFile = strings.TrimSuffix(req.ModFile, ".mod") + ".sum"
+		p.sumFile = modload.GoSumFile(req.ModFile)
 	}
 	if req.GoSumFile != "" {
 		p.sumFile = req.GoSumFile

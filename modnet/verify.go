@@ -64,7 +64,7 @@ func ReadModuleGoSum(dir string) (*GoSum, error) {
 // the go.sum of every module it uses (modfetch's initGoSum in workspace
 // mode).
 func ReadWorkspaceGoSum(ws *modload.MainModule, workFile string) (*GoSum, error) {
-	sum, err := ReadGoSum(workSumFile(workFile))
+	sum, err := ReadGoSum(modload.WorkSumFile(workFile))
 	if err != nil {
 		return nil, err
 	}
@@ -77,9 +77,6 @@ func ReadWorkspaceGoSum(ws *modload.MainModule, workFile string) (*GoSum, error)
 	}
 	return sum, nil
 }
-
-// workSumFile is the go.work.sum of a go.work file.
-func workSumFile(workFile string) string { return workFile + ".sum" }
 
 // add adds o's lines to s.
 func (s *GoSum) add(o *GoSum) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
@@ -114,6 +115,16 @@ func readWorkFile(name string) (string, *modfile.WorkFile, error) {
 	}
 	return abs, wf, nil
 }
+
+// GoSumFile returns the checksum file the go command pairs with the
+// go.mod file gomod (cmd/go/internal/modload.loadModFile): gomod without
+// ".mod", plus ".sum", so that -modfile=x.mod goes with x.sum.
+func GoSumFile(gomod string) string { return strings.TrimSuffix(gomod, ".mod") + ".sum" }
+
+// WorkSumFile returns the checksum file the go command pairs with the
+// go.work file gowork (cmd/go/internal/modload.loadModFile): go.work.sum
+// beside it, gowork plus ".sum".
+func WorkSumFile(gowork string) string { return gowork + ".sum" }
 
 // UseDir returns the directory of the module that a use directive of the
 // go.work file workFile names: relative to the go.work's directory unless

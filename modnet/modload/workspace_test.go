@@ -77,3 +77,18 @@ func TestWorkGoMods(t *testing.T) {
 		t.Errorf("WorkGoMods(missing): %v", err)
 	}
 }
+
+// TestSumFiles: the checksum files paired with a go.mod, a -modfile and a
+// go.work, as cmd/go/internal/modload.loadModFile pairs them.
+func TestSumFiles(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{modload.GoSumFile(filepath.Join("m", "go.mod")), filepath.Join("m", "go.sum")},
+		{modload.GoSumFile(filepath.Join("m", "alt.mod")), filepath.Join("m", "alt.sum")},
+		{modload.WorkSumFile(filepath.Join("w", "go.work")), filepath.Join("w", "go.work.sum")},
+		{modload.WorkSumFile(filepath.Join("w", "dev.work")), filepath.Join("w", "dev.work.sum")},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %s, want %s", tc.got, tc.want)
+		}
+	}
+}

@@ -294,14 +294,14 @@ func (p *loopbackProxy) readAheadModule(dir string) {
 	var gomods, sums []string
 	switch file, work, _ := p.env.FindMain(dir); { // a bad GOWORK is the go command's to report
 	case work:
-		sums = append(sums, file+".sum") // go.work.sum (cmd/go/internal/modload.loadModFile)
+		sums = append(sums, modload.WorkSumFile(file))
 		gomods, _ = modload.WorkGoMods(file)
 	case file != "":
 		gomods = append(gomods, file)
 	}
 	for _, gomod := range gomods {
 		p.readAheadGoMod(gomod)
-		sums = append(sums, strings.TrimSuffix(gomod, ".mod")+".sum")
+		sums = append(sums, modload.GoSumFile(gomod))
 	}
 	for _, name := range sums {
 		sum, err := modnet.ReadGoSum(name)
