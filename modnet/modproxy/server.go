@@ -397,9 +397,9 @@ func (s *Server) fileFetch(mod module.Version, ext, key string, ahead bool) func
 // set and outside its queue and limits; for a zip it also fetches the
 // record of mod in each checksum database in SumDBs, when its route
 // consults the database (for a toolchain, always: Env.Route applies the
-// go command's rule), which a client verifying the zip reads. A request for the file that arrives from now on waits for
-// this fetch rather than starting another, and is counted as answered from
-// read-ahead. The channel returned receives the file's fetch error (nil
+// go command's rule), which a client verifying the zip reads. A request
+// for the file that arrives from now on waits for this fetch rather than
+// starting another, and is counted as answered from read-ahead. The channel returned receives the file's fetch error (nil
 // when it is stored, or was already) once the fetches are over. modfetch
 // exec starts this way the toolchain the go command is about to switch
 // to, before the go command runs: one large download it would otherwise
@@ -416,14 +416,9 @@ func (s *Server) StartFetch(mod module.Version, ext string) <-chan error {
 	var lookups []<-chan singleflight.Result
 	if ext == ".zip" && s.up.ChecksumDB(mod.Path) {
 		for _, name := range slices.Sorted(maps.Keys(s.SumDBs)) {
-			escPath, _ := module.EscapePath(mod.Path)
-			escVersion, _ := module.EscapeVersion(mod.Version)
-			rest := "lookup/" + escPath + "@" + escVersion
-			key := "sumdb/" + name + "/" + rest
-			if _, err := s.store.Stat(context.Background(), key); err == nil {
-				continue
+			if l := s.startLookup(name, mod); l != nil {
+				lookups = append(lookups, l)
 			}
-			lookups = append(lookups, s.startFill(context.Background(), "sumdb\x00"+key, s.sumDBFetch(s.SumDBs[name], key, "/"+rest, nil)))
 		}
 	}
 	go func() {

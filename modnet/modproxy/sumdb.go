@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/sync/singleflight"
 )
 
 // ChecksumDB reads an upstream checksum database, as *modnet.SumDB does:
@@ -39,7 +40,7 @@ func (s *Server) serveSumDB(w *recorder, r *http.Request, target string) {
 		respond(w, r, http.StatusNotFound, cacheNotFound, fmt.Sprintf("not found: checksum database %q is not proxied here", name))
 		return
 	}
-	key := "sumdb/" + name + "/" + rest
+	key := sumDBKey(name, rest)
 	switch {
 	case rest == "supported":
 		respond(w, r, http.StatusOK, cacheLookup, "")
@@ -84,13 +85,38 @@ func (s *Server) serveSumDBFile(w *recorder, r *http.Request, db ChecksumDB, key
 	if s.serveStored(w, r, key, ctype, cacheControl, "store") {
 		return
 	}
-	v, err := s.fill(r.Context(), "sumdb\x00"+key, s.sumDBFetch(db, key, remote, check))
+	v, err := s.fill(r.Context(), sumDBFillKey(key), s.sumDBFetch(db, key, remote, check))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.from = "upstream"
 	serveBytes(w, r, v.([]byte), ctype, cacheControl)
+}
+
+// sumDBKey is the store key of the file rest of checksum database name,
+// as a client asks for it under /sumdb/<name>/.
+func sumDBKey(name, rest string) string { return "sumdb/" + name + "/" + rest }
+
+// sumDBFillKey is the fill key of the store key of a checksum database
+// file: requests for it and fetches started ahead join one fetch.
+func sumDBFillKey(key string) string { return "sumdb\x00" + key }
+
+// startLookup starts fetching mod's record in checksum database name
+// into the store, as a client's lookup would, and returns the channel its
+// result arrives on; nil when the record is stored already.
+func (s *Server) startLookup(name string, mod module.Version) <-chan singleflight.Result {
+	escPath, err1 := module.EscapePath(mod.Path)
+	escVersion, err2 := module.EscapeVersion(mod.Version)
+	if err1 != nil || err2 != nil {
+		return nil // not a version a client could look up
+	}
+	rest := "lookup/" + escPath + "@" + escVersion
+	key := sumDBKey(name, rest)
+	if _, err := s.store.Stat(context.Background(), key); err == nil {
+		return nil
+	}
+	return s.startFill(context.Background(), sumDBFillKey(key), s.sumDBFetch(s.SumDBs[name], key, "/"+rest, nil))
 }
 
 // sumDBFetch is the fill of a lookup or tile: read from the database,
