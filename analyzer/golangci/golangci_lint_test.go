@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 
 	"golang.org/x/mod/module"
 	modzip "golang.org/x/mod/zip"
+
+	"github.com/modkit/modkit/modnet"
 )
 
 // The tests in this file run a real golangci-lint v2 binary with the
@@ -268,7 +269,7 @@ func TestCustomRecipe(t *testing.T) {
 	// would be taken instead of this checkout.
 	version := fmt.Sprintf("v0.0.1-test.%d", time.Now().UnixNano())
 	makeModkitProxy(t, proxy, checkout, version)
-	t.Cleanup(func() { removeFromModCache(t, "github.com/modkit/modkit", version) })
+	t.Cleanup(func() { removeFromModCache(t, module.Version{Path: "github.com/modkit/modkit", Version: version}) })
 	env := append(os.Environ(),
 		"GIT_CONFIG_COUNT=1",
 		"GIT_CONFIG_KEY_0=url."+gitRepo+".insteadOf",
@@ -360,26 +361,24 @@ func makeModkitProxy(t *testing.T, dir, checkout, version string) {
 
 // removeFromModCache removes the module version that a test made up from
 // the module cache, extracted and downloaded, leaving everything else.
-func removeFromModCache(t *testing.T, path, version string) {
+func removeFromModCache(t *testing.T, mod module.Version) {
 	t.Helper()
 	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
-	cache := strings.TrimSpace(string(out))
-	if err != nil || cache == "" {
+	cache := &modnet.Cache{Dir: strings.TrimSpace(string(out))}
+	if err != nil || cache.Dir == "" {
 		t.Errorf("go env GOMODCACHE: %v", err)
 		return
 	}
-	dir := filepath.Join(cache, filepath.FromSlash(path)+"@"+version)
-	// Extracted modules are read-only.
-	filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			os.Chmod(name, 0o755)
-		}
-		return nil
-	})
-	if err := os.RemoveAll(dir); err != nil {
+	dir, err := cache.ModuleDir(mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := modnet.RemoveAll(dir); err != nil {
 		t.Error(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(cache, "cache", "download", filepath.FromSlash(path), "@v", version+".*"))
+	escPath, _ := module.EscapePath(mod.Path) // ModuleDir checked both
+	escVersion, _ := module.EscapeVersion(mod.Version)
+	files, _ := filepath.Glob(filepath.Join(cache.Dir, "cache", "download", filepath.FromSlash(escPath), "@v", escVersion+".*"))
 	for _, f := range files {
 		if err := os.Remove(f); err != nil {
 			t.Error(err)
