@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"net/http"
 	"os"
@@ -25,9 +26,10 @@ import (
 // file (resumes continue it, a transfer starting over truncates it), every
 // request joined to the fill reads that file from offset 0 as its bytes
 // land, and once the transfer is complete and checked the file is stored,
-// as a zip that is not streamed is. A request never sends a byte the fill
-// might take back: when the file is truncated below what a request has
-// sent (the body changed under a transfer that started over), or the
+// as a zip that is not streamed is. A request never sends a byte twice,
+// nor one the fill might take back: when a transfer starts over below what
+// a request has sent, the request re-reads the new body up to there and
+// goes on only if it is the same. When the new body differs, or the
 // transfer fails for good after the request's first byte, the request's
 // response is aborted, so that its client sees a broken transfer rather
 // than a short or spliced zip; the store never holds a part, and the next
@@ -206,10 +208,10 @@ func (z *zipFill) release() {
 	}
 }
 
-// errZipChanged is the failure of a response aborted because the zip
-// being streamed was truncated below what the response had sent: the
-// upstream transfer started over, and its bytes may differ.
-var errZipChanged = errors.New("the zip's upstream transfer started over after part of it was sent")
+// errZipChanged is the failure of a response aborted because the zip's
+// upstream transfer started over after part of it was sent, and the new
+// body is not the one whose start was sent.
+var errZipChanged = errors.New("the zip changed upstream while it was sent: its transfer started over with other bytes")
 
 // result returns a channel that receives z's failure (nil if the zip is
 // stored) once its fill is over.
@@ -245,14 +247,25 @@ func waitZip(ctx context.Context, z *zipFill) error {
 // ended without a temporary file to read (the store had the zip, or the
 // fetch failed before it began): the caller then answers as for a fill
 // that is over.
+//
+// When the transfer starts over after part of the zip was sent (a server
+// that ignores ranges answers a resume with the whole body), the request
+// reads the new body again up to what it sent, and goes on only if those
+// bytes hash the same as the ones sent; it hashes what it sends with
+// hash/maphash for that, which costs far less than the copy.
 func (s *Server) serveZip(w *recorder, r *http.Request, z *zipFill, key, from string) bool {
 	var (
-		sent    int64
+		pos     int64 // offset of the next read
+		sent    int64 // bytes sent: pos < sent while re-reading a new body
+		length  int64 = -1 // the Content-Length sent, if any
 		gen     int
 		started bool // the status and headers are written
 		held    bool // a hold on z's file is taken
 		buf     []byte
+		sum     maphash.Hash // of the bytes sent
+		again   maphash.Hash // of the new body's bytes re-read
 	)
+	again.SetSeed(sum.Seed())
 	defer func() {
 		if held {
 			z.release()
@@ -293,17 +306,18 @@ func (s *Server) serveZip(w *recorder, r *http.Request, z *zipFill, key, from st
 			held, gen = true, z.gen
 		}
 		if z.gen != gen {
-			if started {
-				z.mu.Unlock()
-				abort(errZipChanged)
-			}
 			gen = z.gen
+			pos = 0
+			again.Reset()
 		}
 		limit := z.valid
 		if !z.complete && z.size > 0 {
 			limit = min(limit, z.size-1)
 		}
-		if limit <= sent {
+		if pos < sent {
+			limit = min(limit, sent)
+		}
+		if limit <= pos {
 			complete, over, err := z.complete, z.over, z.err
 			var wake <-chan struct{}
 			if !complete && !over {
@@ -311,6 +325,8 @@ func (s *Server) serveZip(w *recorder, r *http.Request, z *zipFill, key, from st
 			}
 			z.mu.Unlock()
 			switch {
+			case complete && (pos < sent || length >= 0 && sent != length):
+				abort(errZipChanged)
 			case complete:
 				if !started {
 					// An empty zip: nothing to stream.
@@ -348,39 +364,42 @@ func (s *Server) serveZip(w *recorder, r *http.Request, z *zipFill, key, from st
 		if buf == nil {
 			buf = make([]byte, 128<<10)
 		}
-		n, err := z.f.ReadAt(buf[:min(int64(len(buf)), limit-sent)], sent)
-		if n == 0 && err != nil {
-			// Bytes reported written are in the file unless it was
-			// truncated meanwhile, which the next turn notices.
-			z.mu.Lock()
-			same := z.gen == gen
-			z.mu.Unlock()
-			if same {
-				if started {
-					abort(err)
-				}
-				s.fail(w, r, &storeError{fmt.Errorf("reading %s as it arrives: %w", key, err)})
-				return true
-			}
-			continue
-		}
-		// The bytes read are sent only if no truncation may have replaced
-		// them while they were read.
+		n, err := z.f.ReadAt(buf[:min(int64(len(buf)), limit-pos)], pos)
+		// The bytes read are used only if no truncation may have replaced
+		// them while they were read; bytes reported written are in the
+		// file unless one did.
 		z.mu.Lock()
 		same := z.gen == gen
 		z.mu.Unlock()
-		if !same {
+		switch {
+		case !same:
 			continue
+		case n == 0 && started:
+			abort(err)
+		case n == 0:
+			s.fail(w, r, &storeError{fmt.Errorf("reading %s as it arrives: %w", key, err)})
+			return true
+		case pos < sent:
+			again.Write(buf[:n])
+			pos += int64(n)
+			if pos == sent && again.Sum64() != sum.Sum64() {
+				abort(errZipChanged)
+			}
+			continue
+		case length >= 0 && size >= 0 && size != length:
+			abort(errZipChanged)
 		}
 		if !started {
 			w.from = from
 			s.writeZipHeader(w, key, size)
-			started = true
+			started, length = true, size
 		}
 		if _, err := w.Write(buf[:n]); err != nil {
 			return true // the client is gone; the fill goes on for the others
 		}
+		sum.Write(buf[:n])
 		sent += int64(n)
+		pos = sent
 	}
 }
 

@@ -159,6 +159,9 @@ func TestZipStreamsAsItArrives(t *testing.T) {
 	if storedZip(t, p) {
 		t.Errorf("the zip is stored before its body arrived")
 	}
+	p.s.zipMu.Lock()
+	z := p.s.zips[strings.TrimPrefix(bigZipPath, "/")]
+	p.s.zipMu.Unlock()
 	g.release()
 	rest, err := io.ReadAll(resp.Body)
 	if err != nil || !bytes.Equal(append(want[:100<<10:100<<10], rest...), want) {
@@ -166,7 +169,9 @@ func TestZipStreamsAsItArrives(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	// The next request is answered from the store, byte for byte the same.
+	// Once the fill is over, the next request is answered from the store,
+	// byte for byte the same.
+	<-z.done
 	_, body := p.get(bigZipPath)
 	if !bytes.Equal(body, want) {
 		t.Errorf("stored zip differs")
@@ -240,6 +245,46 @@ func TestZipStreamResumes(t *testing.T) {
 	}
 	if !storedZip(t, p) {
 		t.Errorf("the resumed zip is not stored")
+	}
+}
+
+// TestZipStreamStartsOver: when upstream ignores ranges, a cut body's
+// resume brings the whole body again, which the client does not see: it
+// gets the zip byte for byte. When the body that comes again is another
+// one, the client's response breaks.
+func TestZipStreamStartsOver(t *testing.T) {
+	for _, changed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "same", true: "changed"}[changed], func(t *testing.T) {
+			g := newGatedZips(-1)
+			p, want, _ := streamProxy(t, g, modnettest.Faults{NoRange: true, Rules: []modnettest.Rule{
+				{Kind: modnettest.KindZip, First: 1, Fault: modnettest.Cut(modnettest.Half)},
+			}})
+			resp := getZip(t, p)
+			part := len(want) / 4
+			readPart(t, resp.Body, part, want)
+			if changed {
+				other := bigModule
+				other.Files = map[string]string{"big.go": "package big // changed\n", "data.txt": bigModule.Files["data.txt"]}
+				if err := p.upstream.Add(other); err != nil {
+					t.Fatal(err)
+				}
+			}
+			g.release()
+			rest, err := io.ReadAll(resp.Body)
+			switch {
+			case changed && !errors.Is(err, io.ErrUnexpectedEOF):
+				t.Errorf("reading a zip that changed upstream: %d more bytes, %v; want io.ErrUnexpectedEOF", len(rest), err)
+			case !changed && (err != nil || !bytes.Equal(rest, want[part:])):
+				t.Errorf("rest of the zip after a restart: %d bytes, %v; want the %d bytes left", len(rest), err, len(want)-part)
+			}
+			zips := zipRequests(p.upstream.Requests())
+			if len(zips) != 2 || zips[1].Range == "" {
+				t.Errorf("upstream zip requests:\n%s\nwant a cut one and one with a range", zips)
+			}
+			if changed && !strings.Contains(p.logs.String(), "the zip changed upstream while it was sent") {
+				t.Errorf("no record of the changed zip in:\n%s", p.logs.String())
+			}
+		})
 	}
 }
 
