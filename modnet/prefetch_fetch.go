@@ -196,6 +196,9 @@ var errNotConfirmed = errors.New("downloaded ahead but not in the build list")
 // extractor, not a transfer slot.
 func (p *prefetcher) download(ctx context.Context, pm *pmod) {
 	m := pm.mod
+	if pm.ahead != nil {
+		defer pm.ahead.cancel() // its context, kept or not, ends with it
+	}
 	var (
 		wg      sync.WaitGroup
 		info    *Info
