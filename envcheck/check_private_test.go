@@ -116,6 +116,16 @@ func TestCheckPrivateCoverage(t *testing.T) {
 		{name: "in go.sum", gomod: "module m\ngo 1.25.0\nrequire git.corp.internal/a v1.0.0\n",
 			gosum:  "git.corp.internal/a v1.0.0 h1:abc=\ngit.corp.internal/a v1.0.0/go.mod h1:def=\n",
 			status: StatusWarn, summary: "so adding or upgrading them fails"},
+		{name: "-modfile's own sum file", files: map[string]string{
+			"mod/x.mod": "module m\ngo 1.25.0\nrequire git.corp.internal/a v1.0.0\n",
+			"mod/x.sum": "git.corp.internal/a v1.0.0 h1:abc=\ngit.corp.internal/a v1.0.0/go.mod h1:def=\n",
+		}, opts: Options{ModFile: "$DIR/mod/x.mod"},
+			status: StatusWarn, summary: "so adding or upgrading them fails"},
+		{name: "-modfile ignores go.sum", files: map[string]string{
+			"mod/x.mod":  "module m\ngo 1.25.0\nrequire git.corp.internal/a v1.0.0\n",
+			"mod/go.sum": "git.corp.internal/a v1.0.0 h1:abc=\ngit.corp.internal/a v1.0.0/go.mod h1:def=\n",
+		}, opts: Options{ModFile: "$DIR/mod/x.mod"},
+			status: StatusWarn, summary: "so downloading them fails now"},
 		{name: "covered", gomod: corpGoMod, vars: map[string]string{"GOPRIVATE": "git.corp.internal,10.0.0.5"},
 			status: StatusInfo, summary: "requirements on hosts not known to be public and not in GOPRIVATE: go.example.org",
 			fix: "export GOPRIVATE=git.corp.internal,10.0.0.5,go.example.org", details: "git.corp.internal: covered"},

@@ -40,8 +40,9 @@ func findGoMod(spec string) (*gomod, error) {
 	}
 	m := &gomod{path: path, file: f, summed: map[string]bool{}}
 	// go.sum as the go command reads it (modnet.ParseGoSum): a malformed
-	// one, which it refuses, vouches for nothing.
-	if sums, err := modnet.ReadModuleGoSum(filepath.Dir(path)); err == nil {
+	// one, which it refuses, vouches for nothing. -modfile=x.mod reads
+	// x.sum, not go.sum.
+	if sums, err := modnet.ReadGoSum(modload.GoSumFile(path)); err == nil {
 		for _, l := range sums.Lines() {
 			m.summed[l.Path] = true
 		}

@@ -83,6 +83,7 @@ func (c staticCase) machine(t *testing.T) (Options, string) {
 		t.Fatal(err)
 	}
 	opts := c.opts
+	opts.ModFile = expand(opts.ModFile)
 	opts.Env = env
 	opts.Offline = true
 	if c.gomod != "" {

@@ -341,6 +341,11 @@ type zipJob struct {
 	// they are written and of the zip's size once a server announces it.
 	written func(n int)
 	sized   func(size int64)
+	// hold, if not nil, is called once the zip has verified, before
+	// anything is stored, and may wait there; limited says whether the
+	// CPU limit is held then. An error it returns abandons the zip,
+	// leaving nothing behind.
+	hold func(ctx context.Context, size int64, limited bool) error
 }
 
 // zip is Zip, also returning the zip's verified hash, and the module
@@ -380,9 +385,18 @@ func (c *Client) zip(ctx context.Context, path, version string, job zipJob) (zip
 			arrived = err == nil
 			return err
 		}
+		// DownloadExtract calls accept with the CPU limit held;
+		// DownloadZip only after a transfer (see below).
+		var cpuRelease func()
+		limited := func() bool { return job.limit != nil && (job.extract || cpuRelease != nil) }
 		accept := func(ctx context.Context, hash string) error {
 			if err := verify(ctx, hash); err != nil {
 				return err
+			}
+			if job.hold != nil {
+				if err := job.hold(ctx, size, limited()); err != nil {
+					return err
+				}
 			}
 			sum = hash
 			return nil
@@ -398,7 +412,6 @@ func (c *Client) zip(ctx context.Context, path, version string, job zipJob) (zip
 		}
 		// DownloadZip checks and hashes the zip once fetch returns: take
 		// the CPU limit at the end of the transfer, give it back after.
-		var cpuRelease func()
 		transfer := fetch
 		if job.limit != nil {
 			transfer = func(ctx context.Context, tmp *ZipTemp) error {

@@ -272,7 +272,14 @@ func (e *PrefetchError) Unwrap() []error {
 // requirements start downloading before the walk ends: its go.mod then
 // lists the selected version of every module that provides a package (an
 // inconsistent go.mod can make this fetch a version the build list then
-// does not use). Each file is fetched once however many modules need it
+// does not use). Every other module whose zip hash go.sum has is
+// downloaded ahead too, up to its verified (and extracted) zip in a
+// temporary file and directory, where it waits for the walk: what the
+// build list confirms is stored; what it does not (a stale go.sum line, a
+// module needed for its go.mod only) is abandoned without a trace or a
+// report, so the cache ends as 'go mod download all' leaves it, at the
+// price of that transfer. A throttled go.mod on the walk's chain then no
+// longer delays the zips below it. Each file is fetched once however many modules need it
 // (singleflight). Zips are streamed to disk, then checked, inflated once
 // into a temporary directory while they are hashed, verified, and renamed
 // into place ([Cache.DownloadExtract]; NoExtract stops at the verified zip),
@@ -299,14 +306,17 @@ func (e *PrefetchError) Unwrap() []error {
 // Requests go through a retry.Client derived from c.HTTP and tuned so
 // that a stalled or slow answer cannot hold the whole prefetch hostage:
 // unless set there, MaxAttempts is 10, BaseDelay 100ms, ThrottleBaseDelay
-// 250ms (for a 429 or 503 without Retry-After; one with Retry-After waits
-// as long as the server asks, and the per-host retry budget still bounds
-// the extra load), AdaptiveBackoff on (sporadic failures of a proxy that
-// answers most requests are retried after at most twice the base delay;
-// a proxy failing broadly is backed off exponentially), HedgeMinDelay
-// 250ms (a GET whose headers are late compared with the host's observed
-// latency is hedged, and so is a zip body arriving at less than a tenth of
-// the host's usual throughput, from its offset, after a second),
+// 250ms (for a 429 or 503 without Retry-After from a proxy failing
+// broadly; one with Retry-After waits as long as the server asks, and the
+// per-host retry budget still bounds the extra load), AdaptiveBackoff on
+// (sporadic failures of a proxy that answers most requests, a 429 or 503
+// without Retry-After included, are retried after at most twice the base
+// delay; a proxy failing broadly is backed off exponentially),
+// HedgeMinDelay 250ms (a GET whose headers are late compared with the
+// host's observed latency is hedged, and so is a zip body of any size
+// arriving at less than a tenth of the host's usual throughput, from its
+// offset, once it has run that long and a second copy would finish well
+// before it),
 // StallTimeoutMin 2s (the stall timeout adapts to the host's observed
 // throughput, up to StallTimeout) and
 // ResponseHeaderTimeout 30s, the backstop behind hedging.
@@ -374,7 +384,11 @@ type pmod struct {
 	full bool // in the build list (or requested): download in full
 	// needed is set once the graph walk or the request needs the module;
 	// until then its go.mod may be being fetched ahead, from go.sum.
-	needed  bool
+	needed bool
+	// ahead is set for a module downloaded ahead of the graph walk
+	// because go.sum has its zip hash (see fetchZipsAhead); full is set
+	// too once the walk confirms it.
+	ahead   *aheadGate
 	start   time.Time
 	started atomic.Bool
 	bytes   atomic.Int64
@@ -429,7 +443,7 @@ func newPrefetcher(parent *Client, req *PrefetchRequest) (*prefetcher, error) {
 	// Until the graph is loaded, go.sum's zip lines are the best count of
 	// the modules to download in full.
 	if p.req.ModFile != "" {
-		p.req.Progress.plan(gosum.zipVersions()+len(p.req.Modules), false)
+		p.req.Progress.plan(len(gosum.zipVersions())+len(p.req.Modules), false)
 	} else {
 		p.req.Progress.plan(len(p.req.Modules), true)
 	}
@@ -525,6 +539,7 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 			}
 		}
 		p.fetchGoModsAhead(ctx, p.c.GoSum)
+		p.fetchZipsAhead(ctx, p.c.GoSum)
 		p.loadGraph(ctx)
 		p.checkGoVersions(ctx)
 		for _, m := range p.buildList() {
@@ -533,11 +548,15 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 			}
 		}
 		// The graph is loaded: what is not downloaded in full by now was
-		// needed for its go.mod only, and is done.
+		// needed for its go.mod only, and is done; a download started
+		// ahead that the graph does not confirm leaves no trace.
 		p.mu.Lock()
 		var goModOnly []*pmod
 		full := 0
 		for _, pm := range p.mods {
+			if pm.ahead != nil && !pm.full {
+				pm.ahead.decide(false)
+			}
 			if pm.needed && !pm.full {
 				goModOnly = append(goModOnly, pm)
 			}

@@ -83,12 +83,111 @@ func (p *prefetcher) fetchFull(ctx context.Context, m module.Version) {
 		return
 	}
 	pm.full = true
+	ahead := pm.ahead
 	p.mu.Unlock()
 	if reportStart {
 		p.emit(PrefetchEvent{Kind: PrefetchStart, Path: m.Path, Version: m.Version, File: "mod"})
 	}
+	if ahead != nil {
+		ahead.decide(true) // already downloading
+		return
+	}
 	p.work.Go(func() { p.download(ctx, pm) })
 }
+
+// fetchZipsAhead starts downloading in full, before the graph walk ends,
+// every module version whose zip hash go.sum has, unless it is started
+// already. In a tidy go.sum those are the build list's modules, so the
+// walk's go.mod chain, slow under throttling, no longer delays their zips.
+// Such a download runs up to the point where the zip has verified (and,
+// unless NoExtract, has been extracted into its temporary directory):
+// there it waits (without its extractor) until the walk decides; see
+// aheadGate. What the walk does not confirm (a stale go.sum line, a
+// module only the go.mod of which the graph needs) is abandoned and
+// leaves nothing in the cache, so the end state stays that of 'go mod
+// download all', at the price of its transfer.
+func (p *prefetcher) fetchZipsAhead(ctx context.Context, sum *GoSum) {
+	for _, m := range sum.zipVersions() {
+		if m.Path == p.mainPath() || checkVersion(m.Path, m.Version) != nil {
+			continue
+		}
+		p.mu.Lock()
+		pm := p.moduleLocked(m)
+		if pm.full || pm.ahead != nil {
+			p.mu.Unlock()
+			continue
+		}
+		actx, cancel := context.WithCancel(ctx)
+		pm.ahead = &aheadGate{decided: make(chan struct{}), cancel: cancel}
+		p.mu.Unlock()
+		p.work.Go(func() { p.download(actx, pm) })
+	}
+}
+
+// An aheadGate holds back a download started ahead of the graph walk
+// until the walk confirms that the module is needed in full.
+type aheadGate struct {
+	once    sync.Once
+	decided chan struct{} // closed once keep is set
+	keep    bool
+	cancel  context.CancelFunc // abandons the download
+}
+
+func (g *aheadGate) decide(keep bool) {
+	g.once.Do(func() {
+		g.keep = keep
+		close(g.decided)
+		if !keep {
+			g.cancel()
+		}
+	})
+}
+
+// kept reports whether the walk has confirmed the module.
+func (g *aheadGate) kept() bool {
+	select {
+	case <-g.decided:
+		return g.keep
+	default:
+		return false
+	}
+}
+
+// waitAhead waits for the walk's decision about a verified zip of pm, a
+// module downloaded ahead. If the download holds an extractor (limited),
+// it gives it back meanwhile and takes one again, whatever the decision,
+// before it returns, so that the download's own release stays balanced.
+// It fails if the module is not confirmed.
+func (p *prefetcher) waitAhead(ctx context.Context, pm *pmod, size int64, limited bool) error {
+	g := pm.ahead
+	if g == nil || g.kept() {
+		return nil
+	}
+	select {
+	case <-g.decided:
+	default:
+		if limited {
+			p.extract.release()
+		}
+		select {
+		case <-g.decided:
+		case <-ctx.Done():
+		}
+		if limited {
+			// Held again for the caller to release: an extractor is
+			// always released eventually.
+			_ = p.extract.acquireSized(context.WithoutCancel(ctx), prioRetry, size)
+		}
+	}
+	if !g.keep {
+		return &ModuleError{Path: pm.mod.Path, Version: pm.mod.Version, Err: errNotConfirmed}
+	}
+	return nil
+}
+
+// errNotConfirmed abandons a download started ahead that the graph walk
+// did not confirm; it is never reported.
+var errNotConfirmed = errors.New("downloaded ahead but not in the build list")
 
 // download brings one module version into the cache as
 // 'go mod download' does (cmd/go/internal/modcmd.DownloadModule), but
@@ -97,6 +196,9 @@ func (p *prefetcher) fetchFull(ctx context.Context, m module.Version) {
 // extractor, not a transfer slot.
 func (p *prefetcher) download(ctx context.Context, pm *pmod) {
 	m := pm.mod
+	if pm.ahead != nil {
+		defer pm.ahead.cancel() // its context, kept or not, ends with it
+	}
 	var (
 		wg      sync.WaitGroup
 		info    *Info
@@ -107,6 +209,14 @@ func (p *prefetcher) download(ctx context.Context, pm *pmod) {
 	wg.Go(func() { gm = p.goMod(ctx, pm) })
 	zipfile, dir, sum, zipErr := p.zip(ctx, pm)
 	wg.Wait()
+	if g := pm.ahead; g != nil {
+		// A download that ended before the walk decided (a failure, a
+		// zip already in the cache) waits for the decision too.
+		<-g.decided
+		if !g.keep {
+			return // not confirmed by the walk: abandoned, nothing stored
+		}
+	}
 
 	res := PrefetchModule{Path: m.Path, Version: m.Version}
 	err := firstError(zipErr, gm.err, infoErr)
@@ -197,6 +307,9 @@ func (p *prefetcher) zip(ctx context.Context, pm *pmod) (file, dir, sum string, 
 			return p.extract.release, nil
 		},
 		mismatch: p.mismatch(pm, "zip"),
+	}
+	if pm.ahead != nil {
+		job.hold = func(ctx context.Context, size int64, limited bool) error { return p.waitAhead(ctx, pm, size, limited) }
 	}
 	if prog := p.req.Progress; prog != nil {
 		job.written = prog.wrote

@@ -778,3 +778,103 @@ func TestPrefetchFaultClasses(t *testing.T) {
 		})
 	}
 }
+
+// TestPrefetchZipsAhead: the zips go.sum lists are requested before the
+// graph walk can confirm them (here, before any go.mod has been answered),
+// while a zip line of a module the walk does not confirm (one needed for
+// its go.mod only, and a version the proxy does not have) leaves the cache
+// exactly as 'go mod download all' does (its download cache, with
+// NoExtract) and is not reported.
+func TestPrefetchZipsAhead(t *testing.T) {
+	testenv.GoBin(t)
+	for _, noExtract := range []bool{false, true} {
+		t.Run(fmt.Sprintf("NoExtract=%v", noExtract), func(t *testing.T) { testPrefetchZipsAhead(t, noExtract) })
+	}
+}
+
+func testPrefetchZipsAhead(t *testing.T, noExtract bool) {
+	f := newPrefetchFixture(t, smallGraph)
+	// Unpruned, so that nothing but the go.mod files is known to be needed
+	// before the walk.
+	writeFile(t, filepath.Join(f.mainDir, "go.mod"), strings.Replace(f.graph.GoMod, "\ngo 1.21\n", "\ngo 1.16\n", 1))
+	inBuildList := map[string]bool{}
+	for _, m := range f.graph.BuildList {
+		inBuildList[m.String()] = true
+	}
+	var stale []string
+	for _, m := range f.graph.Modules {
+		if inBuildList[m.Path+"@"+m.Version] {
+			continue
+		}
+		sums, err := m.GoSum()
+		if err != nil {
+			t.Fatal(err)
+		}
+		zipLine, _, _ := strings.Cut(sums, "\n")
+		stale = append(stale, zipLine, m.Path+" v9.9.9 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+		break
+	}
+	if stale == nil {
+		t.Fatal("the graph has no module outside the build list")
+	}
+	writeFile(t, filepath.Join(f.mainDir, "go.sum"), f.graph.GoSum+strings.Join(stale, "\n")+"\n")
+	// No go.mod before a second of throttling.
+	f.srv.SetFaults(modnettest.Faults{Rules: []modnettest.Rule{
+		{Kind: modnettest.KindMod, First: 1, Fault: modnettest.RetryAfter(503, time.Second)},
+	}})
+
+	modcache := filepath.Join(t.TempDir(), "modcache")
+	var events []PrefetchEvent
+	res, err := f.prefetch(t, f.client(t, modcache), &PrefetchRequest{NoExtract: noExtract,
+		OnEvent: func(ev PrefetchEvent) { events = append(events, ev) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var firstMod time.Time
+	firstZip := map[string]time.Time{}
+	for _, r := range f.srv.Requests() {
+		switch {
+		case r.Kind == modnettest.KindMod && r.Status == 200 && (firstMod.IsZero() || r.Time.Before(firstMod)):
+			firstMod = r.Time
+		case r.Kind == modnettest.KindZip:
+			if t0, ok := firstZip[r.Module+"@"+r.Version]; !ok || r.Time.Before(t0) {
+				firstZip[r.Module+"@"+r.Version] = r.Time
+			}
+		}
+	}
+	for _, m := range f.graph.BuildList {
+		if t0, ok := firstZip[m.String()]; !ok || !t0.Before(firstMod) {
+			t.Errorf("zip of %s requested at %v, not before the first go.mod answer at %v", m, t0, firstMod)
+		}
+	}
+	var full []module.Version
+	for _, m := range res.Modules {
+		if !m.GoModOnly {
+			full = append(full, module.Version{Path: m.Path, Version: m.Version})
+		}
+		if m.Version == "v9.9.9" {
+			t.Errorf("result lists %s@%s, a stale go.sum line", m.Path, m.Version)
+		}
+	}
+	if !slices.Equal(full, f.graph.BuildList) {
+		t.Errorf("downloaded in full:\n%v\nwant the build list:\n%v", full, f.graph.BuildList)
+	}
+	for _, ev := range events {
+		if ev.Version == "v9.9.9" || ev.Kind == PrefetchFail {
+			t.Errorf("event %+v", ev)
+		}
+	}
+
+	f.srv.SetFaults(modnettest.Faults{})
+	goCache := filepath.Join(t.TempDir(), "modcache")
+	if out, err := goRun(t, f.mainDir, goCache, "GOPROXY", f.srv.URL, "GOSUMDB", f.srv.SumDB().GOSUMDB(), "GOFLAGS", "-modcacherw", "mod download all"); err != nil {
+		t.Fatalf("go mod download all: %v\n%s", err, out)
+	}
+	want := cacheState(t, goCache)
+	if noExtract {
+		maps.DeleteFunc(want, func(k, _ string) bool { return !strings.HasPrefix(k, "cache/download/") })
+	}
+	if diffs := modnettest.DiffCaches(cacheState(t, modcache), want, "modkit", "go"); len(diffs) > 0 {
+		t.Errorf("module cache after prefetch differs from go mod download all's:\n%s", strings.Join(diffs, "\n"))
+	}
+}

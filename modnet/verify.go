@@ -155,18 +155,19 @@ func (s *GoSum) goModVersions() []module.Version {
 	return list
 }
 
-// zipVersions counts the module versions with a zip hash line.
-func (s *GoSum) zipVersions() int {
+// zipVersions returns the module versions with a zip hash line, sorted.
+func (s *GoSum) zipVersions() []module.Version {
 	if s == nil {
-		return 0
+		return nil
 	}
-	n := 0
+	var list []module.Version
 	for m := range s.lines {
 		if !strings.HasSuffix(m.Version, "/go.mod") {
-			n++
+			list = append(list, m)
 		}
 	}
-	return n
+	module.Sort(list)
+	return list
 }
 
 // HashZip returns the h1: hash of a module zip file, as recorded in go.sum

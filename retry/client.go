@@ -56,19 +56,28 @@ type Client struct {
 	BaseDelay, MaxDelay time.Duration
 
 	// AdaptiveBackoff makes the backoff follow the host rather than the
-	// request alone: the exponent n above grows past 1 only while the host
-	// is struggling, that is while most of its recent attempts (a moving
-	// average over about the last twenty) failed. Sporadic failures of a
-	// host that answers most requests are then retried after at most
-	// 2·BaseDelay, and a host that fails broadly is backed off
-	// exponentially as before. For bulk jobs against one proxy, where one
-	// unlucky request should not hold up the whole job; the Budget still
-	// bounds the extra load, and Retry-After is honoured either way.
+	// request alone: the exponent n above grows past 1, and a 429 or 503
+	// without Retry-After waits from ThrottleBaseDelay, only while the
+	// host is struggling, that is while most of its recent attempts (a
+	// moving average over about the last twenty) failed; a host not heard
+	// from yet counts as struggling from its first failure. Sporadic
+	// failures of a host that answers most requests, throttling answers
+	// included, are then retried after at most 2·BaseDelay, and a host
+	// that fails broadly is backed off exponentially from
+	// ThrottleBaseDelay as before. For bulk jobs against one proxy, where
+	// one unlucky request should not hold up the whole job.
+	//
+	// It stays polite: a server that states a wait with Retry-After gets
+	// exactly that wait, a host whose failures become the majority gets
+	// the full throttle backoff within a few attempts, concurrency is
+	// whatever the caller allows, and the Budget bounds the extra requests
+	// to the host however they are spaced.
 	AdaptiveBackoff bool
 
 	// ThrottleBaseDelay replaces BaseDelay after a 429 or 503 that has
 	// no usable Retry-After, because a throttling server wants a longer
-	// pause than a flaky connection. Default: 1s.
+	// pause than a flaky connection (with AdaptiveBackoff, only while the
+	// host is struggling). Default: 1s.
 	ThrottleBaseDelay time.Duration
 
 	// RetryAfterMax is the longest Retry-After honoured. A server asking
@@ -125,14 +134,18 @@ type Client struct {
 	// 2·HedgeMinDelay. Each hedge costs a retry from the Budget.
 	//
 	// Download also hedges a slow body, into a destination that is an
-	// io.WriterAt: once a body of known size has run for 4·HedgeMinDelay
-	// at less than a tenth of the throughput the host's bodies of 64 KiB
-	// or more have recently had (a trickle, which never trips the stall
-	// timeout), a second request asks for the rest with Range (a server
-	// without ranges sends the whole body again), both copies write the
-	// same bytes at the same offsets, and the first to reach the end wins;
-	// the other is canceled. One such hedge per download, paid from the
-	// Budget.
+	// io.WriterAt: once a body of known size, however small, has run for
+	// as long as makes response headers late (the delay above) at less
+	// than a tenth of the throughput the host's bodies of 64 KiB or more
+	// have recently had (a trickle, which never trips the stall timeout),
+	// and a second request (the host's usual time to first byte, then the
+	// rest at its usual throughput) would take less than half as long as
+	// the rest at the current pace, a second request asks for the rest
+	// with Range (a server without ranges sends the whole body again),
+	// both copies write the same bytes at the same offsets, and the first
+	// to reach the end wins; the other is canceled. A hedge that proves
+	// slow in turn is replaced by another; at most two such hedges per
+	// download, each paid from the Budget.
 	HedgeDisabled bool
 
 	// HedgeMinDelay is the shortest wait before hedging. Default: 1s.
@@ -480,13 +493,13 @@ func (k *call) checkRetry(ctx context.Context, resp *http.Response, err error) (
 		return false, nil
 	}
 
-	base := k.c.baseDelay
-	if class == Throttled {
+	base, n := k.c.baseDelay, k.failures-1
+	if k.c.AdaptiveBackoff && !k.c.healthFor(k.host).struggling() {
+		// A sporadic failure of a host that answers most requests, a 429
+		// or 503 included: see AdaptiveBackoff.
+		n = min(n, 1)
+	} else if class == Throttled {
 		base = k.c.throttleBase
-	}
-	n := k.failures - 1
-	if k.c.AdaptiveBackoff && n > 1 && !k.c.healthFor(k.host).struggling() {
-		n = 1
 	}
 	delay := fullJitter(k.c.rnd.int64N, base, k.c.maxDelay, n)
 	if class == Throttled && resp != nil {

@@ -20,7 +20,7 @@
 //
 // Before each retry the Client waits a random delay in
 // [0, min(MaxDelay, BaseDelay·2^n)] ("full jitter"), with a longer base
-// after throttling, or exactly the server's Retry-After (seconds or any
+// after throttling (with AdaptiveBackoff, from a host failing broadly), or exactly the server's Retry-After (seconds or any
 // HTTP-date form) if that is at most RetryAfterMax. It never sleeps past
 // the context's deadline: if the next attempt would start after it, the
 // last error is returned at once. A per-host [Budget] makes retries cost

@@ -94,7 +94,7 @@ type download struct {
 	buf       []byte
 
 	req        *http.Request // the request, for a hedge of a slow body
-	hedgedBody bool          // the one hedge of a slow body is spent
+	bodyHedges int           // hedges of a slow body sent, at most maxHedges
 }
 
 // restartError makes the retry policy start the download over from byte 0
@@ -223,7 +223,7 @@ func (d *download) checkRange(resp *http.Response) error {
 // a destination that can be written at offsets is raced against a second
 // request if it proves slow (streamRace).
 func (d *download) stream(rc io.ReadCloser) error {
-	if wa, ok := d.dst.(io.WriterAt); ok && !d.k.c.HedgeDisabled && !d.k.c.Disabled && d.total > 0 && d.total-d.offset >= slowBodyMinLeft {
+	if wa, ok := d.dst.(io.WriterAt); ok && !d.k.c.HedgeDisabled && !d.k.c.Disabled && d.total > d.offset {
 		if err := d.streamRace(rc, wa); err != nil {
 			return err
 		}

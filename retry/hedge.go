@@ -64,6 +64,13 @@ func (l *latency) hedgeDelay(floor, ceil time.Duration) time.Duration {
 	return d
 }
 
+// mean returns the smoothed estimate itself (0 before any sample).
+func (l *latency) mean() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.srtt
+}
+
 // stallLimit returns how long a body read may block, for an estimate of
 // the gaps between arriving data: four times srtt+4·rttvar, clamped to
 // [floor, ceil]; ceil while there are no samples.

@@ -25,9 +25,6 @@ const (
 	slowBodyRatio = 10
 	// slowBodyCheck is how often a body's progress is looked at.
 	slowBodyCheck = 100 * time.Millisecond
-	// slowBodyMinLeft: bodies with less left than this are not worth a
-	// second request.
-	slowBodyMinLeft = 64 << 10
 	// throughputMinBytes: bodies smaller than this say more about latency
 	// than about throughput, and are not sampled.
 	throughputMinBytes = 64 << 10
@@ -74,21 +71,68 @@ func (t *throughput) rate() float64 {
 	return t.bps
 }
 
-// slowAfter is how long a body must have run before it can count as slow.
-func (c *Client) slowAfter() time.Duration { return 4 * c.hedgeMin }
+// slowBody is what the decision to hedge a body looks at.
+type slowBody struct {
+	elapsed  time.Duration // since the copy was asked for
+	late     time.Duration // when a request to the host counts as late (hedgeDelay)
+	got      int64         // bytes the copy delivered so far
+	left     int64         // bytes still to come
+	hostRate float64       // the host's usual throughput, bytes per second (0: unknown)
+	ttfb     time.Duration // the host's usual time to first byte
+}
+
+// worthHedging reports whether another request for the rest of the body
+// would very likely finish first. The copy must have been running for as
+// long as makes a request late (so that a slow start is not mistaken for
+// a trickle) and be progressing at less than 1/slowBodyRatio of the
+// host's usual throughput; and a new request, which takes about the
+// host's time to first byte plus the rest at the host's throughput, must
+// be expected to finish in less than half the time the rest takes at the
+// current pace. The size of the body does not matter: a 30 KB zip
+// trickling at 20 KB/s from a host that answers in milliseconds is as
+// much worth a hedge as a large one.
+func (s slowBody) worthHedging() bool {
+	if s.elapsed < s.late || s.hostRate <= 0 || s.left <= 0 {
+		return false
+	}
+	rate := float64(s.got) / s.elapsed.Seconds()
+	if rate*slowBodyRatio >= s.hostRate {
+		return false
+	}
+	again := s.ttfb.Seconds() + float64(s.left)/s.hostRate
+	return rate*2*again < float64(s.left)
+}
 
 // racer is one copy of a body being written into the destination.
 type racer struct {
-	pos  atomic.Int64 // next offset to write; [start, pos) is written
-	err  error        // set before done is closed
-	done chan struct{}
-	stop func() // cancels the copy
+	pos   atomic.Int64 // next offset to write; [from, pos) is written
+	err   error        // set before done is closed
+	done  chan struct{}
+	stop  func()       // cancels the copy
+	start time.Time    // when the copy was asked for
+	from  atomic.Int64 // where it started
+}
+
+// slow reports whether r is worth hedging, at the host's estimates.
+func (d *download) slow(r *racer) (bool, time.Duration) {
+	c := d.k.c
+	lat := c.latencyFor(d.k.host)
+	pos := r.pos.Load()
+	s := slowBody{
+		elapsed:  time.Since(r.start),
+		late:     lat.hedgeDelay(c.hedgeMin, c.headerTimeout),
+		got:      pos - r.from.Load(),
+		left:     d.total - pos,
+		hostRate: c.throughputFor(d.k.host).rate(),
+		ttfb:     lat.mean(),
+	}
+	return s.worthHedging(), s.elapsed
 }
 
 // copyAt copies body into dst from offset pos up to total bytes in all.
 func (r *racer) copyAt(dst io.WriterAt, body io.Reader, total int64) {
 	defer close(r.done)
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, min(64<<10, max(total-r.pos.Load(), 0)+1))
 	for {
 		pos := r.pos.Load()
 		if pos > total {
@@ -125,8 +169,9 @@ func (d *download) streamRace(body io.ReadCloser, dst io.WriterAt) error {
 	c := d.k.c
 	host := d.k.host
 	start, from := time.Now(), d.offset
-	a := &racer{done: make(chan struct{}), stop: func() { body.Close() }}
+	a := &racer{done: make(chan struct{}), stop: func() { body.Close() }, start: start}
 	a.pos.Store(d.offset)
+	a.from.Store(d.offset)
 	go a.copyAt(dst, body, d.total)
 	var b *racer
 	tick := time.NewTicker(slowBodyCheck)
@@ -177,25 +222,27 @@ func (d *download) streamRace(body io.ReadCloser, dst io.WriterAt) error {
 			}
 			b = nil // a failed hedge: the original goes on
 		case <-tick.C:
-			if b != nil || d.hedgedBody {
+			// The copy to watch is the latest: the original, or a hedge
+			// that may have met a trickle of its own (then it is replaced
+			// by another, from the original's offset, which it may have
+			// overtaken: the bytes are the same).
+			w := a
+			if b != nil {
+				w = b
+			}
+			if d.bodyHedges >= maxHedges {
 				continue
 			}
-			elapsed := time.Since(start)
-			pos := a.pos.Load()
-			rate := float64(pos-from) / elapsed.Seconds()
-			host := c.throughputFor(host).rate()
-			left := d.total - pos
-			// Not worth a second request: too early to tell, no estimate
-			// for the host yet, not slow, or about to finish anyway.
-			if elapsed < c.slowAfter() || host == 0 || rate*slowBodyRatio >= host || left < slowBodyMinLeft ||
-				float64(left) < rate*c.slowAfter().Seconds() {
+			slow, elapsed := d.slow(w)
+			if !slow || !c.budget.take(d.k.host, c.budget.cost(Unknown)) {
 				continue
 			}
-			if !c.budget.take(d.k.host, c.budget.cost(Unknown)) {
-				continue
+			if b != nil {
+				b.stop()
+				<-b.done
 			}
-			d.hedgedBody = true
-			b = d.hedgeBody(pos, elapsed, dst)
+			d.bodyHedges++
+			b = d.hedgeBody(a.pos.Load(), elapsed, dst)
 		}
 	}
 }
@@ -212,7 +259,9 @@ func (d *download) hedgeBody(offset int64, late time.Duration, dst io.WriterAt) 
 	}
 	d.k.c.onHedge(req, late, offset)
 	// Canceling the context aborts the request and the reads of its body.
-	b := &racer{done: make(chan struct{}), stop: cancel}
+	b := &racer{done: make(chan struct{}), stop: cancel, start: time.Now()}
+	b.pos.Store(offset)
+	b.from.Store(offset)
 	go func() {
 		resp, err := d.k.c.hc.Do(req)
 		if err != nil {
@@ -227,6 +276,7 @@ func (d *download) hedgeBody(offset int64, late time.Duration, dst io.WriterAt) 
 			close(b.done)
 			return
 		}
+		b.from.Store(start)
 		b.pos.Store(start)
 		b.copyAt(dst, resp.Body, d.total)
 		resp.Body.Close()

@@ -6,7 +6,8 @@
 // Usage, from the repository root (measure under the shared lock):
 //
 //	flock /tmp/modkit-bench.lock go run ./examples/prefetchbench [-graph gen|real] [-realdir DIR] [-workdir DIR]
-//		[-runs 5] [-latency 0,10ms,50ms] [-noextract=true] [-faults=true] [-gofaults=true] [-rss=true]
+//		[-runs 5] [-latency 0,10ms,50ms] [-noextract=true] [-faults=true] [-matrix CLASS] [-timeline FILE]
+//		[-gofaults=true] [-rss=true]
 //		[-modules 120] [-zipmb 40] [-scale 100,300,1000]
 //
 // It builds modfetch, generates a graph with modnettest.GenerateGraph (or,
@@ -42,7 +43,10 @@
 // 429, cuts mid-body with and without Range support, corrupt bodies on a
 // file's first three downloads; 5% stalls of 30s, trickles at 20 KB/s),
 // then all mixed; each run must complete, pass GOPROXY=off go mod verify,
-// and stay within twice the fault-free time. On a generated graph it runs
+// and stay within twice the fault-free time. With -timeline FILE those runs
+// use modfetch prefetch -json, and FILE gets each run's events stamped with
+// the seconds since the command started: when the graph walk let modules
+// start, which retries and hedges the last modules waited for. On a generated graph it runs
 // modnettest.StandardMix instead (10% resets, 5% 503, 5% 429, 5% cuts, 1%
 // stalls of 60s), where the go command must fail (it is stopped after 90s;
 // -gofaults=false skips it) and modfetch succeed with the same end state,

@@ -33,6 +33,7 @@ func main() {
 	work := flag.String("workdir", os.TempDir(), "where the module caches go: a tmpfs (/dev/shm) measures what the program costs, a disk what a user sees")
 	noExtract := flag.Bool("noextract", true, "also time modfetch prefetch -extract=false")
 	matrix := flag.String("matrix", "", "run only the fault classes whose name contains this")
+	timeline := flag.String("timeline", "", "write each fault-matrix run's events (modfetch prefetch -json), stamped with the seconds since the command started, to this file")
 	scale := flag.String("scale", "", "instead, show how cost grows: comma-separated numbers of module versions (such as 100,300,1000) of generated graphs with real file counts")
 	graph := flag.String("graph", "gen", "the graph to measure: gen (generated, see -modules and -zipmb) or real (examples/internal/realgraph, fetched once)")
 	realDir := flag.String("realdir", "", "where the real graph is kept between runs (default $XDG_CACHE_HOME/modkit-realgraph)")
@@ -49,6 +50,14 @@ func main() {
 	}
 	b.goFaults, b.noExtract, b.matrixFilter = *goFaults, *noExtract, *matrix
 	defer b.close()
+	if *timeline != "" {
+		f, err := os.Create(*timeline)
+		if err != nil {
+			fatalf("-timeline: %v", err)
+		}
+		defer f.Close()
+		b.timeline = f
+	}
 	switch *graph {
 	case "gen":
 	case "real":

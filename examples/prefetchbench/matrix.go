@@ -67,7 +67,12 @@ func (b *bench) matrixRuns(srv *modnettest.Server, mainDir string, lat, fast tim
 		f := fc.faults(uint64(i + 1))
 		f.Latency = lat
 		srv.SetFaults(f)
-		r := b.run("modfetch", mainDir, srv.URL, srv.SumDB().GOSUMDB(), 0)
+		tool := "modfetch"
+		if b.timeline != nil {
+			tool = "timeline"
+			fmt.Fprintf(b.timeline, "== %s\n", fc.name)
+		}
+		r := b.run(tool, mainDir, srv.URL, srv.SumDB().GOSUMDB(), 0)
 		srv.SetFaults(modnettest.Faults{Latency: lat})
 		verdict := "met"
 		switch {
@@ -90,8 +95,15 @@ func (b *bench) matrixRuns(srv *modnettest.Server, mainDir string, lat, fast tim
 	return ok
 }
 
-// retriesOf picks the retry count out of modfetch's summary line.
+// retriesOf picks the retry count out of modfetch's summary line, or
+// out of its JSON summary.
 func retriesOf(output string) string {
+	if _, after, ok := strings.Cut(output, `"Kind":"summary"`); ok {
+		if _, n, ok := strings.Cut(after, `"Retries":`); ok {
+			return ", " + strings.TrimRight(n[:strings.IndexAny(n+",}", ",}")], " ") + " retries"
+		}
+		return ", 0 retries"
+	}
 	i := strings.Index(output, " retries")
 	if i < 0 {
 		return ""

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -36,6 +37,7 @@ type bench struct {
 	tmpfs        bool            // the work directory is a tmpfs
 	gocache      string          // the build cache of the offline checks: the host's, shared and safe
 	real         *realgraph.Tree // the real graph, if it is the one measured
+	timeline     io.Writer       // where the "timeline" tool's stamped events go
 	n            int             // runs so far, to name module caches
 }
 
@@ -151,6 +153,8 @@ func (b *bench) run(tool, mainDir, proxy, sumdb string, limit time.Duration) res
 		args = []string{measureFlag, b.modfetch, "prefetch"}
 	case "noextract":
 		args = []string{measureFlag, b.modfetch, "prefetch", "-extract=false"}
+	case "timeline":
+		args = []string{measureFlag, b.modfetch, "prefetch", "-json"}
 	}
 	ctx := context.Background()
 	if limit > 0 {
@@ -166,6 +170,12 @@ func (b *bench) run(tool, mainDir, proxy, sumdb string, limit time.Duration) res
 	cmd.Stdout, cmd.Stderr = &out, &out
 	benchrun.Settle()
 	start := time.Now()
+	if tool == "timeline" {
+		// One writer for both, so that they share one pipe: exec copies
+		// distinct writers on separate goroutines.
+		w := io.MultiWriter(&out, &stampWriter{w: b.timeline, start: start})
+		cmd.Stdout, cmd.Stderr = w, w
+	}
 	err := cmd.Run()
 	r := result{modcache: modcache, err: err}
 	r.output, r.wall, r.maxRSS = parseMeasure(out.String())
@@ -174,6 +184,33 @@ func (b *bench) run(tool, mainDir, proxy, sumdb string, limit time.Duration) res
 		r.err = fmt.Errorf("still running after %v: killed", limit)
 	}
 	return r
+}
+
+// stampWriter writes each line written to it to w, prefixed with the
+// seconds since start at which it arrived: a timeline of a command's
+// events, to see what a run waited for.
+type stampWriter struct {
+	w       io.Writer
+	start   time.Time
+	partial []byte // a line not ended yet
+}
+
+func (s *stampWriter) Write(p []byte) (int, error) {
+	at := time.Since(s.start).Seconds()
+	rest := p
+	for {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			s.partial = append(s.partial, rest...)
+			return len(p), nil
+		}
+		line := append(s.partial, rest[:i]...)
+		s.partial = s.partial[:0]
+		rest = rest[i+1:]
+		if _, err := fmt.Fprintf(s.w, "%8.3f %s\n", at, line); err != nil {
+			return len(p), err
+		}
+	}
 }
 
 // measureFlag makes prefetchbench run the rest of its arguments as a

@@ -715,7 +715,8 @@ func (e *storeError) Error() string { return e.err.Error() }
 func (e *storeError) Unwrap() error { return e.err }
 
 // fail answers an error: "not found" with 404, a failure of the store with
-// 500, anything else upstream with 502 and modkit's explanation.
+// 500, an upstream's refusal with its own status, anything else upstream
+// with 502 and modkit's explanation.
 func (s *Server) fail(w *recorder, r *http.Request, err error) {
 	var se *storeError
 	w.err = err
@@ -728,6 +729,14 @@ func (s *Server) fail(w *recorder, r *http.Request, err error) {
 		respond(w, r, http.StatusInternalServerError, cacheNever, "internal server error")
 	case errors.Is(err, fs.ErrNotExist):
 		respond(w, r, http.StatusNotFound, cacheNotFound, notFoundText(err.Error()))
+	case refusedStatus(err) != 0:
+		// The upstream's own answer, not a failure of the path to it: the
+		// client gets it as it would from the upstream, and falls back or
+		// fails on it as it would there. The go command, asking for every
+		// prefix of an import path, reads such answers for the prefixes that
+		// are no module (a proxy may refuse github.com/org with 403).
+		s.logger().Info("upstream refused", "error", err)
+		respond(w, r, refusedStatus(err), cacheNever, "upstream refused: "+err.Error())
 	case s.TimeoutNotFound && isTimeout(err):
 		s.logger().Warn("upstream timed out", "error", err)
 		respond(w, r, http.StatusNotFound, cacheNever, notFoundText("fetch timed out: "+err.Error()))
@@ -735,6 +744,18 @@ func (s *Server) fail(w *recorder, r *http.Request, err error) {
 		s.logger().Warn("upstream failed", "error", err)
 		respond(w, r, http.StatusBadGateway, cacheNever, failureText(err))
 	}
+}
+
+// refusedStatus returns the status of an upstream's definite refusal: a
+// 4xx answer other than "not found" (404, 410, answered as such) and "too
+// many requests" (429, retried, so a failure when it persists); 0 for
+// anything else.
+func refusedStatus(err error) int {
+	var re *retry.Error
+	if errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 && re.StatusCode != http.StatusTooManyRequests {
+		return re.StatusCode
+	}
+	return 0
 }
 
 func notFoundText(msg string) string {

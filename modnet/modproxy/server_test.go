@@ -409,6 +409,30 @@ func TestStaleOnError(t *testing.T) {
 	}
 }
 
+// TestUpstreamRefusal: an upstream's 4xx answer other than "not found" is
+// passed on with its status, as the upstream's answer it is, not as a
+// failure to reach it; a 429 that persists through the retries is one.
+func TestUpstreamRefusal(t *testing.T) {
+	upstream := modnettest.NewServer(testModules...)
+	defer upstream.Close()
+	upstream.SetFaults(modnettest.Faults{Rules: []modnettest.Rule{
+		{Module: "example.com/m", Kind: modnettest.KindList, Fault: modnettest.Status(403)},
+		{Module: "example.com/Upper", Kind: modnettest.KindList, Fault: modnettest.Status(429)},
+	}})
+	hc := fastRetries()
+	hc.MaxAttempts = 2
+	p := newTestProxy(t, upstream, hc)
+	resp, body := p.get("/example.com/m/@v/list")
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Cache-Control") != cacheNever ||
+		!strings.HasPrefix(string(body), "upstream refused: ") || !strings.Contains(string(body), "403 Forbidden") {
+		t.Errorf("list refused upstream: %d, Cache-Control %q, %q; want 403, no-store, the upstream's answer", resp.StatusCode, resp.Header.Get("Cache-Control"), body)
+	}
+	resp, body = p.get("/example.com/!upper/@v/list")
+	if resp.StatusCode != http.StatusBadGateway || !strings.HasPrefix(string(body), "upstream failed (throttled): ") {
+		t.Errorf("list throttled upstream: %d %q; want 502, a failure", resp.StatusCode, body)
+	}
+}
+
 // TestUpstreamTimeout: a stalled upstream is a failure like any other,
 // with the attempts made; with TimeoutNotFound it is answered as goproxy
 // answers a fetch timeout, 404 that no cache keeps.

@@ -57,7 +57,10 @@
 // downloads (go mod tidy, go get, go build...) are then retried, resumed,
 // hedged and read ahead; it verifies what it receives itself, so it ends
 // as it would without exec. The command's environment has GOPROXY set to
-// the server under a secret path prefix, GONOPROXY=none if GONOPROXY or
+// the user's list with each entry on the server under a secret path
+// prefix (the go command falls back from one entry to the next per
+// lookup, as without exec; each entry answers version lists and queries
+// from its own source), GONOPROXY=none if GONOPROXY or
 // GOPRIVATE is set, GOAUTH=off, and a GOSUMDB naming a URL reduced to its
 // key. Standard input, output, error and signals pass through; exec exits
 // with the command's status (127 when it is not found, 126 when it cannot

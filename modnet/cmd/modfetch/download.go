@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -182,7 +181,7 @@ func enclosingMain(env *modnet.Env) (*modload.MainModule, *modnet.GoSum, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	sum, err := modnet.ReadModuleGoSum(filepath.Dir(file))
+	sum, err := modnet.ReadGoSum(modload.GoSumFile(file))
 	return mm, sum, err
 }
 

@@ -43,18 +43,21 @@ import (
 // directory of its own, and files are passed through unverified, so it
 // takes no lock the go command may hold while it waits for the server.
 type loopbackProxy struct {
-	env    *modnet.Env // the user's
-	db     modnet.ChecksumDB
-	client *modnet.Client
-	srv    *modproxy.Server
-	hs     *http.Server
-	ln     net.Listener
-	served chan error
-	url    string // GOPROXY for the go command, with the prefix
-	dir    string // the server's own directory
-	temp   bool   // dir is temporary, removed on close
-	stats  *proxyStats
-	closed sync.Once
+	env     *modnet.Env // the user's
+	db      modnet.ChecksumDB
+	client  *modnet.Client
+	srv     *modproxy.Server
+	prefix  string                 // the secret path prefix
+	list    []*proxyEntry          // the go command's proxy list, on the server
+	entries map[string]*proxyEntry // by name
+	hs      *http.Server
+	ln      net.Listener
+	served  chan error
+	url     string // GOPROXY for the go command: its entries on the server
+	dir     string // the server's own directory
+	temp    bool   // dir is temporary, removed on close
+	stats   *proxyStats
+	closed  sync.Once
 }
 
 // proxyOptions configure a loopbackProxy.
@@ -85,10 +88,11 @@ func startProxy(opts proxyOptions) (_ *loopbackProxy, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := env.ProxyList(); err != nil {
+	list, err := proxyEntries(env)
+	if err != nil {
 		return nil, err
 	}
-	p := &loopbackProxy{env: env, dir: opts.cacheDir, stats: newProxyStats(opts.verbose)}
+	p := &loopbackProxy{env: env, dir: opts.cacheDir, stats: newProxyStats(opts.verbose), list: list}
 	if p.dir == "" {
 		if p.dir, err = os.MkdirTemp("", "modfetch-proxy-"); err != nil {
 			return nil, err
@@ -131,15 +135,14 @@ func startProxy(opts proxyOptions) (_ *loopbackProxy, err error) {
 	// A malformed GOSUMDB is left for the go command to report, as it
 	// would without the server.
 
-	prefix, err := secretPrefix()
-	if err != nil {
+	if p.prefix, err = secretPrefix(); err != nil {
 		return nil, err
 	}
 	p.srv = &modproxy.Server{
 		Client:  p.client,
 		Store:   &modproxy.DiskStore{Dir: filepath.Join(p.dir, "store")},
 		TempDir: filepath.Join(p.dir, "tmp"),
-		Prefix:  prefix,
+		Prefix:  p.prefix,
 		SumDBs:  sumdbs,
 		// The go command's own messages go to its user; the server's
 		// records are only wanted with -v, which prints its own lines.
@@ -161,6 +164,28 @@ func startProxy(opts proxyOptions) (_ *loopbackProxy, err error) {
 		}
 	}
 
+	// Each entry's lookups, from its source alone (see exec_entries.go),
+	// on the same HTTP stack: one retry budget and host health per host.
+	p.entries = make(map[string]*proxyEntry)
+	for _, e := range p.list {
+		p.entries[e.name] = e
+		if e.src.Kind == modnet.KindOff {
+			continue
+		}
+		eenv, err := modnet.LoadEnvFrom(entryEnv(environ, e.src))
+		if err != nil {
+			return nil, err
+		}
+		e.client = &modnet.Client{Env: eenv, HTTP: p.client.HTTP}
+		e.queries = &modproxy.Server{
+			Client:   e.client,
+			TempDir:  filepath.Join(p.dir, "tmp"),
+			Prefix:   p.prefix + "/" + e.name,
+			Logger:   discardLogger,
+			OnAnswer: p.stats.answer,
+		}
+	}
+
 	listen := opts.listen
 	if listen == "" {
 		listen = "127.0.0.1:0"
@@ -169,14 +194,14 @@ func startProxy(opts proxyOptions) (_ *loopbackProxy, err error) {
 		return nil, err
 	}
 	p.hs = &http.Server{
-		Handler:           p.srv,
+		Handler:           p,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          discardLog,
 	}
 	p.served = make(chan error, 1)
 	go func() { p.served <- p.hs.Serve(p.ln) }()
-	p.url = "http://" + urlHost(p.ln.Addr()) + prefix
+	p.url = goproxy("http://"+urlHost(p.ln.Addr())+p.prefix, p.list)
 	return p, nil
 }
 
@@ -238,8 +263,10 @@ func inModCache(cache string, mod module.Version, ext string) bool {
 // unchanged (cmd/go/internal/cfg, modfetch/proxy.go, modfetch/sumdb.go,
 // auth):
 //
-//   - GOPROXY is the server alone: it walks the user's GOPROXY list itself,
-//     with the same fallback rules, so the go command needs no fallback.
+//   - GOPROXY is the user's list, each entry on the server under the
+//     secret prefix (exec_entries.go): the go command falls back from one
+//     entry to the next as it would without exec, while the server
+//     retries each.
 //   - GONOPROXY=none when it matches paths (it defaults to GOPRIVATE), the
 //     go command's documented idiom for "a proxy serves the private
 //     modules too" ('go help module-private'): private paths then go to the
@@ -411,6 +438,12 @@ func (p *loopbackProxy) stop() {
 	}
 	if p.srv != nil {
 		p.srv.Close()
+	}
+	for _, e := range p.list {
+		if e.queries != nil {
+			e.queries.Close()
+			e.client.Close()
+		}
 	}
 	if p.client != nil {
 		p.client.Close()

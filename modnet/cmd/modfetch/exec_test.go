@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/modkit/modkit/internal/testenv"
@@ -497,5 +500,60 @@ func TestCommandDir(t *testing.T) {
 		if got := commandDir(tt.args); got != tt.want {
 			t.Errorf("commandDir(%q) = %q, want %q", tt.args, got, tt.want)
 		}
+	}
+}
+
+// TestExecFallsBackPerLookup: the go command falls back from one GOPROXY
+// entry to the next per lookup, not per module path. Resolving the import
+// example.com/lib/sub, it asks the first proxy about example.com/lib/sub,
+// example.com/lib and example.com at once; the proxy serves example.com/lib
+// and answers "not found" for the others, and the second entry, failing
+// everything, is never asked. Under exec the same must hold: were the
+// server to walk the list for each path, example.com/lib/sub would reach
+// the failing entry and the command would fail with its error.
+func TestExecFallsBackPerLookup(t *testing.T) {
+	lib := modnettest.Module{Path: "example.com/lib", Version: "v1.0.0", Files: map[string]string{"sub/sub.go": "package sub\n"}}
+	only := modnettest.Module{Path: "example.com/only", Version: "v1.1.0", Files: map[string]string{"only.go": "package only\n"}}
+	first, _ := stub(t, lib)
+	second, _ := stub(t, only)
+	var failing atomic.Int64
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		failing.Add(1)
+		http.Error(w, "the second proxy is down", http.StatusInternalServerError)
+	}))
+	t.Cleanup(broken.Close)
+	main := "package main\n\nimport (\n\t_ \"example.com/lib/sub\"\n\t_ \"example.com/only\"\n)\n\nfunc main() {}\n"
+	for _, tt := range []struct {
+		name, goproxy string
+	}{
+		// example.com/only is on the second proxy alone: the first's "not
+		// found" moves the go command on, for that lookup only.
+		{"comma", first.URL + "," + second.URL + "," + broken.URL},
+		{"pipe", first.URL + "|" + second.URL + "|" + broken.URL},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			failing.Store(0)
+			first.ResetRequests()
+			second.ResetRequests()
+			// The checksum database has no record of these modules: go.sum
+			// comes from the proxies alone, as GONOSUMDB says.
+			p := newPair(t, "GOPROXY="+tt.goproxy, "GONOSUMDB=example.com", "GOSUMDB="+first.SumDB().GOSUMDB())
+			p.write(map[string]string{"go.mod": "module example.com/main\n\ngo 1.21\n", "main.go": main})
+			plain, under := p.run("mod", "tidy")
+			if under.err != nil {
+				t.Fatalf("go mod tidy under exec: %s\nplain: %s", under, plain)
+			}
+			if data, _ := os.ReadFile(filepath.Join(p.exec.Dir, "go.mod")); !strings.Contains(string(data), "example.com/lib v1.0.0") || !strings.Contains(string(data), "example.com/only v1.1.0") {
+				t.Errorf("go.mod under exec:\n%s", data)
+			}
+			if n := failing.Load(); n != 0 {
+				t.Errorf("%d requests reached the failing third entry; the go command never asks it", n)
+			}
+			for _, r := range second.Requests() {
+				if strings.Contains(r.Path, "example.com/lib") {
+					t.Errorf("the second proxy was asked about what the first serves: %s", r)
+				}
+			}
+		})
 	}
 }

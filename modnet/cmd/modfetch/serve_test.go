@@ -80,11 +80,18 @@ func TestServe(t *testing.T) {
 		t.Errorf("MODFETCH_SERVE_PID=%s, want the server's, %d", pid, cmd.Process.Pid)
 	}
 
+	// GOPROXY is the stub's list, its one entry on the server:
+	// http://127.0.0.1:N/<secret>/0.
 	proxy := vars["GOPROXY"]
-	i := strings.LastIndex(proxy, "/")
-	base, secret := proxy[:i], proxy[i:]
+	base, entry, ok := strings.Cut(strings.TrimPrefix(proxy, "http://"), "/")
+	if !ok || strings.ContainsAny(proxy, ",|") || !strings.HasSuffix(entry, "/0") {
+		t.Fatalf("GOPROXY=%q, want one entry, the stub's, on the server", proxy)
+	}
+	base = "http://" + base
+	secret := "/" + strings.TrimSuffix(entry, "/0")
 	path := "/" + g.BuildList[0].Path + "/@v/list"
-	for _, u := range []string{base + path, base + secret[:len(secret)-1] + path, base + secret + "x" + path, base + "/healthz"} {
+	for _, u := range []string{base + path, base + secret + path, base + secret[:len(secret)-1] + "/0" + path,
+		base + secret + "x/0" + path, base + secret + "/1" + path, base + secret + "/direct" + path, base + "/healthz"} {
 		if code, body := get(t, u); code != 404 || body != "not found\n" {
 			t.Errorf("GET without the prefix %s: %d %q, want 404", strings.TrimPrefix(u, base), code, body)
 		}
