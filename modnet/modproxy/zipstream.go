@@ -255,8 +255,8 @@ func waitZip(ctx context.Context, z *zipFill) error {
 // hash/maphash for that, which costs far less than the copy.
 func (s *Server) serveZip(w *recorder, r *http.Request, z *zipFill, key, from string) bool {
 	var (
-		pos     int64 // offset of the next read
-		sent    int64 // bytes sent: pos < sent while re-reading a new body
+		pos     int64      // offset of the next read
+		sent    int64      // bytes sent: pos < sent while re-reading a new body
 		length  int64 = -1 // the Content-Length sent, if any
 		gen     int
 		started bool // the status and headers are written

@@ -331,13 +331,13 @@ func TestZipFailsBeforeFirstByte(t *testing.T) {
 	g := newGatedZips(-1)
 	g.release()
 	p, want, _ := streamProxy(t, g, modnettest.Faults{Rules: []modnettest.Rule{
-		{Kind: modnettest.KindZip, Fault: modnettest.Status(http.StatusForbidden)},
+		{Kind: modnettest.KindZip, Fault: modnettest.Status(http.StatusInternalServerError)},
 	}})
 	resp, body := p.get(bigZipPath)
 	if resp.StatusCode != http.StatusBadGateway ||
-		!strings.HasPrefix(string(body), "upstream failed (auth): example.com/big@v1.0.0: ") ||
-		!strings.Contains(string(body), "403 Forbidden") {
-		t.Errorf("zip failing upstream: %d %q; want 502, upstream failed (auth) ... 403 Forbidden", resp.StatusCode, body)
+		!strings.HasPrefix(string(body), "upstream failed (server): example.com/big@v1.0.0: ") ||
+		!strings.Contains(string(body), "500 Internal Server Error") || !strings.Contains(string(body), "(modkit: ") {
+		t.Errorf("zip failing upstream: %d %q; want 502, upstream failed (server) ... 500 Internal Server Error (modkit: ...)", resp.StatusCode, body)
 	}
 	if storedZip(t, p) {
 		t.Errorf("a failed zip is stored")
