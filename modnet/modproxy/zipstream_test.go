@@ -95,19 +95,28 @@ func (b *gatedBody) Read(p []byte) (int, error) {
 }
 
 // streamProxy is a test proxy of bigModule whose upstream transport is g.
-func streamProxy(t *testing.T, g *gatedZips, faults modnettest.Faults) (*testProxy, []byte, func() []Answer) {
+//
+// The answers function returns the first n answers once they are logged,
+// which happens after the handler is done, so after the client may have
+// read the whole body.
+func streamProxy(t *testing.T, g *gatedZips, faults modnettest.Faults) (p *testProxy, zip []byte, answers func(n int) []Answer) {
 	t.Helper()
 	upstream := modnettest.NewServer(bigModule)
 	t.Cleanup(upstream.Close)
 	upstream.SetFaults(faults)
 	hc := fastRetries()
 	hc.Transport = g
-	var mu sync.Mutex
-	var answers []Answer
-	p := newTestProxyConfig(t, upstream, hc, func(s *Server, _ map[string]string) {
-		s.OnAnswer = func(a Answer) { mu.Lock(); answers = append(answers, a); mu.Unlock() }
+	logged := make(chan Answer, 100)
+	p = newTestProxyConfig(t, upstream, hc, func(s *Server, _ map[string]string) {
+		s.OnAnswer = func(a Answer) { logged <- a }
 	})
-	return p, mustZip(t, bigModule), func() []Answer { mu.Lock(); defer mu.Unlock(); return slices.Clone(answers) }
+	var got []Answer
+	return p, mustZip(t, bigModule), func(n int) []Answer {
+		for len(got) < n {
+			got = append(got, <-logged)
+		}
+		return slices.Clone(got[:n])
+	}
 }
 
 // getZip starts a GET of the big zip and returns the response, its body
@@ -132,6 +141,13 @@ func readPart(t *testing.T, body io.Reader, n int, want []byte) {
 	if !bytes.Equal(got, want[:n]) {
 		t.Fatalf("the first %d bytes differ from the zip's", n)
 	}
+}
+
+// bigZipFill returns the fill of the big zip in flight.
+func bigZipFill(p *testProxy) *zipFill {
+	p.s.zipMu.Lock()
+	defer p.s.zipMu.Unlock()
+	return p.s.zips[strings.TrimPrefix(bigZipPath, "/")]
 }
 
 // storedZip reports whether the proxy's store holds the big zip.
@@ -159,9 +175,7 @@ func TestZipStreamsAsItArrives(t *testing.T) {
 	if storedZip(t, p) {
 		t.Errorf("the zip is stored before its body arrived")
 	}
-	p.s.zipMu.Lock()
-	z := p.s.zips[strings.TrimPrefix(bigZipPath, "/")]
-	p.s.zipMu.Unlock()
+	z := bigZipFill(p)
 	g.release()
 	rest, err := io.ReadAll(resp.Body)
 	if err != nil || !bytes.Equal(append(want[:100<<10:100<<10], rest...), want) {
@@ -179,7 +193,7 @@ func TestZipStreamsAsItArrives(t *testing.T) {
 	if n := p.upstream.Requests(); len(zipRequests(n)) != 1 {
 		t.Errorf("upstream zip requests: %s, want one", n)
 	}
-	if a := answers(); len(a) != 2 || a[0].From != "upstream" || a[0].Bytes != int64(len(want)) || a[1].From != "store" {
+	if a := answers(2); len(a) != 2 || a[0].From != "upstream" || a[0].Bytes != int64(len(want)) || a[1].From != "store" {
 		t.Errorf("answers %+v, want the zip from upstream, then from the store", a)
 	}
 }
@@ -207,6 +221,7 @@ func TestZipStreamSharedFromStart(t *testing.T) {
 	c := getZip(t, p)
 	readPart(t, c.Body, 10<<10, want)
 	c.Body.Close() // gone
+	z := bigZipFill(p)
 	g.release()
 	restA, errA := io.ReadAll(a.Body)
 	restB, errB := io.ReadAll(b.Body)
@@ -216,6 +231,7 @@ func TestZipStreamSharedFromStart(t *testing.T) {
 	if n := p.upstream.Requests(); len(zipRequests(n)) != 1 {
 		t.Errorf("upstream zip requests: %s, want one", n)
 	}
+	<-z.done
 	_, body := p.get(bigZipPath)
 	if !bytes.Equal(body, want) || !storedZip(t, p) {
 		t.Errorf("the zip is not stored whole after a client went away")
@@ -234,8 +250,10 @@ func TestZipStreamResumes(t *testing.T) {
 	// The resume waits for the gate: these bytes came before the cut.
 	part := len(want) / 4 // of the half sent before the cut
 	readPart(t, resp.Body, part, want)
+	z := bigZipFill(p)
 	g.release()
 	rest, err := io.ReadAll(resp.Body)
+	<-z.done
 	if err != nil || !bytes.Equal(rest, want[part:]) {
 		t.Fatalf("rest of the zip after a resume: %d bytes, %v; want the %d bytes left", len(rest), err, len(want)-part)
 	}
@@ -308,7 +326,7 @@ func TestZipStreamAbortsLateFailure(t *testing.T) {
 	}
 	resp.Body.Close()
 	// The handler answers before it breaks the connection.
-	if a := answers(); len(a) != 1 || a[0].Status != http.StatusBadGateway || a[0].Err == nil ||
+	if a := answers(1); len(a) != 1 || a[0].Status != http.StatusBadGateway || a[0].Err == nil ||
 		!strings.Contains(a[0].Err.Error(), "403 Forbidden") || a[0].Bytes < int64(part) || a[0].Bytes >= int64(len(want)) {
 		t.Errorf("answers %+v; want one 502 with the upstream's 403, after part of the zip", a)
 	}
@@ -358,7 +376,7 @@ func TestZipRangeWaitsForStore(t *testing.T) {
 	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(body, want[10:20]) {
 		t.Errorf("range of a zip not stored: %d %q, want 206 and bytes 10-19", resp.StatusCode, body)
 	}
-	if a := answers(); len(a) != 1 || a[0].From != "upstream" {
+	if a := answers(1); len(a) != 1 || a[0].From != "upstream" {
 		t.Errorf("answers %+v, want one from upstream", a)
 	}
 }
