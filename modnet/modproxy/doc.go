@@ -59,9 +59,10 @@
 // # Read-ahead
 //
 // With [Server.ReadAhead] set, serving a go.mod queues the go.mod files of
-// its requirements to be fetched in the background, and [Server.FetchAhead]
-// queues any file (modfetch exec queues what the working module's go.sum
-// lists): bounded, deduplicated, limited per upstream host, through the
+// its requirements to be fetched in the background, [Server.FetchAhead]
+// queues any file, and [Server.FetchAheadWhenAsked] any file once a client
+// has asked for one of its kind (modfetch exec queues what the working
+// module's go.sum lists, its .info files and zips that way): bounded, deduplicated, limited per upstream host, through the
 // same route walk, so a private path is never sent to a public proxy. The
 // go command's next requests then find their files stored. A file fetched
 // ahead is the file a request would have fetched, so read-ahead never

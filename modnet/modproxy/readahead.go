@@ -74,6 +74,10 @@ type readAhead struct {
 	queued  int
 	filled  sync.Map // store keys filled by read-ahead
 	rtt     roundTrips
+	// waiting are files of FetchAheadWhenAsked by extension, until a
+	// client has asked for a file with it (asked).
+	waiting map[string][]aheadKey
+	asked   map[string]bool
 }
 
 // roundTrips are the durations of the last fetches of small files
@@ -156,6 +160,58 @@ type aheadItem struct {
 func (s *Server) FetchAhead(mod module.Version, ext string) {
 	s.init()
 	s.ahead.queue(s, aheadKey{mod, ext}, false)
+}
+
+// FetchAheadWhenAsked is FetchAhead once a client has asked for a module
+// version's file with the same extension as mod's: a client that asks
+// for no .info file (go mod tidy) then costs no fetch of one, and one that
+// asks for no zip (go list -m) none of a zip. modfetch exec queues so the
+// .info files and zips of what the working module's go.sum lists: the go
+// command asks for .info files only when it downloads modules (go mod
+// download, go get) and for zips only when it loads packages or downloads
+// them, both once it has the module graph, whose go.mod files are fetched
+// ahead at once.
+func (s *Server) FetchAheadWhenAsked(mod module.Version, ext string) {
+	s.init()
+	k := aheadKey{mod, ext}
+	if s.ReadAhead == nil || !validFile(k) {
+		return
+	}
+	a := &s.ahead
+	a.mu.Lock()
+	if !a.asked[ext] {
+		if a.waiting == nil {
+			a.waiting = make(map[string][]aheadKey)
+		}
+		a.waiting[ext] = append(a.waiting[ext], k)
+		a.mu.Unlock()
+		return
+	}
+	a.mu.Unlock()
+	a.queue(s, k, false)
+}
+
+// askedFor notes that a client asked for a module version's file with
+// extension ext, and queues the files that waited for it.
+func (a *readAhead) askedFor(s *Server, ext string) {
+	if s.ReadAhead == nil {
+		return
+	}
+	a.mu.Lock()
+	if a.asked[ext] {
+		a.mu.Unlock()
+		return
+	}
+	if a.asked == nil {
+		a.asked = make(map[string]bool)
+	}
+	a.asked[ext] = true
+	waiting := a.waiting[ext]
+	delete(a.waiting, ext)
+	a.mu.Unlock()
+	for _, k := range waiting {
+		a.queue(s, k, false)
+	}
 }
 
 // fetched reports whether read-ahead filled key.

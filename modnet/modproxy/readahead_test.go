@@ -137,6 +137,38 @@ func TestFetchAhead(t *testing.T) {
 	}
 }
 
+// TestFetchAheadWhenAsked: files queued until asked for are fetched only
+// once a client has asked for a file of their kind, and then all of them.
+func TestFetchAheadWhenAsked(t *testing.T) {
+	upstream := modnettest.NewServer(graphModules...)
+	defer upstream.Close()
+	for _, ask := range []string{"/example.com/c/@v/v1.0.0.mod", "/example.com/b/@v/v1.0.0.zip"} {
+		log := newAheadLog()
+		p := newTestProxyConfig(t, upstream, nil, func(s *Server, _ map[string]string) {
+			s.ReadAhead = &ReadAhead{OnFetch: log.onFetch}
+		})
+		for _, path := range []string{"example.com/c", "example.com/d"} {
+			for _, ext := range []string{".info", ".zip"} {
+				p.s.FetchAheadWhenAsked(module.Version{Path: path, Version: "v1.0.0"}, ext)
+			}
+		}
+		p.get("/example.com/c/@v/list")
+		if resp, _ := p.get(ask); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", ask, resp.StatusCode)
+		}
+		var want []string
+		if strings.HasSuffix(ask, ".zip") {
+			// A zip asked for brings the zips that waited, and only them.
+			want = []string{"example.com/c@v1.0.0.zip", "example.com/d@v1.0.0.zip"}
+		}
+		log.wait(t, len(want))
+		p.s.Close() // waits for what runs in the background
+		if got := log.files(); !slices.Equal(got, want) {
+			t.Errorf("after a list and %s: fetched ahead %q, want %q", ask, got, want)
+		}
+	}
+}
+
 // TestReadAheadLimits: read-ahead keeps at most Jobs fetches in flight,
 // and PerHost to one host; requests are not held back by it.
 func TestReadAheadLimits(t *testing.T) {

@@ -346,6 +346,7 @@ func (s *Server) serveVersionFile(w *recorder, r *http.Request, mod module.Versi
 		respond(w, r, http.StatusNotFound, cacheNotFound, "not found: "+err.Error())
 		return
 	}
+	s.ahead.askedFor(s, ext)
 	from := func(missed string) string {
 		if s.ahead.fetched(key) {
 			return "read-ahead"

@@ -340,12 +340,14 @@ func (p *loopbackProxy) readAheadModule(dir string) {
 				p.srv.FetchAhead(module.Version{Path: l.Path, Version: v}, ".mod")
 			}
 		}
-		// Zips after every go.mod: the go command needs the graph first.
+		// .info files and zips once the go command asks for its first:
+		// it needs the graph first, and many commands need neither
+		// (go mod tidy asks for no .info file, go list -m for no zip).
 		for _, l := range sum.Lines() {
 			if !strings.HasSuffix(l.Version, "/go.mod") {
 				m := module.Version{Path: l.Path, Version: l.Version}
-				p.srv.FetchAhead(m, ".info")
-				p.srv.FetchAhead(m, ".zip")
+				p.srv.FetchAheadWhenAsked(m, ".info")
+				p.srv.FetchAheadWhenAsked(m, ".zip")
 			}
 		}
 	}
