@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/mod/module"
 
 	"github.com/modkit/modkit/internal/web"
+	"github.com/modkit/modkit/retry"
 )
 
 // ModuleFiles are the module cache's files for one downloaded module
@@ -196,6 +198,33 @@ func (c *Client) FetchGoMod(ctx context.Context, path, version string) ([]byte, 
 // to the module cache: like [Client.FetchGoMod], it is for a module proxy
 // whose clients verify what they receive.
 func (c *Client) FetchZip(ctx context.Context, path, version string, dst *os.File) error {
+	return c.FetchZipProgress(ctx, path, version, dst, nil)
+}
+
+// A ZipProgress hears of a [Client.FetchZipProgress] transfer as its bytes
+// land in the destination file, so that a proxy can pass them on before the
+// zip is complete. Its functions may be called concurrently (the two copies
+// of a hedged body write at once) and must not block.
+//
+// Bytes reported written stay the zip's until a truncation below them: a
+// resumed transfer continues where it stopped without one, but a transfer
+// that starts over (a server that ignored the range or whose body changed,
+// a body that failed its check, the next source of the route) truncates
+// the file to 0 first, and the bytes that follow may differ.
+type ZipProgress struct {
+	// Written, if not nil, is told that bytes [off, off+n) were written.
+	Written func(off int64, n int)
+	// Truncated, if not nil, is told that the file was truncated to size
+	// bytes.
+	Truncated func(size int64)
+	// Sized, if not nil, is told the size of the whole zip when a server
+	// announces it; a truncation makes it unknown again.
+	Sized func(size int64)
+}
+
+// FetchZipProgress is [Client.FetchZip], telling progress (if not nil) of
+// the bytes as they land in dst.
+func (c *Client) FetchZipProgress(ctx context.Context, path, version string, dst *os.File, progress *ZipProgress) error {
 	if err := c.init(); err != nil {
 		return err
 	}
@@ -203,16 +232,82 @@ func (c *Client) FetchZip(ctx context.Context, path, version string, dst *os.Fil
 		return err
 	}
 	tmp := &ZipTemp{f: dst, mod: module.Version{Path: path, Version: version}}
+	var w io.Writer = tmp
+	if progress != nil {
+		w = &progressFile{tmp: tmp, p: progress}
+	}
 	return c.walk(ctx, path, version, func(r repo) error {
 		if err := tmp.Reset(); err != nil {
 			return err
 		}
-		if err := r.Zip(ctx, tmp, version); err != nil {
+		if progress != nil && progress.Truncated != nil {
+			progress.Truncated(0)
+		}
+		if err := r.Zip(ctx, w, version); err != nil {
 			return err
 		}
 		return tmp.Check()
 	})
 }
+
+// zipFile is what a proxy's download writes a zip into: a [*ZipTemp], or
+// a progressFile around one.
+type zipFile interface {
+	retry.File
+	io.WriterAt
+	sized(size int64)
+	Check() error
+}
+
+// progressFile is a ZipTemp that reports its writes and truncations, at
+// their offsets, to a ZipProgress.
+type progressFile struct {
+	tmp *ZipTemp
+	p   *ZipProgress
+	pos int64 // offset of the next Write
+}
+
+func (f *progressFile) Write(b []byte) (int, error) {
+	n, err := f.tmp.Write(b)
+	if n > 0 && f.p.Written != nil {
+		f.p.Written(f.pos, n)
+	}
+	f.pos += int64(n)
+	return n, err
+}
+
+func (f *progressFile) WriteAt(b []byte, off int64) (int, error) {
+	n, err := f.tmp.WriteAt(b, off)
+	if n > 0 && f.p.Written != nil {
+		f.p.Written(off, n)
+	}
+	return n, err
+}
+
+func (f *progressFile) Seek(offset int64, whence int) (int64, error) {
+	pos, err := f.tmp.Seek(offset, whence)
+	if err == nil {
+		f.pos = pos
+	}
+	return pos, err
+}
+
+func (f *progressFile) Truncate(size int64) error {
+	err := f.tmp.Truncate(size)
+	if err == nil && f.p.Truncated != nil {
+		f.p.Truncated(size)
+	}
+	return err
+}
+
+func (f *progressFile) sized(size int64) {
+	f.tmp.sized(size)
+	if f.p.Sized != nil {
+		f.p.Sized(size)
+	}
+}
+
+func (f *progressFile) Check() error { return f.tmp.Check() }
 
 // Zip makes sure the version's zip is in the module cache, verified, and
 // returns its file name. The download walks the route under the go

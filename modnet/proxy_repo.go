@@ -288,9 +288,10 @@ func (p *proxyRepo) GoMod(ctx context.Context, version string) ([]byte, error) {
 	return p.getBytes(ctx, "@v/"+enc+".mod", maxGoMod)
 }
 
-// Zip streams a version's zip into dst. When dst is a *ZipTemp the transfer
-// resumes after a cut and is repeated once if the result is not a readable
-// zip (retry.Client.Download); otherwise it is one plain GET.
+// Zip streams a version's zip into dst. When dst is a zipFile (a *ZipTemp,
+// or a progressFile around one) the transfer resumes after a cut and is
+// repeated once if the result is not a readable zip
+// (retry.Client.Download); otherwise it is one plain GET.
 func (p *proxyRepo) Zip(ctx context.Context, dst io.Writer, version string) error {
 	enc, err := module.EscapeVersion(version)
 	if err != nil {
@@ -310,8 +311,8 @@ func (p *proxyRepo) Zip(ctx context.Context, dst io.Writer, version string) erro
 	if err != nil {
 		return err
 	}
-	if tmp, ok := dst.(*ZipTemp); ok {
-		lim := &limitedFile{ZipTemp: tmp, max: maxZipFile}
+	if tmp, ok := dst.(zipFile); ok {
+		lim := &limitedFile{zipFile: tmp, max: maxZipFile}
 		opts := &retry.DownloadOptions{Verify: func(int64) error { return tmp.Check() }, OnSize: tmp.sized}
 		if p.c.http.Disabled {
 			opts = nil
@@ -352,7 +353,7 @@ func copyBody(resp *http.Response, dst io.Writer) error {
 // limitedFile fails writes beyond max bytes, so an endless body cannot
 // fill the disk; the failure is local and not retried.
 type limitedFile struct {
-	*ZipTemp
+	zipFile
 	max  int64
 	n    int64
 	over atomic.Bool // written by the racing copies of a hedged body too
@@ -363,7 +364,7 @@ func (l *limitedFile) Write(p []byte) (int, error) {
 		l.over.Store(true)
 		return 0, errZipTooLarge
 	}
-	n, err := l.ZipTemp.Write(p)
+	n, err := l.zipFile.Write(p)
 	l.n += int64(n)
 	return n, err
 }
@@ -374,11 +375,11 @@ func (l *limitedFile) WriteAt(p []byte, off int64) (int, error) {
 		l.over.Store(true)
 		return 0, errZipTooLarge
 	}
-	return l.ZipTemp.WriteAt(p, off)
+	return l.zipFile.WriteAt(p, off)
 }
 
 func (l *limitedFile) Seek(offset int64, whence int) (int64, error) {
-	pos, err := l.ZipTemp.Seek(offset, whence)
+	pos, err := l.zipFile.Seek(offset, whence)
 	if err == nil {
 		l.n = pos
 	}

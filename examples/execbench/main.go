@@ -90,7 +90,7 @@ func (b *bench) timeAll(lats []time.Duration, commands []string, runs int) bool 
 			if !known {
 				fatalf("-commands: unknown command %q", c)
 			}
-			var plain, under []time.Duration
+			var plain, under, plainCPU, underCPU []time.Duration
 			for i := range runs {
 				p := b.run(srv, false, args, 0)
 				e := b.run(srv, true, args, 0)
@@ -105,6 +105,7 @@ func (b *bench) timeAll(lats []time.Duration, commands []string, runs int) bool 
 				}
 				b.remove(p, e)
 				plain, under = append(plain, p.wall), append(under, e.wall)
+				plainCPU, underCPU = append(plainCPU, p.cpu), append(underCPU, e.cpu)
 				if b.verbose {
 					fmt.Printf("  %s at %v, run %d: %s\n", c, lat, i+1, summaryLine(e.output))
 				}
@@ -123,6 +124,10 @@ func (b *bench) timeAll(lats []time.Duration, commands []string, runs int) bool 
 			}
 			fmt.Printf("  %-8s latency %-5v plain %s  exec %s  median %.2fs vs %.2fs, ratio %.2f (%s)\n",
 				c, lat, secs(plain), secs(under), benchrun.Median(plain).Seconds(), benchrun.Median(under).Seconds(), ratio, verdict)
+			// CPU time (user+system) of the command with its children: for
+			// exec, the server's in-process work is the difference.
+			fmt.Printf("  %-8s latency %-5v cpu   plain %s  exec %s  median %.2fs vs %.2fs\n",
+				c, lat, secs(plainCPU), secs(underCPU), benchrun.Median(plainCPU).Seconds(), benchrun.Median(underCPU).Seconds())
 		}
 	}
 	return ok
@@ -261,6 +266,7 @@ func (b *bench) writeMain(dir string) error {
 // result is one timed run.
 type result struct {
 	wall     time.Duration
+	cpu      time.Duration // user and system time of the command and its children
 	mainDir  string
 	modcache string
 	output   string
@@ -314,6 +320,9 @@ func (b *bench) run(srv *modnettest.Server, underExec bool, args []string, limit
 	start := time.Now()
 	r.err = cmd.Run()
 	r.wall = time.Since(start)
+	if ps := cmd.ProcessState; ps != nil {
+		r.cpu = ps.UserTime() + ps.SystemTime()
+	}
 	r.output = out.String()
 	if ctx.Err() != nil {
 		r.err = fmt.Errorf("still running after %v: stopped", limit)

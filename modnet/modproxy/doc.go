@@ -26,6 +26,17 @@
 // command that needs a version's go.mod never makes the server fetch its
 // zip.
 //
+// A zip is streamed: without Verify, the requests waiting for a zip get its
+// bytes as they arrive from upstream (with Content-Length when upstream
+// announced it), so that a go command hashes and extracts it while it
+// downloads instead of after. Retries and resumes upstream stay invisible:
+// no byte is sent twice, and a transfer that starts over from byte 0 is
+// read again up to what was sent and must match it. When upstream fails
+// for good after the first byte, the response is broken off, so the client
+// sees a failed transfer, never a short zip; the zip is stored only once
+// it is complete, and the next request fetches it afresh. With Verify, a
+// zip is verified whole before any of it is served.
+//
 // Module files are immutable and kept in a [Store] under their protocol
 // paths; version lists and @latest are asked upstream every time, and the
 // last good answer is served, marked stale, when upstream fails for any

@@ -3,6 +3,7 @@ package modproxy
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -78,19 +79,18 @@ func (u checkingUpstream) GoMod(ctx context.Context, path, version string) ([]by
 	return []byte("module " + path + "\n"), nil
 }
 
-func (u checkingUpstream) Zip(ctx context.Context, path, version, tempDir string) (*os.File, func(), error) {
-	u.checkVersion("Zip", path, version)
-	f, err := os.CreateTemp(tempDir, "fuzz-*.zip")
-	if err != nil {
-		return nil, nil, err
+func (u checkingUpstream) Zip(ctx context.Context, path, version string) (*os.File, func(), error) {
+	u.t.Errorf("Zip(%q, %q) of a Server without Verify", path, version)
+	return nil, nil, errors.New("not verifying")
+}
+
+func (u checkingUpstream) FetchZip(ctx context.Context, path, version string, dst *os.File, progress *modnet.ZipProgress) error {
+	u.checkVersion("FetchZip", path, version)
+	if _, err := dst.WriteString("PK"); err != nil {
+		return err
 	}
-	release := func() { f.Close(); os.Remove(f.Name()) }
-	if _, err := f.WriteString("PK"); err != nil {
-		release()
-		return nil, nil, err
-	}
-	f.Seek(0, io.SeekStart)
-	return f, release, nil
+	progress.Written(0, 2)
+	return nil
 }
 
 func (u checkingUpstream) Host(path string) string { return "upstream" }

@@ -114,6 +114,8 @@ type Server struct {
 	closed bool
 	bg     sync.WaitGroup // background work, see Server.work
 	fills  singleflight.Group
+	zipMu  sync.Mutex
+	zips   map[string]*zipFill // zips in flight, unless Verify (see startZip)
 	ahead  readAhead
 	now    func() time.Time // time.Now, or a test's clock
 	// joined, if set, is called when a request has joined the fill for
@@ -351,6 +353,10 @@ func (s *Server) serveVersionFile(w *recorder, r *http.Request, mod module.Versi
 		return missed
 	}
 	if !s.serveStored(w, r, key, contentType(ext), cacheImmutable, from("store")) {
+		if ext == ".zip" && !s.Verify {
+			s.serveZipFill(w, r, mod, key)
+			return
+		}
 		if err := s.fetchFile(r.Context(), mod, ext, key, false); err != nil {
 			s.fail(w, r, err)
 			return
@@ -366,11 +372,41 @@ func (s *Server) serveVersionFile(w *recorder, r *http.Request, mod module.Versi
 	}
 }
 
+// serveZipFill answers a request for mod's zip, which is not stored, from
+// the fill that fetches it: streamed as it arrives when the request is a
+// plain GET, else once it is stored.
+func (s *Server) serveZipFill(w *recorder, r *http.Request, mod module.Version, key string) {
+	z := s.startZip(r.Context(), mod, key, false)
+	if s.joined != nil {
+		s.joined("file\x00" + key)
+	}
+	from := "upstream"
+	if z.ahead {
+		from = "read-ahead"
+	}
+	if streamable(r) && s.serveZip(w, r, z, key, from) {
+		return
+	}
+	if err := waitZip(r.Context(), z); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.ahead.fetched(key) {
+		from = "read-ahead"
+	}
+	if !s.serveStored(w, r, key, typeZip, cacheImmutable, from) {
+		s.fail(w, r, &storeError{fmt.Errorf("%s vanished from the store after it was filled", key)})
+	}
+}
+
 // fetchFile fills the store's key with mod's file, fetched once however
 // many requests (and fetches ahead) ask at the same time; ahead says the
 // caller is read-ahead, which the file is then marked as filled by, if
 // its fetch is the one that runs, before anyone waiting is told.
 func (s *Server) fetchFile(ctx context.Context, mod module.Version, ext, key string, ahead bool) error {
+	if ext == ".zip" && !s.Verify {
+		return waitZip(ctx, s.startZip(ctx, mod, key, ahead))
+	}
 	_, err := s.fill(ctx, "file\x00"+key, s.fileFetch(mod, ext, key, ahead))
 	return err
 }
@@ -412,7 +448,14 @@ func (s *Server) StartFetch(mod module.Version, ext string) <-chan error {
 		return done
 	}
 	key, _ := fileKey(mod, ext)
-	file := s.startFill(context.Background(), "file\x00"+key, s.fileFetch(mod, ext, key, true))
+	var file <-chan error
+	if ext == ".zip" && !s.Verify {
+		z := s.startZip(context.Background(), mod, key, true)
+		file = z.result()
+	} else {
+		ch := s.startFill(context.Background(), "file\x00"+key, s.fileFetch(mod, ext, key, true))
+		file = fillResult(ch)
+	}
 	var lookups []<-chan singleflight.Result
 	if ext == ".zip" && s.up.ChecksumDB(mod.Path) {
 		for _, name := range slices.Sorted(maps.Keys(s.SumDBs)) {
@@ -422,11 +465,11 @@ func (s *Server) StartFetch(mod module.Version, ext string) <-chan error {
 		}
 	}
 	go func() {
-		res := <-file
+		err := <-file
 		for _, l := range lookups {
 			<-l // failures are the request's to retry
 		}
-		done <- res.Err
+		done <- err
 	}()
 	return done
 }
@@ -454,8 +497,8 @@ func (s *Server) fetchUpstream(ctx context.Context, mod module.Version, ext, key
 		}
 		s.ahead.observe(s, time.Since(start))
 		return s.put(ctx, key, bytes.NewReader(data))
-	default:
-		f, release, err := s.up.Zip(ctx, mod.Path, mod.Version, s.TempDir)
+	default: // a zip, verified (see startZip for the others)
+		f, release, err := s.up.Zip(ctx, mod.Path, mod.Version)
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package modproxy
 
 import (
 	"context"
-	"io"
 	"net/url"
 	"os"
 	"strings"
@@ -16,9 +15,13 @@ type upstream interface {
 	List(ctx context.Context, path string) ([]string, error)
 	Query(ctx context.Context, path, query string) (*modnet.Info, error)
 	GoMod(ctx context.Context, path, version string) ([]byte, error)
-	// Zip returns the version's zip open at its start; release closes it
-	// (and removes it if it is a temporary file).
-	Zip(ctx context.Context, path, version, tempDir string) (f *os.File, release func(), err error)
+	// Zip returns the version's zip, verified and kept in the module
+	// cache, open at its start; release closes it. Only for a Server
+	// with Verify.
+	Zip(ctx context.Context, path, version string) (f *os.File, release func(), err error)
+	// FetchZip writes the version's zip, as the route serves it, into dst
+	// from its start, telling progress of the bytes as they land.
+	FetchZip(ctx context.Context, path, version string, dst *os.File, progress *modnet.ZipProgress) error
 	// Host names the upstream host that serves path, for per-host limits.
 	Host(path string) string
 	// ChecksumDB reports whether the route of path consults the checksum
@@ -48,35 +51,20 @@ func (u clientUpstream) GoMod(ctx context.Context, path, version string) ([]byte
 	return u.c.FetchGoMod(ctx, path, version)
 }
 
-func (u clientUpstream) Zip(ctx context.Context, path, version, tempDir string) (*os.File, func(), error) {
-	if u.verify {
-		name, err := u.c.Zip(ctx, path, version)
-		if err != nil {
-			return nil, nil, err
-		}
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, nil, err
-		}
-		return f, func() { f.Close() }, nil
-	}
-	f, err := os.CreateTemp(tempDir, "modproxy-*.zip")
+func (u clientUpstream) Zip(ctx context.Context, path, version string) (*os.File, func(), error) {
+	name, err := u.c.Zip(ctx, path, version)
 	if err != nil {
-		return nil, nil, &storeError{err}
-	}
-	release := func() {
-		f.Close()
-		os.Remove(f.Name())
-	}
-	if err := u.c.FetchZip(ctx, path, version, f); err != nil {
-		release()
 		return nil, nil, err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		release()
-		return nil, nil, &storeError{err}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, nil, err
 	}
-	return f, release, nil
+	return f, func() { f.Close() }, nil
+}
+
+func (u clientUpstream) FetchZip(ctx context.Context, path, version string, dst *os.File, progress *modnet.ZipProgress) error {
+	return u.c.FetchZipProgress(ctx, path, version, dst, progress)
 }
 
 func (u clientUpstream) Host(path string) string {
