@@ -76,6 +76,15 @@ type PrefetchRequest struct {
 	// per module instead of hundreds.
 	NoExtract bool
 
+	// NoReadAhead makes Prefetch fetch only what the graph walk has
+	// confirmed, as the go command does. By default the go.mod and zip
+	// of every module version go.sum lists are fetched and verified at
+	// once and held back until the walk confirms them (see Prefetch),
+	// so that a slow or throttled go.mod near the root does not delay
+	// everything below it; a stale go.sum line then costs a transfer, but
+	// never leaves a trace in the cache.
+	NoReadAhead bool
+
 	// Progress, if set, is kept up to date with the prefetch's totals:
 	// modules done of how many, bytes received of how many.
 	Progress *PrefetchProgress
@@ -276,10 +285,12 @@ func (e *PrefetchError) Unwrap() []error {
 // downloaded ahead too, up to its verified (and extracted) zip in a
 // temporary file and directory, where it waits for the walk: what the
 // build list confirms is stored; what it does not (a stale go.sum line, a
-// module needed for its go.mod only) is abandoned without a trace or a
-// report, so the cache ends as 'go mod download all' leaves it, at the
+// module needed for its go.mod only) is abandoned without a trace in the
+// cache or the result, and without a start, done or fail event (its
+// retries are reported as they happen), so the cache ends as 'go mod download all' leaves it, at the
 // price of that transfer. A throttled go.mod on the walk's chain then no
-// longer delays the zips below it. Each file is fetched once however many modules need it
+// longer delays the zips below it (PrefetchRequest.NoReadAhead turns this
+// read-ahead off, for go.mod files and zips alike). Each file is fetched once however many modules need it
 // (singleflight). Zips are streamed to disk, then checked, inflated once
 // into a temporary directory while they are hashed, verified, and renamed
 // into place ([Cache.DownloadExtract]; NoExtract stops at the verified zip),
@@ -538,8 +549,10 @@ func (p *prefetcher) run(ctx context.Context) (*PrefetchResult, error) {
 				}
 			}
 		}
-		p.fetchGoModsAhead(ctx, p.c.GoSum)
-		p.fetchZipsAhead(ctx, p.c.GoSum)
+		if !p.req.NoReadAhead {
+			p.fetchGoModsAhead(ctx, p.c.GoSum)
+			p.fetchZipsAhead(ctx, p.c.GoSum)
+		}
 		p.loadGraph(ctx)
 		p.checkGoVersions(ctx)
 		for _, m := range p.buildList() {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
 
 	"github.com/modkit/modkit/internal/testenv"
 	"github.com/modkit/modkit/modnet/modnettest"
@@ -811,7 +812,7 @@ func testPrefetchZipsAhead(t *testing.T, noExtract bool) {
 			t.Fatal(err)
 		}
 		zipLine, _, _ := strings.Cut(sums, "\n")
-		stale = append(stale, zipLine, m.Path+" v9.9.9 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+		stale = append(stale, zipLine, m.Path+" "+missingVersion(m.Version)+" h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
 		break
 	}
 	if stale == nil {
@@ -852,7 +853,7 @@ func testPrefetchZipsAhead(t *testing.T, noExtract bool) {
 		if !m.GoModOnly {
 			full = append(full, module.Version{Path: m.Path, Version: m.Version})
 		}
-		if m.Version == "v9.9.9" {
+		if m.Version == missingVersion(m.Version) {
 			t.Errorf("result lists %s@%s, a stale go.sum line", m.Path, m.Version)
 		}
 	}
@@ -860,7 +861,9 @@ func testPrefetchZipsAhead(t *testing.T, noExtract bool) {
 		t.Errorf("downloaded in full:\n%v\nwant the build list:\n%v", full, f.graph.BuildList)
 	}
 	for _, ev := range events {
-		if ev.Version == "v9.9.9" || ev.Kind == PrefetchFail {
+		// A retry of a transfer started ahead is reported (and counted)
+		// when it happens, before the walk decides.
+		if ev.Kind != PrefetchRetry && ev.Version != "" && ev.Version == missingVersion(ev.Version) || ev.Kind == PrefetchFail {
 			t.Errorf("event %+v", ev)
 		}
 	}
@@ -878,3 +881,38 @@ func testPrefetchZipsAhead(t *testing.T, noExtract bool) {
 		t.Errorf("module cache after prefetch differs from go mod download all's:\n%s", strings.Join(diffs, "\n"))
 	}
 }
+
+// TestPrefetchNoReadAhead: with NoReadAhead nothing is fetched that the
+// graph walk has not confirmed: no request for a module version only a
+// stale go.sum line names.
+func TestPrefetchNoReadAhead(t *testing.T) {
+	f := newPrefetchFixture(t, smallGraph)
+	writeFile(t, filepath.Join(f.mainDir, "go.mod"), strings.Replace(f.graph.GoMod, "\ngo 1.21\n", "\ngo 1.16\n", 1))
+	m := f.graph.BuildList[0]
+	stale := m.Path + " " + missingVersion(m.Version) + " h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n" +
+		m.Path + " " + missingVersion(m.Version) + "/go.mod h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+	writeFile(t, filepath.Join(f.mainDir, "go.sum"), f.graph.GoSum+stale)
+	for _, noReadAhead := range []bool{false, true} {
+		f.srv.ResetRequests()
+		modcache := filepath.Join(t.TempDir(), "modcache")
+		if _, err := f.prefetch(t, f.client(t, modcache), &PrefetchRequest{NoReadAhead: noReadAhead}); err != nil {
+			t.Fatal(err)
+		}
+		var staleReqs []string
+		for _, r := range f.srv.Requests() {
+			if r.Version == missingVersion(m.Version) {
+				staleReqs = append(staleReqs, r.String())
+			}
+		}
+		if noReadAhead && len(staleReqs) > 0 {
+			t.Errorf("NoReadAhead: requests for what only a stale go.sum line names:\n%s", strings.Join(staleReqs, "\n"))
+		}
+		if !noReadAhead && len(staleReqs) == 0 {
+			t.Errorf("read-ahead on: no request for the stale go.sum line's version; the test no longer tests NoReadAhead")
+		}
+	}
+}
+
+// missingVersion is a version of the module at version v that the
+// fixture's proxy does not have: same major version, minor 999.
+func missingVersion(v string) string { return semver.Major(v) + ".999.0" }

@@ -193,7 +193,8 @@ func TestSmallSlowBodyHedged(t *testing.T) {
 // another, once: a download sends at most maxHedges hedges for its body.
 func TestSlowHedgeReplaced(t *testing.T) {
 	body := make([]byte, 24<<10)
-	srv, slow := trickleServerGap(t, body, true, 20*time.Millisecond, true)
+	// 1 KiB every 50ms: each copy takes 1.2s, long after both hedges.
+	srv, slow := trickleServerGap(t, body, true, 50*time.Millisecond, true)
 	var hedges atomic.Int32
 	c := &Client{HedgeMinDelay: 10 * time.Millisecond, OnHedge: func(ev Event) {
 		if ev.Offset > 0 {

@@ -22,7 +22,9 @@
 // -extract=false, each in a fresh GOMODCACHE, GOENV=off,
 // GOFLAGS=-modcacherw, a temporary HOME with telemetry off, after a sync
 // so that no run pays for the previous one's writeback, and reports the
-// medians and their ratios to go mod download all, with the targets: on
+// medians and their ratios to go mod download all, and each tool's median
+// CPU time (user and system, from its rusage: on two cores, a run whose
+// CPU time is near twice its wall time is CPU-bound), with the targets: on
 // the real graph those of issue #14 (tmpfs 0ms ≤ 0.5 and within 2× of the
 // cp -r floor, tmpfs 10ms ≤ 0.35, disk 10ms ≤ 0.7, -extract=false at 10ms
 // ≤ 0.15). After each modfetch run it times 'cp -r' of the module cache it

@@ -141,7 +141,7 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 	rssOf := map[string][]int64{}
 	var goState map[string]string
 	for _, lat := range lats {
-		times := map[string][]time.Duration{}
+		times, cpus := map[string][]time.Duration{}, map[string][]time.Duration{}
 		var floors, hashFloors []time.Duration
 		for i := range runs {
 			// Alternate, so that no tool always runs after the same one.
@@ -159,6 +159,7 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 					continue
 				}
 				times[tool] = append(times[tool], r.wall)
+				cpus[tool] = append(cpus[tool], r.cpu)
 				rssOf[tool] = append(rssOf[tool], r.maxRSS)
 				if i == 0 && !b.checkRun(tool, r, mainDir, &goState) {
 					ok = false
@@ -182,7 +183,7 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 		}
 		gm := benchrun.Median(times["go"])
 		fastWall[lat] = benchrun.Median(times["modfetch"])
-		fmt.Printf("latency %-5v go mod download all %7.3fs (runs %s)\n", lat, gm.Seconds(), secs(times["go"]))
+		fmt.Printf("latency %-5v go mod download all %7.3fs, CPU %.2fs (runs %s)\n", lat, gm.Seconds(), benchrun.Median(cpus["go"]).Seconds(), secs(times["go"]))
 		for _, tool := range tools[1:] {
 			m := benchrun.Median(times[tool])
 			ratio := float64(m) / float64(gm)
@@ -193,7 +194,7 @@ func (b *bench) runAll(cfg modnettest.GraphConfig, lats []time.Duration, runs in
 					verdict, ok = fmt.Sprintf("target ≤ %.2f: MISSED", t), false
 				}
 			}
-			fmt.Printf("    %-28s %7.3fs  ratio %.2f (%s) (runs %s)\n", toolName(tool), m.Seconds(), ratio, verdict, secs(times[tool]))
+			fmt.Printf("    %-28s %7.3fs  ratio %.2f (%s), CPU %.2fs (runs %s)\n", toolName(tool), m.Seconds(), ratio, verdict, benchrun.Median(cpus[tool]).Seconds(), secs(times[tool]))
 		}
 		if len(floors) > 0 {
 			f := benchrun.Median(floors)

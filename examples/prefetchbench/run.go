@@ -135,7 +135,8 @@ func (b *bench) environ(modcache string, kv ...string) []string {
 // result is one timed run.
 type result struct {
 	wall     time.Duration
-	maxRSS   int64 // bytes
+	cpu      time.Duration // user and system time of the command
+	maxRSS   int64         // bytes
 	modcache string
 	output   string
 	err      error
@@ -178,7 +179,7 @@ func (b *bench) run(tool, mainDir, proxy, sumdb string, limit time.Duration) res
 	}
 	err := cmd.Run()
 	r := result{modcache: modcache, err: err}
-	r.output, r.wall, r.maxRSS = parseMeasure(out.String())
+	r.output, r.wall, r.cpu, r.maxRSS = parseMeasure(out.String())
 	if ctx.Err() != nil {
 		r.wall = time.Since(start)
 		r.err = fmt.Errorf("still running after %v: killed", limit)
@@ -233,10 +234,12 @@ func measure(args []string) {
 	err := cmd.Run()
 	wall := time.Since(start)
 	var rss int64
-	if cmd.ProcessState != nil {
-		rss = maxRSS(cmd.ProcessState)
+	var cpu time.Duration
+	if ps := cmd.ProcessState; ps != nil {
+		rss = maxRSS(ps)
+		cpu = ps.UserTime() + ps.SystemTime()
 	}
-	fmt.Fprintf(os.Stderr, "\n%s wall=%d maxrss=%d\n", measureFlag, wall.Nanoseconds(), rss)
+	fmt.Fprintf(os.Stderr, "\n%s wall=%d cpu=%d maxrss=%d\n", measureFlag, wall.Nanoseconds(), cpu.Nanoseconds(), rss)
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
 			os.Exit(ee.ExitCode())
@@ -247,14 +250,14 @@ func measure(args []string) {
 }
 
 // parseMeasure splits a measured run's output from the wrapper's report.
-func parseMeasure(out string) (string, time.Duration, int64) {
+func parseMeasure(out string) (string, time.Duration, time.Duration, int64) {
 	i := strings.LastIndex(out, "\n"+measureFlag+" ")
 	if i < 0 {
-		return out, 0, 0
+		return out, 0, 0, 0
 	}
-	var wall, rss int64
-	fmt.Sscanf(out[i+1:], measureFlag+" wall=%d maxrss=%d", &wall, &rss)
-	return out[:i], time.Duration(wall), rss
+	var wall, cpu, rss int64
+	fmt.Sscanf(out[i+1:], measureFlag+" wall=%d cpu=%d maxrss=%d", &wall, &cpu, &rss)
+	return out[:i], time.Duration(wall), time.Duration(cpu), rss
 }
 
 // copyFloor times cp -r of a module cache, from the page cache, into a

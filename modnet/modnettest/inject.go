@@ -126,6 +126,25 @@ func (fw *faultWriter) Write(p []byte) (int, error) {
 	return total, nil
 }
 
+// ReadFrom sends a body no fault acts on the way the ResponseWriter
+// sends it (from a file, with sendfile), so that serving a large tree
+// costs the benchmarks' shared cores little; otherwise it writes through
+// Write, where cuts, stalls and bandwidth limits apply.
+func (fw *faultWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !fw.wroteHeader {
+		fw.WriteHeader(http.StatusOK)
+	}
+	if rf, ok := fw.ResponseWriter.(io.ReaderFrom); ok && fw.limit < 0 && fw.bandwidth <= 0 && !fw.aborted {
+		n, err := rf.ReadFrom(r)
+		fw.bytes += n
+		return n, err
+	}
+	return io.Copy(writeOnly{fw}, r)
+}
+
+// writeOnly hides a writer's ReadFrom from io.Copy.
+type writeOnly struct{ io.Writer }
+
 // bandwidthChunk sizes writes so a throttled body arrives in about ten
 // pieces a second: smooth enough for progress and stall detectors to see.
 func bandwidthChunk(bytesPerSecond int64) int {

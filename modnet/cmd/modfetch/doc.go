@@ -5,7 +5,7 @@
 //
 //	modfetch route [-json] MODULE...
 //	modfetch download [-json] [-x] [-noretry] MODULE@VERSION...
-//	modfetch prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false] [-gosum=false]
+//	modfetch prefetch [-json] [-j N] [-modfile PATH] [-extract=false] [-toolchain=false] [-gosum=false] [-readahead=false]
 //	modfetch exec [-v] [-readahead=false] [-readahead-latency D] [-toolchain=false] [--] COMMAND [ARG...]
 //	modfetch serve [-listen ADDR] [-cache DIR] [-allow-remote] [-foreground] [-format sh|env] [-v] [-readahead=false] [-readahead-latency D] [-toolchain=false]
 //
@@ -30,7 +30,9 @@
 // there, every use'd module's graph with go.work's replacements); -extract=false fills only the download cache
 // (.info, .mod, .zip and .ziphash of each module, every zip verified),
 // from which the go command extracts modules on first use, offline: what a
-// CI cache should hold.
+// CI cache should hold. What go.sum lists is fetched and verified before
+// the graph walk confirms it, and held back until then (a stale line
+// leaves no trace); -readahead=false fetches only what the walk confirmed.
 // On a terminal a live progress line shows on standard error (modules
 // done of how many, MiB received of how many, rate and ETA); otherwise
 // only the closing summary does, after a warning for each download that

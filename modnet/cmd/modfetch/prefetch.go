@@ -60,6 +60,7 @@ func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	extract := fs.Bool("extract", true, "extract modules; -extract=false fills only the download cache (.info, .mod, .zip, .ziphash), which the go command extracts from on first use")
 	toolchain := fs.Bool("toolchain", true, "also fetch the Go toolchain that go.mod's go or toolchain line makes the go command switch to")
 	gosum := fs.Bool("gosum", true, "add the go.sum (go.work.sum) lines 'go mod download all' adds; -gosum=false leaves the file untouched")
+	readAhead := fs.Bool("readahead", true, "fetch what go.sum lists before the graph walk confirms it (held back until then); -readahead=false fetches only what the walk confirmed")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -96,7 +97,7 @@ func runPrefetch(args []string, stdout, stderr io.Writer) error {
 	defer client.Close()
 
 	req := &modnet.PrefetchRequest{ModFile: *modFile, WorkFile: workFile, Jobs: *jobs, PerHost: *jobs,
-		NoExtract: !*extract, NoToolchain: !*toolchain, NoGoSum: !*gosum}
+		NoExtract: !*extract, NoToolchain: !*toolchain, NoGoSum: !*gosum, NoReadAhead: !*readAhead}
 	var prog *progress
 	switch {
 	case *asJSON:
