@@ -128,6 +128,8 @@ type Server struct {
 type Answer struct {
 	Method string
 	Path   string // the request's path after the Prefix
+	// Status is the status sent, or 502 for a zip whose response was
+	// broken off after its start because upstream failed (see Err).
 	Status int
 	Bytes  int64 // body bytes sent
 	// From says where the body came from: "store" (kept from an earlier
