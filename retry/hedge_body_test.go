@@ -34,6 +34,26 @@ var fastBody = make([]byte, 256<<10)
 // whose first answer trickles (1 KiB every gap, 50 KiB/s for 20ms) and
 // whose later answers are fast (all of them trickle if every is set);
 // ranges reports whether it honours Range.
+// taughtClient returns a Client hedging after 10ms (or not at all, when
+// disabled) that counts its body hedges, those from an offset, taught by
+// three fast downloads from srv what the host's bodies usually do.
+func taughtClient(t *testing.T, srv *httptest.Server, disabled bool) (*Client, *atomic.Int32) {
+	t.Helper()
+	hedges := new(atomic.Int32)
+	c := &Client{HedgeDisabled: disabled, HedgeMinDelay: 10 * time.Millisecond, OnHedge: func(ev Event) {
+		if ev.Offset > 0 {
+			hedges.Add(1)
+		}
+	}}
+	for range 3 {
+		req, _ := http.NewRequest("GET", srv.URL+"/fast", nil)
+		if _, err := c.Download(req, atFile{newMemFile()}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, hedges
+}
+
 func trickleServer(t *testing.T, body []byte, ranges bool) (*httptest.Server, *atomic.Int32) {
 	return trickleServerGap(t, body, ranges, 20*time.Millisecond, false)
 }
@@ -87,19 +107,7 @@ func TestSlowBodyHedged(t *testing.T) {
 	for _, ranges := range []bool{true, false} {
 		t.Run(fmt.Sprintf("ranges=%v", ranges), func(t *testing.T) {
 			srv, _ := trickleServer(t, body, ranges)
-			var hedges atomic.Int32
-			c := &Client{HedgeMinDelay: 10 * time.Millisecond, OnHedge: func(ev Event) {
-				if ev.Offset > 0 {
-					hedges.Add(1)
-				}
-			}}
-			// Teach the client what the host's bodies usually do.
-			for range 3 {
-				req, _ := http.NewRequest("GET", srv.URL+"/fast", nil)
-				if _, err := c.Download(req, atFile{newMemFile()}, nil); err != nil {
-					t.Fatal(err)
-				}
-			}
+			c, hedges := taughtClient(t, srv, false)
 			if hedges.Load() != 0 {
 				t.Fatalf("%d hedges of fast bodies", hedges.Load())
 			}
@@ -129,18 +137,7 @@ func TestSlowBodyHedged(t *testing.T) {
 func TestHedgeDisabledNoBodyHedge(t *testing.T) {
 	body := make([]byte, 96<<10)
 	srv, slow := trickleServer(t, body, true)
-	var hedges atomic.Int32
-	c := &Client{HedgeDisabled: true, HedgeMinDelay: 10 * time.Millisecond, OnHedge: func(ev Event) {
-		if ev.Offset > 0 {
-			hedges.Add(1)
-		}
-	}}
-	for range 3 {
-		req, _ := http.NewRequest("GET", srv.URL+"/fast", nil)
-		if _, err := c.Download(req, atFile{newMemFile()}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c, hedges := taughtClient(t, srv, true)
 	req, _ := http.NewRequest("GET", srv.URL+"/slow", nil)
 	if _, err := c.Download(req, atFile{newMemFile()}, nil); err != nil {
 		t.Fatal(err)
@@ -159,18 +156,7 @@ func TestSmallSlowBodyHedged(t *testing.T) {
 	rand.NewChaCha8([32]byte{2}).Read(body)
 	// 1 KiB every 200ms: 4.8s for the whole body.
 	srv, slow := trickleServerGap(t, body, true, 200*time.Millisecond, false)
-	var hedges atomic.Int32
-	c := &Client{HedgeMinDelay: 10 * time.Millisecond, OnHedge: func(ev Event) {
-		if ev.Offset > 0 {
-			hedges.Add(1)
-		}
-	}}
-	for range 3 {
-		req, _ := http.NewRequest("GET", srv.URL+"/fast", nil)
-		if _, err := c.Download(req, atFile{newMemFile()}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c, hedges := taughtClient(t, srv, false)
 	dst := atFile{newMemFile()}
 	req, _ := http.NewRequest("GET", srv.URL+"/slow", nil)
 	start := time.Now()
@@ -195,18 +181,7 @@ func TestSlowHedgeReplaced(t *testing.T) {
 	body := make([]byte, 24<<10)
 	// 1 KiB every 50ms: each copy takes 1.2s, long after both hedges.
 	srv, slow := trickleServerGap(t, body, true, 50*time.Millisecond, true)
-	var hedges atomic.Int32
-	c := &Client{HedgeMinDelay: 10 * time.Millisecond, OnHedge: func(ev Event) {
-		if ev.Offset > 0 {
-			hedges.Add(1)
-		}
-	}}
-	for range 3 {
-		req, _ := http.NewRequest("GET", srv.URL+"/fast", nil)
-		if _, err := c.Download(req, atFile{newMemFile()}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c, hedges := taughtClient(t, srv, false)
 	dst := atFile{newMemFile()}
 	req, _ := http.NewRequest("GET", srv.URL+"/slow", nil)
 	n, err := c.Download(req, dst, nil)
