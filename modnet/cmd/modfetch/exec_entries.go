@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,14 +35,11 @@ import (
 // every entry serves them through the server's full route, with its store,
 // deduplication and read-ahead.
 
-// entryNoProxy and entryDirect name the entries that go direct: the
-// implicit "noproxy" the go command puts first when GONOPROXY is set
-// (cmd/go/internal/modfetch.proxyList), and "direct". Proxies are named by
-// their position in GOPROXY.
-const (
-	entryNoProxy = "noproxy"
-	entryDirect  = "direct"
-)
+// entryNoProxy names the implicit "noproxy" entry the go command puts
+// first when GONOPROXY is set (cmd/go/internal/modfetch.proxyList). The
+// others are named by what they are: "direct", "off", or a proxy's
+// position in GOPROXY.
+const entryNoProxy = "noproxy"
 
 // A proxyEntry is one entry of the go command's proxy list under exec.
 type proxyEntry struct {
@@ -106,10 +104,7 @@ func goproxy(base string, entries []*proxyEntry) string {
 // since which entry may serve a private path is decided before the
 // Client is asked (see refusal).
 func entryEnv(environ map[string]string, src modnet.Source) map[string]string {
-	m := make(map[string]string, len(environ)+2)
-	for k, v := range environ {
-		m[k] = v
-	}
+	m := maps.Clone(environ)
 	m["GOPROXY"] = string(src.Kind)
 	if src.Kind == modnet.KindProxy {
 		m["GOPROXY"] = src.Entry
