@@ -723,6 +723,7 @@ func (e *storeError) Unwrap() error { return e.err }
 func (s *Server) fail(w *recorder, r *http.Request, err error) {
 	var se *storeError
 	w.err = err
+	refused := refusedStatus(err)
 	switch {
 	case r.Context().Err() != nil:
 		// The client is gone; nobody reads the answer.
@@ -732,14 +733,14 @@ func (s *Server) fail(w *recorder, r *http.Request, err error) {
 		respond(w, r, http.StatusInternalServerError, cacheNever, "internal server error")
 	case errors.Is(err, fs.ErrNotExist):
 		respond(w, r, http.StatusNotFound, cacheNotFound, notFoundText(err.Error()))
-	case refusedStatus(err) != 0:
+	case refused != 0:
 		// The upstream's own answer, not a failure of the path to it: the
 		// client gets it as it would from the upstream, and falls back or
 		// fails on it as it would there. The go command, asking for every
 		// prefix of an import path, reads such answers for the prefixes that
 		// are no module (a proxy may refuse github.com/org with 403).
 		s.logger().Info("upstream refused", "error", err)
-		respond(w, r, refusedStatus(err), cacheNever, "upstream refused: "+err.Error())
+		respond(w, r, refused, cacheNever, "upstream refused: "+err.Error())
 	case s.TimeoutNotFound && isTimeout(err):
 		s.logger().Warn("upstream timed out", "error", err)
 		respond(w, r, http.StatusNotFound, cacheNever, notFoundText("fetch timed out: "+err.Error()))
