@@ -54,6 +54,23 @@ func taughtClient(t *testing.T, srv *httptest.Server, disabled bool) (*Client, *
 	return c, hedges
 }
 
+// downloadSlow downloads srv's slow body with c, checks that it arrived
+// whole, and returns how long that took.
+func downloadSlow(t *testing.T, c *Client, srv *httptest.Server, body []byte) time.Duration {
+	t.Helper()
+	dst := atFile{newMemFile()}
+	req, _ := http.NewRequest("GET", srv.URL+"/slow", nil)
+	start := time.Now()
+	n, err := c.Download(req, dst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != int64(len(body)) || !bytes.Equal(dst.data, body) {
+		t.Errorf("downloaded %d bytes, equal %v; want the %d-byte body", n, bytes.Equal(dst.data, body), len(body))
+	}
+	return time.Since(start)
+}
+
 func trickleServer(t *testing.T, body []byte, ranges bool) (*httptest.Server, *atomic.Int32) {
 	return trickleServerGap(t, body, ranges, 20*time.Millisecond, false)
 }
@@ -111,19 +128,9 @@ func TestSlowBodyHedged(t *testing.T) {
 			if hedges.Load() != 0 {
 				t.Fatalf("%d hedges of fast bodies", hedges.Load())
 			}
-			dst := atFile{newMemFile()}
-			req, _ := http.NewRequest("GET", srv.URL+"/slow", nil)
-			start := time.Now()
-			n, err := c.Download(req, dst, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
 			// The trickle alone takes 20s.
-			if d := time.Since(start); d > 5*time.Second {
+			if d := downloadSlow(t, c, srv, body); d > 5*time.Second {
 				t.Errorf("slow body took %v: not hedged in time", d)
-			}
-			if n != int64(len(body)) || !bytes.Equal(dst.data, body) {
-				t.Errorf("downloaded %d bytes, equal %v; want the %d-byte body", n, bytes.Equal(dst.data, body), len(body))
 			}
 			if hedges.Load() != 1 {
 				t.Errorf("%d hedges, want 1", hedges.Load())
@@ -157,18 +164,8 @@ func TestSmallSlowBodyHedged(t *testing.T) {
 	// 1 KiB every 200ms: 4.8s for the whole body.
 	srv, slow := trickleServerGap(t, body, true, 200*time.Millisecond, false)
 	c, hedges := taughtClient(t, srv, false)
-	dst := atFile{newMemFile()}
-	req, _ := http.NewRequest("GET", srv.URL+"/slow", nil)
-	start := time.Now()
-	n, err := c.Download(req, dst, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
+	if d := downloadSlow(t, c, srv, body); d > 3*time.Second {
 		t.Errorf("24 KiB trickling body took %v: not hedged in time", d)
-	}
-	if n != int64(len(body)) || !bytes.Equal(dst.data, body) {
-		t.Errorf("downloaded %d bytes, equal %v; want the %d-byte body", n, bytes.Equal(dst.data, body), len(body))
 	}
 	if hedges.Load() != 1 || slow.Load() != 1 {
 		t.Errorf("%d hedges, %d trickled answers; want 1 and 1", hedges.Load(), slow.Load())
@@ -182,15 +179,7 @@ func TestSlowHedgeReplaced(t *testing.T) {
 	// 1 KiB every 50ms: each copy takes 1.2s, long after both hedges.
 	srv, slow := trickleServerGap(t, body, true, 50*time.Millisecond, true)
 	c, hedges := taughtClient(t, srv, false)
-	dst := atFile{newMemFile()}
-	req, _ := http.NewRequest("GET", srv.URL+"/slow", nil)
-	n, err := c.Download(req, dst, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != int64(len(body)) || !bytes.Equal(dst.data, body) {
-		t.Errorf("downloaded %d bytes, equal %v; want the %d-byte body", n, bytes.Equal(dst.data, body), len(body))
-	}
+	downloadSlow(t, c, srv, body)
 	if hedges.Load() != maxHedges || slow.Load() != 1+maxHedges {
 		t.Errorf("%d hedges, %d trickled answers; want %d and %d", hedges.Load(), slow.Load(), maxHedges, 1+maxHedges)
 	}
